@@ -1,0 +1,70 @@
+# Set-up and run on a fresh machine: `make run`; the whole test suite: `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+WORKERS ?= 2
+HTMX_VERSION := 4.0.1
+FLASK := $(BIN)/flask --app app
+
+.PHONY: install install-test db run dev test lint browser update-htmx communes bench
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+install-test: $(VENV)/.installed-test
+
+# A secret key made once per machine, kept out of git.
+instance/config.py:
+	mkdir -p instance
+	$(BIN)/python -c "import secrets; print(f'SECRET_KEY = {secrets.token_hex(32)!r}')" > $@
+
+db: install instance/config.py
+	$(FLASK) init-db
+	$(FLASK) load-communes data/communes.csv.gz
+	$(FLASK) load-catalogue data/catalogue-demo.csv
+
+run: db
+	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logformat '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms' --access-logfile - 'app:create_app()'
+
+dev: db
+	$(FLASK) run --debug --host $(HOST) --port $(PORT)
+
+# Debian's Chromium for the browser tests (Playwright's own download does not work here).
+browser:
+	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	fi
+
+test: install-test browser
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: install-test
+	$(BIN)/python scripts/bench_matcher.py
+
+# Re-derive data/communes.csv.gz from the official open data (npm @etalab/decoupage-administratif).
+communes: install
+	$(BIN)/python scripts/build_communes.py
+
+update-htmx:
+	rm -rf /tmp/htmx-npm && mkdir -p /tmp/htmx-npm
+	cd /tmp/htmx-npm && npm i -E --silent htmx.org@$(HTMX_VERSION)
+	rm -f static/vendor/htmx-*.min.js
+	cp /tmp/htmx-npm/node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx-$(HTMX_VERSION).min.js

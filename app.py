@@ -1,0 +1,109 @@
+"""Application factory: config, database, blueprints, security headers, CLI."""
+
+import os
+from pathlib import Path
+
+import click
+from flask import Flask, render_template
+from flask_wtf.csrf import CSRFProtect
+
+import models
+
+csrf = CSRFProtect()
+
+CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+        "form-action 'self'",
+    ]
+)
+
+
+def create_app(config=None):
+    app = Flask(__name__, instance_relative_config=True)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.from_mapping(
+        SECRET_KEY=os.environ.get("SECRET_KEY", ""),
+        DATABASE_URL=os.environ.get(
+            "DATABASE_URL", f"sqlite:///{Path(app.instance_path) / 'unjeuneunmentor.db'}"
+        ),
+        MAX_CONTENT_LENGTH=64 * 1024,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=os.environ.get("SESSION_COOKIE_SECURE", "0") == "1",
+        # A draft outlives the CSRF token; an expired token gets a kind page.
+        WTF_CSRF_TIME_LIMIT=4 * 3600,
+        DRAFT_MAX_AGE_DAYS=30,
+    )
+    if config is None:
+        app.config.from_pyfile("config.py", silent=True)
+    else:
+        app.config.from_mapping(config)
+    if not app.config["SECRET_KEY"]:
+        raise RuntimeError("SECRET_KEY manquante : définissez-la dans instance/config.py ou l'environnement.")
+
+    models.init_db(app.config["DATABASE_URL"])
+    csrf.init_app(app)
+    register_request_hooks(app)
+    register_blueprints(app)
+    register_error_pages(app)
+    register_cli(app)
+    return app
+
+
+def register_request_hooks(app):
+    @app.before_request
+    def open_db():
+        models.db.connect(reuse_if_open=True)
+
+    @app.teardown_request
+    def close_db(exc):
+        if not models.db.is_closed():
+            models.db.close()
+
+    @app.after_request
+    def security_headers(response):
+        response.headers["Content-Security-Policy"] = CSP
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+        if app.config["SESSION_COOKIE_SECURE"]:
+            response.headers["Strict-Transport-Security"] = "max-age=31536000"
+        return response
+
+
+def register_blueprints(app):
+    from views import public
+
+    app.register_blueprint(public.bp)
+
+
+def register_error_pages(app):
+    @app.errorhandler(404)
+    def not_found(error):
+        return render_template("errors/404.html"), 404
+
+    @app.errorhandler(405)
+    def method_not_allowed(error):
+        return render_template("errors/404.html"), 405
+
+    @app.errorhandler(413)
+    def too_large(error):
+        return render_template("errors/400.html"), 413
+
+    @app.errorhandler(500)
+    def server_error(error):
+        return render_template("errors/500.html"), 500
+
+
+def register_cli(app):
+    @app.cli.command("init-db")
+    def init_db_command():
+        """Create or migrate the database."""
+        applied = models.migrate()
+        click.echo(f"Migrations appliquées : {', '.join(applied) or 'aucune'}")

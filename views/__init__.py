@@ -1,0 +1,1 @@
+"""Blueprints. Views stay thin: read the request, call the pure modules, render."""
