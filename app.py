@@ -4,8 +4,8 @@ import os
 from pathlib import Path
 
 import click
-from flask import Flask, render_template
-from flask_wtf.csrf import CSRFProtect
+from flask import Flask, render_template, request
+from flask_wtf.csrf import CSRFError, CSRFProtect
 
 import models
 
@@ -40,6 +40,9 @@ def create_app(config=None):
         # A draft outlives the CSRF token; an expired token gets a kind page.
         WTF_CSRF_TIME_LIMIT=4 * 3600,
         DRAFT_MAX_AGE_DAYS=30,
+        WAITING_LIST_DAYS=10,
+        # WTForms' own French messages, without Flask-Babel.
+        WTF_I18N_ENABLED=False,
     )
     if config is None:
         app.config.from_pyfile("config.py", silent=True)
@@ -78,23 +81,36 @@ def register_request_hooks(app):
 
 
 def register_blueprints(app):
-    from views import public
+    from views import communes, public, questionnaire
 
     app.register_blueprint(public.bp)
+    app.register_blueprint(questionnaire.bp)
+    app.register_blueprint(communes.bp)
 
 
 def register_error_pages(app):
+    from views.rendering import render
+
+    @app.errorhandler(CSRFError)
+    def csrf_expired(error):
+        # Answers already saved are in the draft: the same URL picks up where they were.
+        return render("errors/csrf.html", status=400, retry_url=request.full_path.rstrip("?"))
+
+    @app.errorhandler(400)
+    def bad_request(error):
+        return render("errors/400.html", status=400)
+
     @app.errorhandler(404)
     def not_found(error):
-        return render_template("errors/404.html"), 404
+        return render("errors/404.html", status=404)
 
     @app.errorhandler(405)
     def method_not_allowed(error):
-        return render_template("errors/404.html"), 405
+        return render("errors/404.html", status=405)
 
     @app.errorhandler(413)
     def too_large(error):
-        return render_template("errors/400.html"), 413
+        return render("errors/400.html", status=413)
 
     @app.errorhandler(500)
     def server_error(error):

@@ -1,0 +1,683 @@
+"""One Flask-WTF form per question page, with the product's French messages.
+
+Each form knows how to turn its cleaned data into the answers we store
+(`answers()`) and how to show them on the check page (`summary()`).
+"""
+
+import re
+
+from email_validator import EmailNotValidError, validate_email
+from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
+from wtforms import BooleanField, RadioField, SelectMultipleField, StringField
+from wtforms.validators import AnyOf, InputRequired, Length, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+import territory
+
+SITUATIONS_JEUNE = [
+    ("college", "Au collège"),
+    ("lycee_general", "Au lycée général ou technologique"),
+    ("lycee_pro", "Au lycée professionnel ou en CAP"),
+    ("apprentissage", "En apprentissage ou en alternance"),
+    ("superieur", "Dans l'enseignement supérieur"),
+    ("recherche", "En recherche d'emploi, de stage ou de formation"),
+    ("emploi", "En emploi"),
+    ("autre", "Autre situation"),
+]
+BESOINS = [
+    ("scolarite", "J'ai des difficultés à l'école"),
+    ("orientation", "Je ne sais pas quelle orientation choisir"),
+    ("emploi", "Je cherche un stage, une alternance, un premier emploi"),
+    ("entrepreneuriat", "Je veux créer mon activité ou mon entreprise"),
+]
+BESOINS_HINTS = {
+    "scolarite": "Votre mentor pourra vous aider à organiser votre travail "
+    "et à améliorer vos résultats scolaires.",
+    "orientation": "Votre mentor pourra vous conseiller et vous guider, avant ou après le bac.",
+    "emploi": "Votre mentor pourra vous aider et vous ouvrir son réseau professionnel.",
+    "entrepreneuriat": "Votre mentor pourra vous aider à construire et lancer votre projet.",
+}
+SITUATIONS_PARTICULIERES = [
+    ("qpv", "J'habite dans un quartier prioritaire de la politique de la ville (QPV)"),
+    ("handicap", "Je suis en situation de handicap"),
+    ("ase", "Je suis ou j'ai été accompagné·e par l'aide sociale à l'enfance (ASE)"),
+    ("boursier", "Je suis boursier ou boursière"),
+    ("arrive_recemment", "Je suis arrivé·e en France il y a moins de 5 ans"),
+]
+AUCUNE = ("aucune", "Aucune de ces situations")
+SENSITIVE = {"handicap", "ase"}
+RENCONTRES = [
+    ("proximite", "Près de chez moi"),
+    ("distance", "À distance (visio, téléphone)"),
+    ("les_deux", "Les deux me conviennent"),
+]
+CONTACT_PREFS = [
+    ("telephone", "Téléphone"),
+    ("sms", "SMS"),
+    ("email", "E-mail"),
+]
+SITUATIONS_MENTOR = [
+    ("salarie", "Salarié·e"),
+    ("independant", "Indépendant·e ou chef·fe d'entreprise"),
+    ("agent_public", "Agent·e public·que"),
+    ("retraite", "Retraité·e"),
+    ("etudiant", "Étudiant·e"),
+    ("recherche_emploi", "En recherche d'emploi"),
+    ("autre", "Autre"),
+]
+TRANCHES_AGE = [
+    ("moins_25", "Moins de 25 ans"),
+    ("25_49", "25 à 49 ans"),
+    ("50_plus", "50 ans et plus"),
+]
+SECTEURS = [
+    ("numerique", "Numérique, informatique, télécoms"),
+    ("industrie", "Industrie, énergie"),
+    ("commerce", "Commerce, vente, marketing"),
+    ("sante_social", "Santé, social, services à la personne"),
+    ("education", "Éducation, formation, recherche"),
+    ("btp", "Bâtiment, travaux publics, architecture"),
+    ("banque_assurance", "Banque, assurance, finance, comptabilité"),
+    ("administration", "Administration, fonction publique, droit"),
+    ("art_culture", "Arts, culture, communication, médias"),
+    ("agriculture", "Agriculture, environnement"),
+    ("transport_logistique", "Transport, logistique"),
+    ("hotellerie_restauration", "Hôtellerie, restauration, tourisme"),
+    ("autre", "Autre secteur"),
+]
+BESOINS_MENTOR = [
+    ("scolarite", "La scolarité"),
+    ("orientation", "L'orientation"),
+    ("emploi", "La recherche de stage, d'alternance ou de premier emploi"),
+    ("entrepreneuriat", "La création d'activité ou d'entreprise"),
+]
+PUBLICS = [
+    ("collegiens", "Des collégiens"),
+    ("lyceens", "Des lycéens"),
+    ("etudiants", "Des étudiants"),
+    ("demandeurs_emploi", "Des jeunes en recherche d'emploi"),
+]
+DISPONIBILITES = [
+    ("1_2h", "1 à 2 heures par mois"),
+    ("2_4h", "2 à 4 heures par mois"),
+    ("plus_4h", "Plus de 4 heures par mois"),
+]
+MODALITES = [
+    ("presentiel", "En personne"),
+    ("distance", "À distance"),
+    ("les_deux", "Les deux"),
+]
+
+# Official 1jeune1solution rule, after removing spaces, dots and dashes.
+PHONE_RE = re.compile(r"^(\+33|0033|0)[1-9]\d{8}$")
+NAME_MAX = 80
+# Letters of any script, spaces, apostrophes, hyphens and dots (J.-P.).
+NAME_RE = re.compile(r"^[^\W\d_]+(?:[ '’.\-]+[^\W\d_]*)*$")
+
+
+def choice(choices, message, **kwargs):
+    """A radio question whose only error, whatever was sent, is `message`."""
+    values = [value for value, _ in choices]
+    return RadioField(
+        choices=choices,
+        validate_choice=False,
+        validators=[InputRequired(message), AnyOf(values, message=message)],
+        **kwargs,
+    )
+
+
+def several(choices, message=None, **kwargs):
+    """Checkboxes; `message` makes at least one box required."""
+    validators = [InputRequired(message)] if message else [Optional()]
+    return SelectMultipleField(
+        choices=choices,
+        validate_choice=False,
+        validators=validators,
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+        **kwargs,
+    )
+
+
+def check_several(field, choices, message):
+    allowed = {value for value, _ in choices}
+    if any(value not in allowed for value in field.data or []):
+        raise ValidationError(message)
+
+
+def normalise_phone(raw):
+    return re.sub(r"[\s.\-()]", "", raw or "")
+
+
+def check_phone(field, message):
+    if field.data and not PHONE_RE.match(normalise_phone(field.data)):
+        raise ValidationError(message)
+
+
+def check_email(field, message):
+    if not field.data:
+        return
+    try:
+        field.data = validate_email(field.data, check_deliverability=False).normalized
+    except EmailNotValidError as error:
+        raise ValidationError(message) from error
+
+
+def check_name(field, message):
+    if field.data and not NAME_RE.match(field.data):
+        raise ValidationError(message)
+
+
+def strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def labels(choices, values):
+    mapping = dict(choices)
+    return [mapping[value] for value in values if value in mapping]
+
+
+class StepForm(FlaskForm):
+    """Base of every question page."""
+
+    class Meta:
+        # Our errors speak French; WTForms' own defaults never show.
+        locales = ["fr_FR", "fr"]
+
+    def answers(self):
+        return {
+            name: field.data for name, field in self._fields.items() if name != "csrf_token"
+        }
+
+    @classmethod
+    def summary(cls, answers):
+        """[(question, answer text)] for the check page."""
+        raise NotImplementedError
+
+    @classmethod
+    def form_data(cls, answers):
+        """Stored answers as field values (the reverse of `answers()`)."""
+        return answers
+
+    @classmethod
+    def from_answers(cls, answers):
+        """Rebuild the posted form from stored answers, for the final re-validation."""
+        data = MultiDict()
+        for key, value in cls.form_data(answers).items():
+            if isinstance(value, list):
+                for item in value:
+                    data.add(key, str(item))
+            elif value is True:
+                data.add(key, "y")
+            elif value not in (None, False, ""):
+                data.add(key, str(value))
+        return cls(formdata=data, meta={"csrf": False})
+
+
+# --- Parcours jeune -------------------------------------------------------------
+
+
+class AgeForm(StepForm):
+    age = StringField(
+        "Quel âge avez-vous ?",
+        filters=[strip],
+        render_kw={"inputmode": "numeric", "autocomplete": "off", "maxlength": 3},
+    )
+
+    def validate_age(self, field):
+        if not field.data:
+            raise ValidationError("Indiquez votre âge")
+        if not field.data.isdecimal() or not field.data.isascii():
+            raise ValidationError("Indiquez votre âge en chiffres, par exemple 17")
+        if not 1 <= int(field.data) <= 120:
+            raise ValidationError("Indiquez votre âge en années, entre 1 et 120")
+
+    def answers(self):
+        return {"age": int(self.age.data)}
+
+    @classmethod
+    def form_data(cls, answers):
+        return {"age": str(answers["age"])}
+
+    @classmethod
+    def summary(cls, answers):
+        return [("Âge", f"{answers['age']} ans")]
+
+
+class SituationJeuneForm(StepForm):
+    situation = choice(
+        SITUATIONS_JEUNE,
+        "Choisissez votre situation",
+        label="Quelle est votre situation aujourd'hui ?",
+    )
+
+    @classmethod
+    def summary(cls, answers):
+        return [("Situation", dict(SITUATIONS_JEUNE)[answers["situation"]])]
+
+
+class BesoinForm(StepForm):
+    besoin = choice(
+        BESOINS,
+        "Choisissez ce pour quoi vous aimeriez être accompagné·e",
+        label="Pour quoi aimeriez-vous être accompagné·e ?",
+    )
+    hints = BESOINS_HINTS
+
+    @classmethod
+    def summary(cls, answers):
+        return [("Besoin", dict(BESOINS)[answers["besoin"]])]
+
+
+class CommuneForm(StepForm):
+    """The typed text is resolved by the server; several matches offer radio buttons."""
+
+    commune = StringField(
+        "Où habitez-vous ?",
+        filters=[strip],
+        description="Commencez à saisir le nom de votre commune ou son code postal, "
+        "puis choisissez-la dans la liste",
+        render_kw={"maxlength": 100},
+    )
+    choix = StringField()  # INSEE code picked among several matches
+    choix_affiche = StringField()  # set when the matches were shown as radio buttons
+
+    ERROR = "Indiquez une commune de France, par exemple Lyon ou 69003"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.candidates = []
+        self.place = None
+
+    def validate_commune(self, field):
+        if not field.data or len(field.data) > 100:
+            raise ValidationError(self.ERROR)
+        self.candidates = territory.resolve(field.data)
+        if not self.candidates:
+            raise ValidationError(self.ERROR)
+        if len(self.candidates) == 1:
+            self.place = self.candidates[0]
+            return
+        picked = [p for p in self.candidates if p.insee == self.choix.data]
+        if picked:
+            self.place = picked[0]
+
+    def validate_choix(self, field):
+        if self.commune.errors or self.place is not None:
+            return
+        if field.data or self.choix_affiche.data:
+            raise ValidationError("Choisissez votre commune dans la liste")
+
+    @property
+    def needs_choice(self):
+        """Valid text, several communes: ask which one (not an error yet)."""
+        return self.place is None and len(self.candidates) > 1 and not self.errors
+
+    def answers(self):
+        return {
+            "commune": self.place.insee,
+            "code_postal": self.place.code_postal,
+            "commune_label": self.place.label,
+        }
+
+    @classmethod
+    def form_data(cls, answers):
+        return {"commune": answers["commune_label"], "choix": answers["commune"]}
+
+    @classmethod
+    def summary(cls, answers):
+        return [("Commune", answers["commune_label"])]
+
+
+class SituationParticuliereForm(StepForm):
+    situations = several(
+        SITUATIONS_PARTICULIERES + [AUCUNE],
+        label="Êtes-vous dans l'une de ces situations ?",
+        description="Ces réponses sont facultatives. Elles servent seulement à vous "
+        "proposer une association qui accompagne en priorité des jeunes comme vous.",
+    )
+    accord_sensible = BooleanField(
+        "J'accepte que ma situation de handicap ou d'accompagnement par l'ASE soit "
+        "utilisée pour me proposer une association, et transmise à cette seule association.",
+        description="Seulement si vous avez coché le handicap ou l'ASE.",
+    )
+
+    def validate_situations(self, field):
+        check_several(
+            field,
+            SITUATIONS_PARTICULIERES + [AUCUNE],
+            "Choisissez parmi les situations proposées",
+        )
+        if AUCUNE[0] in field.data and len(field.data) > 1:
+            raise ValidationError(
+                "Cochez « Aucune de ces situations » seule, ou seulement les situations "
+                "qui vous concernent"
+            )
+
+    def validate_accord_sensible(self, field):
+        if SENSITIVE & set(self.situations.data or []) and not field.data:
+            raise ValidationError(
+                "Pour que l'on tienne compte du handicap ou de l'ASE, cochez la case "
+                "d'accord, ou décochez ces situations"
+            )
+
+    def answers(self):
+        chosen = [v for v in self.situations.data if v != AUCUNE[0]]
+        return {
+            "situations_particulieres": chosen,
+            "accord_sensible": bool(SENSITIVE & set(chosen)),
+        }
+
+    @classmethod
+    def form_data(cls, answers):
+        return {
+            "situations": answers["situations_particulieres"],
+            "accord_sensible": answers["accord_sensible"],
+        }
+
+    @classmethod
+    def summary(cls, answers):
+        chosen = labels(SITUATIONS_PARTICULIERES, answers["situations_particulieres"])
+        return [("Situations particulières", chosen or AUCUNE[1])]
+
+
+class RencontreForm(StepForm):
+    rencontre = choice(
+        RENCONTRES,
+        "Choisissez comment vous préférez rencontrer votre mentor",
+        label="Comment préférez-vous rencontrer votre mentor ?",
+    )
+
+    @classmethod
+    def summary(cls, answers):
+        return [("Rencontre", dict(RENCONTRES)[answers["rencontre"]])]
+
+
+def name_field(label, autocomplete, required_message):
+    return StringField(
+        label,
+        filters=[strip],
+        validators=[
+            InputRequired(required_message),
+            Length(max=NAME_MAX, message=f"Indiquez au plus {NAME_MAX} caractères"),
+        ],
+        render_kw={"autocomplete": autocomplete, "spellcheck": "false"},
+    )
+
+
+def email_field(label, autocomplete="email", required_message=None):
+    presence = InputRequired(required_message) if required_message else Optional()
+    return StringField(
+        label,
+        filters=[strip],
+        validators=[presence, Length(max=254, message="Indiquez une adresse e-mail plus courte")],
+        render_kw={"autocomplete": autocomplete, "type": "email", "spellcheck": "false"},
+    )
+
+
+def phone_field(label, autocomplete="tel"):
+    return StringField(
+        label,
+        filters=[strip],
+        description="Exemple : 06 12 34 56 78",
+        validators=[Optional(), Length(max=20, message="Indiquez un numéro plus court")],
+        render_kw={"autocomplete": autocomplete, "type": "tel"},
+    )
+
+
+class ContactMixin:
+    """Checks shared by every contact form."""
+
+    PHONE_ERROR = "Indiquez un numéro de téléphone français, par exemple 06 12 34 56 78"
+    EMAIL_ERROR = "Indiquez une adresse e-mail valide, par exemple nom@exemple.fr"
+    NAME_ERROR = "Indiquez un nom avec seulement des lettres, des espaces, des tirets ou des apostrophes"
+
+    def validate_telephone(self, field):
+        check_phone(field, self.PHONE_ERROR)
+
+    def validate_email(self, field):
+        check_email(field, self.EMAIL_ERROR)
+
+    def validate_prenom(self, field):
+        check_name(field, self.NAME_ERROR.replace("un nom", "un prénom"))
+
+    def validate_nom(self, field):
+        check_name(field, self.NAME_ERROR)
+
+
+class CoordonneesJeuneForm(ContactMixin, StepForm):
+    prenom = name_field("Prénom", "given-name", "Indiquez votre prénom")
+    nom = name_field("Nom", "family-name", "Indiquez votre nom")
+    email = email_field("Adresse e-mail (facultatif si vous donnez un téléphone)")
+    telephone = phone_field("Téléphone (facultatif si vous donnez une adresse e-mail)")
+    contact_pref = choice(
+        CONTACT_PREFS,
+        "Choisissez comment vous préférez être contacté·e",
+        label="Je préfère être contacté·e par",
+    )
+
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        if self.email.errors or self.telephone.errors or self.contact_pref.errors:
+            return False
+        if not self.email.data and not self.telephone.data:
+            self.telephone.errors.append(
+                "Indiquez un numéro de téléphone ou une adresse e-mail"
+            )
+            return False
+        if self.contact_pref.data == "email" and not self.email.data:
+            self.email.errors.append(
+                "Indiquez votre adresse e-mail, ou choisissez d'être contacté·e par téléphone"
+            )
+            return False
+        if self.contact_pref.data in ("telephone", "sms") and not self.telephone.data:
+            self.telephone.errors.append(
+                "Indiquez votre numéro de téléphone, ou choisissez d'être contacté·e par e-mail"
+            )
+            return False
+        return valid
+
+    def answers(self):
+        data = super().answers()
+        data["telephone"] = normalise_phone(data["telephone"])
+        return data
+
+    @classmethod
+    def summary(cls, answers):
+        contact = [answers["prenom"] + " " + answers["nom"]]
+        contact += [v for v in (answers["email"], answers["telephone"]) if v]
+        return [
+            ("Vos coordonnées", contact),
+            ("Contact préféré", dict(CONTACT_PREFS)[answers["contact_pref"]]),
+        ]
+
+
+class ParentForm(ContactMixin, StepForm):
+    """Under 15: a parent's contact and agreement."""
+
+    parent_prenom = name_field("Prénom", "off", "Indiquez le prénom de votre parent")
+    parent_nom = name_field("Nom", "off", "Indiquez le nom de votre parent")
+    parent_telephone = phone_field("Téléphone", "off")
+    parent_email = email_field("Adresse e-mail (facultatif si vous donnez un téléphone)", "off")
+    parent_accord = BooleanField(
+        "Mon parent ou représentant légal est d'accord pour cette demande",
+        validators=[
+            InputRequired(
+                "Cochez la case si votre parent ou représentant légal est d'accord. "
+                "Sans son accord, nous ne pouvons pas envoyer votre demande."
+            )
+        ],
+    )
+
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        if not self.parent_telephone.data and not self.parent_email.data:
+            self.parent_telephone.errors.append(
+                "Indiquez le téléphone ou l'adresse e-mail de votre parent"
+            )
+            return False
+        return valid
+
+    def validate_parent_telephone(self, field):
+        check_phone(field, self.PHONE_ERROR)
+
+    def validate_parent_email(self, field):
+        check_email(field, self.EMAIL_ERROR)
+
+    def validate_parent_prenom(self, field):
+        check_name(field, self.NAME_ERROR.replace("un nom", "un prénom"))
+
+    def validate_parent_nom(self, field):
+        check_name(field, self.NAME_ERROR)
+
+    def answers(self):
+        data = super().answers()
+        data["parent_telephone"] = normalise_phone(data["parent_telephone"])
+        return data
+
+    @classmethod
+    def summary(cls, answers):
+        contact = [answers["parent_prenom"] + " " + answers["parent_nom"]]
+        contact += [v for v in (answers["parent_email"], answers["parent_telephone"]) if v]
+        return [("Parent ou représentant légal", contact), ("Accord du parent", "Oui")]
+
+
+# --- Parcours mentor ------------------------------------------------------------
+
+
+class SituationMentorForm(StepForm):
+    situation = choice(
+        SITUATIONS_MENTOR, "Choisissez votre situation", label="Quelle est votre situation ?"
+    )
+
+    @classmethod
+    def summary(cls, answers):
+        return [("Situation", dict(SITUATIONS_MENTOR)[answers["situation"]])]
+
+
+class TrancheAgeForm(StepForm):
+    tranche_age = choice(
+        TRANCHES_AGE, "Choisissez votre tranche d'âge", label="Quelle est votre tranche d'âge ?"
+    )
+
+    @classmethod
+    def summary(cls, answers):
+        return [("Tranche d'âge", dict(TRANCHES_AGE)[answers["tranche_age"]])]
+
+
+class ExperienceForm(StepForm):
+    secteur = choice(
+        SECTEURS,
+        "Choisissez un secteur, ou « Autre secteur »",
+        label="Dans quel secteur travaillez-vous ou avez-vous travaillé ?",
+    )
+    metier = StringField(
+        "Votre métier (facultatif)",
+        filters=[strip],
+        description="Par exemple : comptable, infirmière, développeur",
+        validators=[Optional(), Length(max=100, message="Indiquez au plus 100 caractères")],
+        render_kw={"autocomplete": "organization-title"},
+    )
+
+    @classmethod
+    def summary(cls, answers):
+        rows = [("Secteur", dict(SECTEURS)[answers["secteur"]])]
+        if answers.get("metier"):
+            rows.append(("Métier", answers["metier"]))
+        return rows
+
+
+class AccompagnementForm(StepForm):
+    besoins = several(
+        BESOINS_MENTOR,
+        "Choisissez au moins un sujet",
+        label="Pour quoi aimeriez-vous accompagner un jeune ?",
+        description="Plusieurs choix possibles.",
+    )
+    publics = several(
+        PUBLICS, label="Quels jeunes ? (facultatif)", description="Plusieurs choix possibles."
+    )
+
+    def validate_besoins(self, field):
+        check_several(field, BESOINS_MENTOR, "Choisissez parmi les sujets proposés")
+
+    def validate_publics(self, field):
+        check_several(field, PUBLICS, "Choisissez parmi les jeunes proposés")
+
+    @classmethod
+    def summary(cls, answers):
+        rows = [("Sujets", labels(BESOINS_MENTOR, answers["besoins"]))]
+        rows.append(("Jeunes", labels(PUBLICS, answers["publics"]) or "Tous"))
+        return rows
+
+
+class DisponibiliteForm(StepForm):
+    disponibilite = choice(
+        DISPONIBILITES,
+        "Choisissez le temps que vous pouvez y consacrer",
+        label="Combien de temps pouvez-vous y consacrer ?",
+    )
+    modalite = choice(MODALITES, "Choisissez comment vous pouvez accompagner", label="Comment ?")
+
+    @classmethod
+    def summary(cls, answers):
+        return [
+            ("Disponibilité", dict(DISPONIBILITES)[answers["disponibilite"]]),
+            ("Comment", dict(MODALITES)[answers["modalite"]]),
+        ]
+
+
+class CoordonneesMentorForm(ContactMixin, StepForm):
+    prenom = name_field("Prénom", "given-name", "Indiquez votre prénom")
+    nom = name_field("Nom", "family-name", "Indiquez votre nom")
+    email = email_field("Adresse e-mail", required_message="Indiquez votre adresse e-mail")
+    telephone = phone_field("Téléphone (facultatif)")
+
+    def answers(self):
+        data = super().answers()
+        data["telephone"] = normalise_phone(data["telephone"])
+        return data
+
+    @classmethod
+    def summary(cls, answers):
+        contact = [answers["prenom"] + " " + answers["nom"], answers["email"]]
+        if answers["telephone"]:
+            contact.append(answers["telephone"])
+        return [("Vos coordonnées", contact)]
+
+
+FORMS = {
+    "jeune": {
+        "age": AgeForm,
+        "situation": SituationJeuneForm,
+        "besoin": BesoinForm,
+        "commune": CommuneForm,
+        "situation-particuliere": SituationParticuliereForm,
+        "rencontre": RencontreForm,
+        "coordonnees": CoordonneesJeuneForm,
+        "parent": ParentForm,
+    },
+    "mentor": {
+        "situation": SituationMentorForm,
+        "age": TrancheAgeForm,
+        "experience": ExperienceForm,
+        "accompagnement": AccompagnementForm,
+        "disponibilite": DisponibiliteForm,
+        "commune": CommuneForm,
+        "coordonnees": CoordonneesMentorForm,
+    },
+}
+
+
+class ConsentForm(FlaskForm):
+    consentement = BooleanField(
+        "J'accepte que mes réponses soient transmises à l'association de mentorat qui me "
+        "sera proposée, pour qu'elle me recontacte.",
+        validators=[
+            InputRequired(
+                "Cochez la case pour accepter que vos réponses soient transmises à "
+                "l'association, sans quoi elle ne pourra pas vous recontacter"
+            )
+        ],
+    )

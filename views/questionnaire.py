@@ -1,0 +1,254 @@
+"""The questionnaire engine's views, the same for both parcours.
+
+Every step has its own URL and renders a full page or, for htmx, the <main>
+region. Where the person stands comes from the Journey walker, never from a
+stored "current step".
+"""
+
+from flask import Blueprint, abort, current_app, redirect, request, session, url_for
+
+import catalogue
+import leads
+import models
+from forms import FORMS, ConsentForm
+from journeys import CHECK, PARCOURS, Journey
+from views.rendering import render
+
+bp = Blueprint("questionnaire", __name__)
+
+PARCOURS_RULE = "<any(jeune, mentor):parcours>"
+RETURN_ARG = "retour"  # set by the "Modifier" links of the check page
+MAX_REMEMBERED_LEADS = 10
+
+
+@bp.app_template_global()
+def aria(field, hint=True):
+    """aria-describedby / aria-invalid for a field, omitted when empty."""
+    ids = []
+    if hint and field.description:
+        ids.append(f"{field.id}-hint")
+    if field.errors:
+        ids.append(f"{field.id}-error")
+    attrs = {"aria-describedby": " ".join(ids)} if ids else {}
+    if field.errors:
+        attrs["aria-invalid"] = "true"
+    return attrs
+
+
+def draft_token(parcours):
+    return session.get("drafts", {}).get(parcours)
+
+
+def load_draft(parcours):
+    return leads.get_draft(
+        draft_token(parcours), parcours, current_app.config["DRAFT_MAX_AGE_DAYS"]
+    )
+
+
+def open_draft(parcours):
+    """The draft being filled in; a submitted one means a fresh start."""
+    draft = load_draft(parcours)
+    return None if draft is None or draft.lead_id else draft
+
+
+def remember_draft(parcours, draft):
+    drafts = dict(session.get("drafts", {}))
+    drafts[parcours] = draft.token
+    session["drafts"] = drafts
+
+
+def remember_lead(lead):
+    refs = [r for r in session.get("leads", []) if r != lead.reference]
+    session["leads"] = (refs + [lead.reference])[-MAX_REMEMBERED_LEADS:]
+
+
+def step_url(parcours, name, returning=False):
+    if name == CHECK:
+        return url_for("questionnaire.verifier", parcours=parcours)
+    args = {RETURN_ARG: CHECK} if returning else {}
+    return url_for("questionnaire.step", parcours=parcours, etape=name, **args)
+
+
+def back_url(journey, name, returning):
+    if returning:
+        return step_url(journey.parcours.name, CHECK)
+    previous = journey.previous(name)
+    if previous is None:
+        return url_for("public.accueil")
+    return step_url(journey.parcours.name, previous)
+
+
+def page_title(parcours, heading, errors=False):
+    prefix = "Erreur : " if errors else ""
+    return f"{prefix}{heading} — {parcours.title} — 1 jeune, 1 mentor"
+
+
+@bp.route(f"/{PARCOURS_RULE}/<etape>", methods=["GET", "POST"])
+def step(parcours, etape):
+    parcours = PARCOURS[parcours]
+    step = parcours.step(etape)
+    if step is None:
+        abort(404)
+    draft = open_draft(parcours.name)
+    journey = Journey(parcours, draft.answers if draft else {})
+    if not journey.can_visit(etape):
+        return redirect(step_url(parcours.name, journey.first_url_step), 303)
+    if step.exit:
+        if request.method == "POST":
+            abort(405)
+        return render_exit(journey, step)
+
+    form_class = FORMS[parcours.name][etape]
+    returning = request.args.get(RETURN_ARG) == CHECK
+    if request.method == "GET":
+        stored = journey.answers.get(etape)
+        form = form_class(data=form_class.form_data(stored) if stored else None)
+        return render_step(journey, step, form, returning)
+
+    form = form_class()
+    if not form.validate():
+        return render_step(journey, step, form, returning, status=422)
+    if getattr(form, "needs_choice", False):
+        return render_step(journey, step, form, returning)
+
+    draft = leads.save_step(draft, parcours.name, etape, form.answers())
+    remember_draft(parcours.name, draft)
+    journey = Journey(parcours, draft.answers)
+    if returning:
+        target = journey.first_url_step
+    else:
+        target = journey.following(etape)
+    return redirect(step_url(parcours.name, target, returning and target != CHECK), 303)
+
+
+def render_step(journey, step, form, returning, status=200):
+    parcours = journey.parcours
+    errors = bool(form.errors)
+    template = (
+        "questionnaire/commune.html" if step.name == "commune" else "questionnaire/step.html"
+    )
+    position, total = journey.progress(step.name)
+    return render(
+        template,
+        status=status,
+        parcours=parcours,
+        step=step,
+        form=form,
+        title=page_title(parcours, step.question, errors),
+        back_url=back_url(journey, step.name, returning),
+        action=step_url(parcours.name, step.name, returning),
+        progress=(position, total),
+    )
+
+
+def render_exit(journey, step):
+    programmes = []
+    if step.name == "moins-de-11-ans":
+        programmes = catalogue.for_youngest()
+    return render(
+        f"questionnaire/sortie-{step.name}.html",
+        parcours=journey.parcours,
+        step=step,
+        title=page_title(journey.parcours, step.question),
+        back_url=back_url(journey, step.name, False),
+        programmes=programmes,
+    )
+
+
+@bp.route(f"/{PARCOURS_RULE}/{CHECK}", methods=["GET", "POST"])
+def verifier(parcours):
+    parcours = PARCOURS[parcours]
+    draft = load_draft(parcours.name)
+    if draft is not None and draft.lead_id:
+        # Double tap, replay or a second tab: the demande already exists.
+        remember_lead(draft.lead)
+        return redirect(result_url(draft.lead), 303)
+    journey = Journey(parcours, draft.answers if draft else {})
+    if not journey.is_complete:
+        return redirect(step_url(parcours.name, journey.first_url_step), 303)
+
+    form = ConsentForm()
+    if request.method == "POST":
+        if not form.validate():
+            return render_check(journey, form, status=422)
+        invalid = first_invalid_step(journey)
+        if invalid:
+            return redirect(step_url(parcours.name, invalid, returning=True), 303)
+        lead = leads.submit(draft.token)
+        remember_lead(lead)
+        return redirect(result_url(lead), 303)
+    return render_check(journey, form)
+
+
+def first_invalid_step(journey):
+    """Re-validate every step from the stored answers before anything is created."""
+    for step in journey.completed:
+        form_class = FORMS[journey.parcours.name][step.name]
+        if not form_class.from_answers(journey.answers[step.name]).validate():
+            return step.name
+    return None
+
+
+def summary_rows(journey):
+    rows = []
+    for step in journey.completed:
+        form_class = FORMS[journey.parcours.name][step.name]
+        url = step_url(journey.parcours.name, step.name, returning=True)
+        for label, value in form_class.summary(journey.answers[step.name]):
+            rows.append({"label": label, "value": value, "url": url, "question": step.question})
+    return rows
+
+
+def render_check(journey, form, status=200):
+    heading = "Vérifiez vos réponses avant d'envoyer votre demande"
+    return render(
+        "questionnaire/verifier.html",
+        status=status,
+        parcours=journey.parcours,
+        form=form,
+        rows=summary_rows(journey),
+        title=page_title(journey.parcours, heading, bool(form.errors)),
+        heading=heading,
+        back_url=back_url(journey, CHECK, False),
+    )
+
+
+def result_url(lead):
+    return url_for("questionnaire.resultat", parcours=lead.kind, reference=lead.reference)
+
+
+def visible_lead(parcours, reference):
+    """Only the browser that sent a demande sees its result page."""
+    if reference not in session.get("leads", []):
+        abort(404)
+    lead = models.Lead.get_or_none(
+        (models.Lead.reference == reference) & (models.Lead.kind == parcours)
+    )
+    if lead is None:
+        abort(404)
+    return lead
+
+
+@bp.get(f"/{PARCOURS_RULE}/resultat/<reference>")
+def resultat(parcours, reference):
+    lead = visible_lead(parcours, reference)
+    current = leads.current_orientation(lead)
+    alternatives = [o for o in lead.orientations.order_by(models.Orientation.rank)
+                    if current is None or o.id != current.id]
+    return render(
+        "questionnaire/resultat.html",
+        parcours=PARCOURS[parcours],
+        lead=lead,
+        current=current,
+        alternatives=alternatives,
+        title=f"Votre demande est bien enregistrée — {PARCOURS[parcours].title} — 1 jeune, 1 mentor",
+    )
+
+
+@bp.post(f"/{PARCOURS_RULE}/resultat/<reference>/choisir")
+def choisir(parcours, reference):
+    lead = visible_lead(parcours, reference)
+    orientation_id = request.form.get("orientation", "")
+    if not orientation_id.isdecimal() or not leads.choose(lead, int(orientation_id)):
+        abort(400)
+    return redirect(result_url(lead), 303)
