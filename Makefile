@@ -37,7 +37,7 @@ db: install instance/config.py
 	$(FLASK) load-catalogue data/catalogue-demo.csv
 
 run: db
-	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logformat '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms' --access-logfile - 'app:create_app()'
+	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logformat '"%(m)s %(U)s" %(s)s %(b)s %(M)sms' --access-logfile - 'app:create_app()'
 
 dev: db
 	$(FLASK) run --debug --host $(HOST) --port $(PORT)

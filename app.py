@@ -7,7 +7,9 @@ import click
 from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
+import catalogue
 import models
+import territory
 
 csrf = CSRFProtect()
 
@@ -41,6 +43,7 @@ def create_app(config=None):
         WTF_CSRF_TIME_LIMIT=4 * 3600,
         DRAFT_MAX_AGE_DAYS=30,
         WAITING_LIST_DAYS=10,
+        LEAD_RETENTION_YEARS=3,
         # WTForms' own French messages, without Flask-Babel.
         WTF_I18N_ENABLED=False,
     )
@@ -49,7 +52,9 @@ def create_app(config=None):
     else:
         app.config.from_mapping(config)
     if not app.config["SECRET_KEY"]:
-        raise RuntimeError("SECRET_KEY manquante : définissez-la dans instance/config.py ou l'environnement.")
+        raise RuntimeError(
+            "SECRET_KEY manquante : définissez-la dans instance/config.py ou l'environnement."
+        )
 
     models.init_db(app.config["DATABASE_URL"])
     csrf.init_app(app)
@@ -123,3 +128,33 @@ def register_cli(app):
         """Create or migrate the database."""
         applied = models.migrate()
         click.echo(f"Migrations appliquées : {', '.join(applied) or 'aucune'}")
+
+    @app.cli.command("load-communes")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False))
+    def load_communes_command(path):
+        """Load the communes file (idempotent)."""
+        with models.db.connection_context():
+            count = territory.load_file(path)
+        click.echo(f"{count} communes chargées.")
+
+    @app.cli.command("load-catalogue")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False))
+    def load_catalogue_command(path):
+        """Validate and load a catalogue of associations and programmes."""
+        try:
+            with models.db.connection_context():
+                report = catalogue.load_file(path)
+        except catalogue.CatalogueError as error:
+            for problem in error.errors:
+                click.echo(str(problem), err=True)
+            raise click.ClickException(
+                f"{len(error.errors)} erreur(s) : rien n'a été chargé."
+            ) from error
+        click.echo(str(report))
+
+    @app.cli.command("list-associations")
+    def list_associations_command():
+        """Print slug<TAB>name for each association."""
+        with models.db.connection_context():
+            for slug, name in catalogue.list_associations():
+                click.echo(f"{slug}\t{name}")

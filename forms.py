@@ -10,6 +10,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField, RadioField, SelectMultipleField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -120,7 +121,7 @@ def choice(choices, message, **kwargs):
     """A radio question whose only error, whatever was sent, is `message`."""
     values = [value for value, _ in choices]
     return RadioField(
-        choices=choices,
+        choices=[SelectChoice(value, label) for value, label in choices],
         validate_choice=False,
         validators=[InputRequired(message), AnyOf(values, message=message)],
         **kwargs,
@@ -131,7 +132,7 @@ def several(choices, message=None, **kwargs):
     """Checkboxes; `message` makes at least one box required."""
     validators = [InputRequired(message)] if message else [Optional()]
     return SelectMultipleField(
-        choices=choices,
+        choices=[SelectChoice(value, label) for value, label in choices],
         validate_choice=False,
         validators=validators,
         widget=ListWidget(prefix_label=False),
@@ -186,9 +187,7 @@ class StepForm(FlaskForm):
         locales = ["fr_FR", "fr"]
 
     def answers(self):
-        return {
-            name: field.data for name, field in self._fields.items() if name != "csrf_token"
-        }
+        return {name: field.data for name, field in self._fields.items() if name != "csrf_token"}
 
     @classmethod
     def summary(cls, answers):
@@ -431,7 +430,9 @@ class ContactMixin:
 
     PHONE_ERROR = "Indiquez un numéro de téléphone français, par exemple 06 12 34 56 78"
     EMAIL_ERROR = "Indiquez une adresse e-mail valide, par exemple nom@exemple.fr"
-    NAME_ERROR = "Indiquez un nom avec seulement des lettres, des espaces, des tirets ou des apostrophes"
+    NAME_ERROR = (
+        "Indiquez un nom avec seulement des lettres, des espaces, des tirets ou des apostrophes"
+    )
 
     def validate_telephone(self, field):
         check_phone(field, self.PHONE_ERROR)
@@ -462,9 +463,7 @@ class CoordonneesJeuneForm(ContactMixin, StepForm):
         if self.email.errors or self.telephone.errors or self.contact_pref.errors:
             return False
         if not self.email.data and not self.telephone.data:
-            self.telephone.errors.append(
-                "Indiquez un numéro de téléphone ou une adresse e-mail"
-            )
+            self.telephone.errors.append("Indiquez un numéro de téléphone ou une adresse e-mail")
             return False
         if self.contact_pref.data == "email" and not self.email.data:
             self.email.errors.append(

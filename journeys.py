@@ -6,8 +6,8 @@ whether it applies, and finds the completed steps and the next one (after
 GOV.UK Forms' runner, app/lib/flow/journey.rb).
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 CHECK = "verifier"
 
@@ -28,6 +28,7 @@ class Step:
 class Parcours:
     name: str  # "jeune" | "mentor"
     title: str  # for <title>: "Je trouve un mentor"
+    noun: str  # what is sent: "demande" | "candidature"
     steps: tuple[Step, ...]
     submit_label: str
 
@@ -49,6 +50,7 @@ def _age_under(limit):
 JEUNE = Parcours(
     name="jeune",
     title="Je trouve un mentor",
+    noun="demande",
     submit_label="Envoyer ma demande",
     steps=(
         Step("age", "Quel âge avez-vous ?"),
@@ -81,6 +83,7 @@ JEUNE = Parcours(
 MENTOR = Parcours(
     name="mentor",
     title="Je deviens mentor",
+    noun="candidature",
     submit_label="Envoyer ma candidature",
     steps=(
         Step("situation", "Quelle est votre situation ?"),

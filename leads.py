@@ -142,8 +142,9 @@ def snapshot_association(snapshot, programme_id):
 def current_orientation(lead):
     """The orientation in effect: the one the person chose, else the first proposal."""
     orientations = list(
-        lead.orientations.where(models.Orientation.outcome.in_(["proposee", "acceptee"]))
-        .order_by(models.Orientation.rank)
+        lead.orientations.where(models.Orientation.outcome.in_(["proposee", "acceptee"])).order_by(
+            models.Orientation.rank
+        )
     )
     chosen = [o for o in orientations if o.outcome == "acceptee"]
     return chosen[0] if chosen else (orientations[0] if orientations else None)

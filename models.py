@@ -80,6 +80,15 @@ class Association(BaseModel):
     telephone = CharField(default="")
     delai_recontact = SmallIntegerField(default=5)  # jours ouvrés
     actif = BooleanField(default=True)
+    # catalogue.snapshot() re-reads the catalogue when max(updated_at) moves: a bulk
+    # Association.update(...) must set updated_at=now() too.
+    updated_at = DateTimeField(default=now)
+
+    def save(self, *args, **kwargs):
+        self.updated_at = now()
+        if kwargs.get("only"):  # save(only=[...]) must still move updated_at
+            kwargs["only"] = [*kwargs["only"], Association.updated_at]
+        return super().save(*args, **kwargs)
 
 
 class Programme(BaseModel):
@@ -99,11 +108,20 @@ class Programme(BaseModel):
     a_distance = BooleanField(default=False)
     publics_reserves = JSONField(default=list)
     publics_prioritaires = JSONField(default=list)
+    # {"situations": [...], "tranches_age": [...]} required, {"secteurs": [...]} wanted
     profil_mentor = JSONField(default=dict)
     format = CharField(default="individuel")
     capacite_mensuelle = IntegerField(default=0)
     en_pause = BooleanField(default=False)
     actif = BooleanField(default=True)
+    # See Association.updated_at.
+    updated_at = DateTimeField(default=now)
+
+    def save(self, *args, **kwargs):
+        self.updated_at = now()
+        if kwargs.get("only"):  # save(only=[...]) must still move updated_at
+            kwargs["only"] = [*kwargs["only"], Programme.updated_at]
+        return super().save(*args, **kwargs)
 
 
 class Lead(BaseModel):

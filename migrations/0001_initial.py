@@ -43,7 +43,6 @@ def up(migrator, db):
         region = CharField(max_length=2)
         population = IntegerField(default=0)
 
-
     class Localite(BaseModel):
         """One searchable name + postal code; arrondissements point to their commune."""
 
@@ -51,7 +50,6 @@ def up(migrator, db):
         nom = CharField()
         nom_normalise = CharField(index=True)
         code_postal = CharField(max_length=5, index=True)
-
 
     class Association(BaseModel):
         slug = CharField(unique=True)
@@ -62,7 +60,7 @@ def up(migrator, db):
         telephone = CharField(default="")
         delai_recontact = SmallIntegerField(default=5)  # jours ouvrés
         actif = BooleanField(default=True)
-
+        updated_at = DateTimeField(default=now)
 
     class Programme(BaseModel):
         association = ForeignKeyField(Association, backref="programmes", on_delete="CASCADE")
@@ -86,7 +84,7 @@ def up(migrator, db):
         capacite_mensuelle = IntegerField(default=0)
         en_pause = BooleanField(default=False)
         actif = BooleanField(default=True)
-
+        updated_at = DateTimeField(default=now)
 
     class Lead(BaseModel):
         """A youth's demande or a mentor's candidature."""
@@ -111,7 +109,6 @@ def up(migrator, db):
         created_at = DateTimeField(default=now, index=True)
         updated_at = DateTimeField(default=now)
 
-
     class Draft(BaseModel):
         token = CharField(primary_key=True, max_length=64)
         parcours = CharField(max_length=6)
@@ -120,7 +117,6 @@ def up(migrator, db):
         updated_at = DateTimeField(default=now, index=True)
         submitted_at = DateTimeField(null=True)
         lead = ForeignKeyField(Lead, null=True, backref="drafts", on_delete="SET NULL")
-
 
     class Orientation(BaseModel):
         lead = ForeignKeyField(Lead, backref="orientations", on_delete="CASCADE")
@@ -133,7 +129,6 @@ def up(migrator, db):
         outcome_reason = CharField(default="")
         created_at = DateTimeField(default=now, index=True)
 
-
     class Evenement(BaseModel):
         """Timeline and audit trail of a lead."""
 
@@ -145,4 +140,6 @@ def up(migrator, db):
         note = TextField(default="")
         at = DateTimeField(default=now)
 
-    db.create_tables([Commune, Localite, Association, Programme, Lead, Draft, Orientation, Evenement])
+    db.create_tables(
+        [Commune, Localite, Association, Programme, Lead, Draft, Orientation, Evenement]
+    )

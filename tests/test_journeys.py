@@ -80,8 +80,15 @@ def test_branch_change_drops_the_answers_of_the_abandoned_branch():
     assert Journey(JEUNE, dict(answers, age={"age": 14})).inapplicable() == []
 
 
-@pytest.mark.parametrize(("age", "exit_step"), [(30, "plus-de-30-ans"), (45, "plus-de-30-ans"),
-                                                 (10, "moins-de-11-ans"), (1, "moins-de-11-ans")])
+@pytest.mark.parametrize(
+    ("age", "exit_step"),
+    [
+        (30, "plus-de-30-ans"),
+        (45, "plus-de-30-ans"),
+        (10, "moins-de-11-ans"),
+        (1, "moins-de-11-ans"),
+    ],
+)
 def test_age_exits_end_the_journey(age, exit_step):
     journey = Journey(JEUNE, dict(YOUTH, age={"age": age}))
     assert journey.ended_at_exit

@@ -114,19 +114,15 @@ def step(parcours, etape):
     draft = leads.save_step(draft, parcours.name, etape, form.answers())
     remember_draft(parcours.name, draft)
     journey = Journey(parcours, draft.answers)
-    if returning:
-        target = journey.first_url_step
-    else:
-        target = journey.following(etape)
+    # From a "Modifier" link: back to the check page once nothing is missing.
+    target = journey.first_url_step if returning else journey.following(etape)
     return redirect(step_url(parcours.name, target, returning and target != CHECK), 303)
 
 
 def render_step(journey, step, form, returning, status=200):
     parcours = journey.parcours
     errors = bool(form.errors)
-    template = (
-        "questionnaire/commune.html" if step.name == "commune" else "questionnaire/step.html"
-    )
+    template = "questionnaire/commune.html" if step.name == "commune" else "questionnaire/step.html"
     position, total = journey.progress(step.name)
     return render(
         template,
@@ -200,7 +196,7 @@ def summary_rows(journey):
 
 
 def render_check(journey, form, status=200):
-    heading = "Vérifiez vos réponses avant d'envoyer votre demande"
+    heading = f"Vérifiez vos réponses avant d'envoyer votre {journey.parcours.noun}"
     return render(
         "questionnaire/verifier.html",
         status=status,
@@ -233,15 +229,20 @@ def visible_lead(parcours, reference):
 def resultat(parcours, reference):
     lead = visible_lead(parcours, reference)
     current = leads.current_orientation(lead)
-    alternatives = [o for o in lead.orientations.order_by(models.Orientation.rank)
-                    if current is None or o.id != current.id]
+    alternatives = [
+        o
+        for o in lead.orientations.order_by(models.Orientation.rank)
+        if current is None or o.id != current.id
+    ]
     return render(
         "questionnaire/resultat.html",
         parcours=PARCOURS[parcours],
         lead=lead,
         current=current,
         alternatives=alternatives,
-        title=f"Votre demande est bien enregistrée — {PARCOURS[parcours].title} — 1 jeune, 1 mentor",
+        title=page_title(
+            PARCOURS[parcours], f"Votre {PARCOURS[parcours].noun} est bien enregistrée"
+        ),
     )
 
 

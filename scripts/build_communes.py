@@ -1,0 +1,132 @@
+"""Derive data/communes.csv.gz from the official open data.
+
+Source: npm package @etalab/decoupage-administratif@6.0.0 (MIT licence), file
+data/communes.json, itself built from INSEE's Code officiel géographique, La Poste's
+base des codes postaux and INSEE's populations légales.
+
+Output: a gzipped UTF-8 CSV with a header row, one row per commune actuelle plus one row
+per arrondissement municipal of Paris, Lyon and Marseille, sorted by INSEE code, gzip
+mtime 0, so the same source always gives the same bytes (a clean diff in git).
+
+Columns:
+    insee          code INSEE of the row (commune or arrondissement), e.g. 69123, 69383, 2A004
+    nom            official name, e.g. "L'Haÿ-les-Roses", "Lyon 3e Arrondissement"
+    codes_postaux  postal codes separated by spaces, sorted; empty for a few uninhabited
+                   communes (Terres australes)
+    departement    code du département, e.g. 01, 2A, 974
+    region         code de la région, e.g. 84; for collectivités d'outre-mer, their own code
+    population     population municipale; empty when the source has none
+    commune        for an arrondissement municipal, the INSEE code of its commune
+                   (75056 Paris, 69123 Lyon, 13055 Marseille); empty for a commune
+
+Usage:
+    python scripts/build_communes.py                  # installs the npm package in a temp dir
+    python scripts/build_communes.py --source DIR     # an unpacked package (or its data/ dir)
+"""
+
+import argparse
+import csv
+import gzip
+import io
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+PACKAGE = "@etalab/decoupage-administratif"
+VERSION = "6.0.0"
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_OUTPUT = ROOT / "data" / "communes.csv.gz"
+COLUMNS = ["insee", "nom", "codes_postaux", "departement", "region", "population", "commune"]
+PARENTS = {"75056", "69123", "13055"}
+
+
+def data_dir(source):
+    """The directory holding communes.json, given a package root or its data/ dir."""
+    source = Path(source)
+    for candidate in (source, source / "data"):
+        if (candidate / "communes.json").is_file():
+            return candidate
+    raise SystemExit(f"communes.json introuvable dans {source}")
+
+
+def install_package(workdir):
+    subprocess.run(
+        ["npm", "i", "-E", "--silent", "--no-audit", "--no-fund", f"{PACKAGE}@{VERSION}"],
+        cwd=workdir,
+        check=True,
+    )
+    package_dir = Path(workdir) / "node_modules" / PACKAGE
+    installed = json.loads((package_dir / "package.json").read_text())["version"]
+    if installed != VERSION:
+        raise SystemExit(f"{PACKAGE}: version {installed} installée, {VERSION} attendue")
+    return package_dir
+
+
+def row(entry, parent=""):
+    population = entry.get("population")
+    return {
+        "insee": entry["code"],
+        "nom": entry["nom"],
+        "codes_postaux": " ".join(sorted(set(entry.get("codesPostaux", [])))),
+        "departement": entry["departement"],
+        "region": entry["region"],
+        "population": "" if population is None else str(int(population)),
+        "commune": parent,
+    }
+
+
+def select_rows(entries):
+    """Communes actuelles and the municipal arrondissements, checked, sorted by code."""
+    communes = [row(e) for e in entries if e["type"] == "commune-actuelle"]
+    arrondissements = [
+        row(e, parent=e["commune"]) for e in entries if e["type"] == "arrondissement-municipal"
+    ]
+    codes = {r["insee"] for r in communes}
+    if len(codes) != len(communes) or len(communes) < 30000:
+        raise SystemExit(f"données inattendues : {len(communes)} communes, {len(codes)} codes")
+    parents = {r["commune"] for r in arrondissements}
+    if parents != PARENTS or not parents <= codes:
+        raise SystemExit(f"arrondissements inattendus : communes parentes {sorted(parents)}")
+    return sorted(communes + arrondissements, key=lambda r: r["insee"])
+
+
+def write_gzip_csv(rows, output):
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    # filename "" and mtime 0: the header carries nothing that changes between runs.
+    with output.open("wb") as raw, gzip.GzipFile("", "wb", 9, raw, mtime=0) as gz:
+        gz.write(text.getvalue().encode("utf-8"))
+
+
+def build(source_dir, output):
+    entries = json.loads((data_dir(source_dir) / "communes.json").read_text(encoding="utf-8"))
+    rows = select_rows(entries)
+    write_gzip_csv(rows, output)
+    return rows
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--source", help="unpacked npm package (otherwise installed with npm)")
+    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
+    args = parser.parse_args(argv)
+    if args.source:
+        rows = build(args.source, args.output)
+    else:
+        with tempfile.TemporaryDirectory() as workdir:
+            rows = build(install_package(workdir), args.output)
+    arrondissements = sum(1 for r in rows if r["commune"])
+    print(
+        f"{args.output}: {len(rows) - arrondissements} communes, "
+        f"{arrondissements} arrondissements, {args.output.stat().st_size} octets",
+        file=sys.stderr,
+    )
+
+
+if __name__ == "__main__":
+    main()

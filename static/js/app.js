@@ -1,0 +1,174 @@
+// 1 jeune, 1 mentor: small enhancements on top of htmx 4. Everything works without them.
+// No inline handlers or eval (the CSP forbids them): listeners are delegated on document,
+// so content swapped in by htmx needs no re-binding.
+(function () {
+  "use strict";
+
+  // --- Commune autocomplete: ARIA 1.2 combobox with list autocomplete -----------------
+  // Markup: templates/macros/commune.html; options: /communes/suggestions.
+
+  var COMBOBOX = 'input[role="combobox"][aria-controls]';
+
+  function listboxOf(input) {
+    return document.getElementById(input.getAttribute("aria-controls"));
+  }
+
+  function optionsOf(listbox) {
+    return Array.prototype.slice.call(listbox.querySelectorAll('[role="option"]'));
+  }
+
+  function setActive(input, listbox, option) {
+    optionsOf(listbox).forEach(function (each) {
+      var active = each === option;
+      each.classList.toggle("combobox__option--active", active);
+      each.setAttribute("aria-selected", active ? "true" : "false");
+    });
+    if (option) {
+      input.setAttribute("aria-activedescendant", option.id);
+      option.scrollIntoView({ block: "nearest" });
+    } else {
+      input.removeAttribute("aria-activedescendant");
+    }
+  }
+
+  function isOpen(input) {
+    return input.getAttribute("aria-expanded") === "true";
+  }
+
+  function open(input, listbox) {
+    listbox.hidden = false;
+    input.setAttribute("aria-expanded", "true");
+  }
+
+  function close(input, listbox) {
+    setActive(input, listbox, null);
+    listbox.hidden = true;
+    input.setAttribute("aria-expanded", "false");
+  }
+
+  function pick(input, listbox, option) {
+    input.value = option.getAttribute("data-value");
+    close(input, listbox);
+  }
+
+  // Moves the highlight by `step` (+1 down, -1 up), wrapping at both ends.
+  function move(input, listbox, step) {
+    var options = optionsOf(listbox);
+    if (!options.length) return;
+    var current = options.indexOf(document.getElementById(input.getAttribute("aria-activedescendant")));
+    var next = current === -1 ? (step > 0 ? 0 : options.length - 1)
+      : (current + step + options.length) % options.length;
+    open(input, listbox);
+    setActive(input, listbox, options[next]);
+  }
+
+  function onKeydown(event) {
+    var input = event.target;
+    if (!input.matches || !input.matches(COMBOBOX)) return;
+    var listbox = listboxOf(input);
+    if (!listbox) return;
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      event.preventDefault();
+      move(input, listbox, event.key === "ArrowDown" ? 1 : -1);
+    } else if (event.key === "Enter" && isOpen(input)) {
+      // An open list takes Enter: it picks, it never submits the form.
+      event.preventDefault();
+      var active = document.getElementById(input.getAttribute("aria-activedescendant"));
+      if (active) pick(input, listbox, active);
+      else close(input, listbox);
+    } else if (event.key === "Escape" && isOpen(input)) {
+      event.preventDefault();
+      close(input, listbox);
+    }
+  }
+
+  function optionFromEvent(event) {
+    var option = event.target.closest && event.target.closest('[role="option"]');
+    var listbox = option && option.closest('[role="listbox"]');
+    var input = listbox && document.querySelector(COMBOBOX + '[aria-controls="' + listbox.id + '"]');
+    return input ? { input: input, listbox: listbox, option: option } : null;
+  }
+
+  // Keep the focus in the input while an option is pressed, or blur would close the list
+  // before the click lands (mouse and touch alike).
+  function onPointerDown(event) {
+    if (optionFromEvent(event)) event.preventDefault();
+  }
+
+  function onClick(event) {
+    var hit = optionFromEvent(event);
+    if (!hit) return;
+    pick(hit.input, hit.listbox, hit.option);
+    hit.input.focus();
+  }
+
+  function onFocusOut(event) {
+    var input = event.target;
+    if (input.matches && input.matches(COMBOBOX) && isOpen(input)) {
+      close(input, listboxOf(input));
+    }
+  }
+
+  // The input is named after the form field; the endpoint wants the text as `q`.
+  function onConfigRequest(event) {
+    var input = event.target;
+    if (!input.matches || !input.matches(COMBOBOX)) return;
+    var body = event.detail.ctx.request.body;
+    body.delete(input.name);
+    body.set("q", input.value);
+  }
+
+  // New options arrived: show them if the person is still in the field.
+  function afterSuggestions(input) {
+    var listbox = listboxOf(input);
+    if (!listbox) return;
+    if (optionsOf(listbox).length && document.activeElement === input) {
+      open(input, listbox);
+      setActive(input, listbox, null);
+    } else {
+      close(input, listbox);
+    }
+  }
+
+  // --- Focus after a swap ---------------------------------------------------------------
+  // htmx 4 focuses the [autofocus] element of new content itself, but focus() does nothing
+  // on an element that cannot take focus (a heading without tabindex): focus would fall
+  // back to <body> and a screen reader would not hear the new page. Catch that case.
+
+  var swapped = [];
+
+  function onAfterSettle(event) {
+    swapped = swapped.concat(event.detail.newContent || []);
+  }
+
+  function focusAutofocus() {
+    var nodes = swapped;
+    swapped = [];
+    var active = document.activeElement;
+    if (active && active !== document.body) return;
+    for (var i = 0; i < nodes.length; i++) {
+      var node = nodes[i];
+      if (!node.isConnected || !node.querySelector) continue;
+      var target = node.matches("[autofocus]") ? node : node.querySelector("[autofocus]");
+      if (target) {
+        if (!target.hasAttribute("tabindex")) target.setAttribute("tabindex", "-1");
+        target.focus();
+        return;
+      }
+    }
+  }
+
+  function onAfterSwap(event) {
+    var source = event.target;
+    if (source.matches && source.matches(COMBOBOX)) afterSuggestions(source);
+    focusAutofocus();
+  }
+
+  document.addEventListener("keydown", onKeydown);
+  document.addEventListener("mousedown", onPointerDown);
+  document.addEventListener("click", onClick);
+  document.addEventListener("focusout", onFocusOut);
+  document.addEventListener("htmx:config:request", onConfigRequest);
+  document.addEventListener("htmx:after:settle", onAfterSettle);
+  document.addEventListener("htmx:after:swap", onAfterSwap);
+})();

@@ -1,0 +1,464 @@
+"""The questionnaire engine through the Flask test client, with and without htmx."""
+
+import html as html_lib
+import re
+
+import pytest
+from helpers import (
+    HX,
+    MENTOR_STEPS,
+    PARENT_STEP,
+    YOUTH_STEPS,
+    csrf_token,
+    post,
+    submit,
+    walk,
+)
+
+import models
+
+
+def text(response):
+    return html_lib.unescape(response.get_data(as_text=True))
+
+
+def count(model):
+    with models.db.connection_context():
+        return model.select().count()
+
+
+@pytest.fixture(params=[False, True], ids=["page", "htmx"])
+def headers(request):
+    return HX if request.param else {}
+
+
+# --- pages and fragments ----------------------------------------------------------
+
+
+def test_first_step_is_a_full_page(client):
+    response = client.get("/jeune/age")
+    html = text(response)
+    assert response.status_code == 200
+    assert html.startswith("<!doctype html>")
+    assert "<title>Quel âge avez-vous ? — Je trouve un mentor — 1 jeune, 1 mentor</title>" in html
+    assert '<label class="label label--page" for="age">Quel âge avez-vous ?</label>' in html
+    assert 'inputmode="numeric"' in html
+    assert "novalidate" in html
+    assert 'hx-post="/jeune/age"' in html
+    assert "HX-Request" in response.headers["Vary"]
+
+
+def test_htmx_gets_only_the_region_and_its_title(client):
+    response = client.get("/jeune/age", headers=HX)
+    html = text(response)
+    assert response.status_code == 200
+    assert "<html" not in html
+    assert html.lstrip().startswith("<title>Quel âge avez-vous ?")
+    assert '<main id="main"' in html
+    assert "autofocus" in html  # the new heading takes the focus after the swap
+
+
+def test_htmx_history_restore_gets_the_full_page(client):
+    response = client.get("/jeune/age", headers={"HX-Request": "true", "HX-Request-Type": "full"})
+    assert "<html" in text(response)
+
+
+@pytest.mark.parametrize(("parcours", "steps"), [("jeune", YOUTH_STEPS), ("mentor", MENTOR_STEPS)])
+def test_every_step_renders_with_and_without_htmx(client, parcours, steps):
+    token = csrf_token(client)
+    for name, data in steps:
+        page = client.get(f"/{parcours}/{name}")
+        fragment = client.get(f"/{parcours}/{name}", headers=HX)
+        assert page.status_code == fragment.status_code == 200, name
+        assert "<html" in page.get_data(as_text=True)
+        assert "<html" not in fragment.get_data(as_text=True)
+        assert "<h1" in fragment.get_data(as_text=True)
+        assert post(client, f"/{parcours}/{name}", data, token=token).status_code == 303
+
+
+def test_get_never_creates_a_draft(client):
+    client.get("/jeune/age")
+    client.get("/mentor/situation")
+    assert count(models.Draft) == 0
+
+
+# --- validation -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("", "Indiquez votre âge"),
+        ("dix-sept", "Indiquez votre âge en chiffres, par exemple 17"),
+        ("17.5", "Indiquez votre âge en chiffres, par exemple 17"),
+        ("٣", "Indiquez votre âge en chiffres, par exemple 17"),
+        ("0", "Indiquez votre âge en années, entre 1 et 120"),
+    ],
+)
+def test_invalid_age_is_422_with_the_french_message(client, headers, value, message):
+    response = post(client, "/jeune/age", {"age": value}, headers)
+    html = text(response)
+    assert response.status_code == 422
+    assert "<title>Erreur : Quel âge avez-vous ?" in html
+    assert 'class="error-summary"' in html
+    assert f'<a href="#age">{message}</a>' in html
+    assert 'aria-invalid="true"' in html
+    assert 'aria-describedby="age-error"' in html
+    assert count(models.Draft) == 0
+
+
+def test_unanswered_radio_question_names_the_answer_expected(client):
+    walk(client, "jeune", YOUTH_STEPS[:1])
+    response = post(client, "/jeune/situation", {})
+    assert response.status_code == 422
+    assert '<a href="#situation-0">Choisissez votre situation</a>' in text(response)
+
+
+def test_unknown_choice_is_refused(client):
+    walk(client, "jeune", YOUTH_STEPS[:2])
+    response = post(client, "/jeune/besoin", {"besoin": "<script>"})
+    assert response.status_code == 422
+    assert "Choisissez ce pour quoi vous aimeriez être accompagné·e" in text(response)
+
+
+def test_contact_needs_a_phone_or_an_email(client):
+    walk(client, "jeune", YOUTH_STEPS[:6])
+    data = dict(YOUTH_STEPS[6][1], email="", telephone="")
+    response = post(client, "/jeune/coordonnees", data)
+    assert response.status_code == 422
+    assert "Indiquez un numéro de téléphone ou une adresse e-mail" in text(response)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("telephone", "12345", "Indiquez un numéro de téléphone français"),
+        ("email", "pas-une-adresse", "Indiquez une adresse e-mail valide"),
+        ("prenom", "", "Indiquez votre prénom"),
+        ("nom", "R2D2", "Indiquez un nom avec seulement des lettres"),
+    ],
+)
+def test_contact_fields_are_checked(client, field, value, message):
+    walk(client, "jeune", YOUTH_STEPS[:6])
+    response = post(client, "/jeune/coordonnees", dict(YOUTH_STEPS[6][1], **{field: value}))
+    assert response.status_code == 422
+    assert message in text(response)
+
+
+def test_phone_is_stored_normalised(client):
+    walk(client, "jeune", YOUTH_STEPS)
+    with models.db.connection_context():
+        draft = models.Draft.get()
+    assert draft.answers["coordonnees"]["telephone"] == "0612345678"
+
+
+def test_sensitive_situation_needs_explicit_agreement(client):
+    walk(client, "jeune", YOUTH_STEPS[:4])
+    response = post(client, "/jeune/situation-particuliere", {"situations": ["handicap"]})
+    assert response.status_code == 422
+    assert "cochez la case d'accord" in text(response)
+    response = post(
+        client,
+        "/jeune/situation-particuliere",
+        {"situations": ["handicap"], "accord_sensible": "y"},
+    )
+    assert response.status_code == 303
+
+
+def test_none_of_these_cannot_be_combined(client):
+    walk(client, "jeune", YOUTH_STEPS[:4])
+    response = post(client, "/jeune/situation-particuliere", {"situations": ["aucune", "qpv"]})
+    assert response.status_code == 422
+
+
+def test_optional_situations_may_stay_empty(client):
+    walk(client, "jeune", YOUTH_STEPS[:4])
+    assert post(client, "/jeune/situation-particuliere", {}).status_code == 303
+
+
+# --- commune ----------------------------------------------------------------------
+
+
+def test_unknown_commune_is_422(client, headers):
+    walk(client, "jeune", YOUTH_STEPS[:3])
+    response = post(client, "/jeune/commune", {"commune": "Atlantide"}, headers)
+    assert response.status_code == 422
+    assert "Indiquez une commune de France, par exemple Lyon ou 69003" in text(response)
+
+
+def test_several_communes_are_offered_as_radio_buttons(client):
+    walk(client, "jeune", YOUTH_STEPS[:3])
+    response = post(client, "/jeune/commune", {"commune": "Saint-Denis"})
+    html = text(response)
+    assert response.status_code == 200
+    assert 'type="radio"' in html and 'name="choix"' in html
+    assert "Saint-Denis (93) — Seine-Saint-Denis" in html
+    assert "Saint-Denis (974) — La Réunion" in html
+    # Sending the list back without a choice is an error, with the list kept.
+    response = post(client, "/jeune/commune", {"commune": "Saint-Denis", "choix_affiche": "1"})
+    assert response.status_code == 422
+    assert "Choisissez votre commune dans la liste" in text(response)
+    response = post(client, "/jeune/commune", {"commune": "Saint-Denis", "choix": "93066"})
+    assert response.status_code == 303
+    with models.db.connection_context():
+        answers = models.Draft.get().answers["commune"]
+    assert answers["commune"] == "93066"
+
+
+def test_postal_code_alone_is_resolved(client):
+    walk(client, "jeune", YOUTH_STEPS[:3])
+    assert post(client, "/jeune/commune", {"commune": "13008"}).status_code == 303
+    with models.db.connection_context():
+        assert models.Draft.get().answers["commune"]["commune"] == "13055"
+
+
+# --- navigation -------------------------------------------------------------------
+
+
+def test_deep_link_is_redirected_to_the_first_unanswered_step(client):
+    response = client.get("/jeune/coordonnees")
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/jeune/age"
+    walk(client, "jeune", YOUTH_STEPS[:2])
+    response = client.get("/jeune/rencontre")
+    assert response.headers["Location"] == "/jeune/besoin"
+    assert client.get("/jeune/verifier").headers["Location"] == "/jeune/besoin"
+
+
+def test_posting_to_a_later_step_saves_nothing(client):
+    walk(client, "jeune", YOUTH_STEPS[:1])
+    response = post(client, "/jeune/rencontre", {"rencontre": "distance"})
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/jeune/situation"
+    with models.db.connection_context():
+        assert "rencontre" not in models.Draft.get().answers
+
+
+def test_unknown_step_is_404_in_french(client):
+    response = client.get("/jeune/nimporte-quoi")
+    assert response.status_code == 404
+    assert 'lang="fr"' in text(response)
+
+
+def test_back_link_is_computed_by_the_server(client):
+    walk(client, "jeune", YOUTH_STEPS[:3])
+    html = text(client.get("/jeune/commune"))
+    assert '<a class="back-link" href="/jeune/besoin">Retour</a>' in html
+    assert "history.back" not in html
+
+
+def test_answers_are_kept_when_coming_back(client):
+    walk(client, "jeune", YOUTH_STEPS[:3])
+    html = text(client.get("/jeune/age"))
+    assert 'value="17"' in html
+    html = text(client.get("/jeune/besoin"))
+    assert re.search(r'<input [^>]*checked[^>]*value="orientation"', html)
+
+
+def test_valid_answer_goes_to_the_next_step_on_the_path(client, headers):
+    token = csrf_token(client)
+    response = post(client, "/jeune/age", {"age": "16"}, headers, token)
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/jeune/situation"
+
+
+def test_30_and_over_ends_on_an_honest_page(client, headers):
+    response = post(client, "/jeune/age", {"age": "34"}, headers)
+    assert response.headers["Location"] == "/jeune/plus-de-30-ans"
+    html = text(client.get("/jeune/plus-de-30-ans"))
+    assert "s'adresse aux jeunes de moins de 30 ans" in html
+    assert "Je deviens mentor" in html
+    assert client.get("/jeune/situation").headers["Location"] == "/jeune/plus-de-30-ans"
+
+
+def test_under_11_ends_on_a_page_for_parents(client):
+    response = post(client, "/jeune/age", {"age": "9"})
+    assert response.headers["Location"] == "/jeune/moins-de-11-ans"
+    html = text(client.get("/jeune/moins-de-11-ans"))
+    assert "Un parent peut contacter directement une association" in html
+
+
+def test_exit_page_is_not_reachable_otherwise(client):
+    walk(client, "jeune", YOUTH_STEPS[:1])
+    assert client.get("/jeune/plus-de-30-ans").headers["Location"] == "/jeune/situation"
+
+
+# --- check page and changes -------------------------------------------------------
+
+
+def test_check_page_lists_the_answers_with_change_links(client):
+    walk(client, "jeune", YOUTH_STEPS)
+    html = text(client.get("/jeune/verifier"))
+    assert "Vérifiez vos réponses avant d'envoyer votre demande" in html
+    assert "Lyon (69003)" in html
+    assert "Je ne sais pas quelle orientation choisir" in html
+    assert 'href="/jeune/besoin?retour=verifier"' in html
+    assert '<span class="visually-hidden"> : besoin</span>' in html
+    assert "Envoyer ma demande" in html
+
+
+def test_change_link_round_trip_comes_back_to_the_check_page(client, headers):
+    walk(client, "jeune", YOUTH_STEPS)
+    html = text(client.get("/jeune/besoin?retour=verifier"))
+    assert '<a class="back-link" href="/jeune/verifier">' in html
+    assert 'action="/jeune/besoin?retour=verifier"' in html
+    response = post(client, "/jeune/besoin?retour=verifier", {"besoin": "emploi"}, headers)
+    assert response.headers["Location"] == "/jeune/verifier"
+    html = text(client.get("/jeune/verifier"))
+    assert "Je cherche un stage, une alternance, un premier emploi" in html
+
+
+def test_change_into_a_new_branch_asks_the_new_question_then_returns(client):
+    walk(client, "jeune", YOUTH_STEPS)
+    response = post(client, "/jeune/age?retour=verifier", {"age": "13"})
+    assert response.headers["Location"] == "/jeune/parent?retour=verifier"
+    response = post(client, "/jeune/parent?retour=verifier", PARENT_STEP[1])
+    assert response.headers["Location"] == "/jeune/verifier"
+    assert "Samia Martin" in client.get("/jeune/verifier").get_data(as_text=True)
+
+
+def test_leaving_a_branch_drops_its_answers(client):
+    walk(client, "jeune", [("age", {"age": "13"})] + YOUTH_STEPS[1:] + [PARENT_STEP])
+    post(client, "/jeune/age?retour=verifier", {"age": "16"})
+    with models.db.connection_context():
+        assert "parent" not in models.Draft.get().answers
+    assert "Samia" not in client.get("/jeune/verifier").get_data(as_text=True)
+
+
+def test_parent_agreement_is_required_under_15(client):
+    walk(client, "jeune", [("age", {"age": "13"})] + YOUTH_STEPS[1:])
+    data = dict(PARENT_STEP[1])
+    del data["parent_accord"]
+    response = post(client, "/jeune/parent", data)
+    assert response.status_code == 422
+    assert "Cochez la case si votre parent ou représentant légal est d'accord" in text(response)
+    assert client.get("/jeune/verifier").headers["Location"] == "/jeune/parent"
+
+
+# --- submit -----------------------------------------------------------------------
+
+
+def test_consent_is_required(client, headers):
+    walk(client, "jeune", YOUTH_STEPS)
+    response = post(client, "/jeune/verifier", {}, headers)
+    assert response.status_code == 422
+    assert "Cochez la case pour accepter" in text(response)
+    assert count(models.Lead) == 0
+
+
+def test_youth_submit_creates_one_lead_with_its_orientations(client, headers):
+    walk(client, "jeune", YOUTH_STEPS, headers)
+    response = submit(client, "jeune", headers)
+    assert response.status_code == 303
+    location = response.headers["Location"]
+    assert location.startswith("/jeune/resultat/J-")
+    with models.db.connection_context():
+        lead = models.Lead.get()
+        orientations = list(lead.orientations.order_by(models.Orientation.rank))
+        assert lead.kind == "jeune"
+        assert lead.age == 17
+        assert lead.departement == "69"
+        assert lead.telephone == "0612345678"
+        assert orientations and orientations[0].rank == 1
+        assert orientations[0].reasons
+        assert orientations[0].matcher_version
+        assert lead.association_id == orientations[0].programme.association_id
+        assert models.Draft.get().submitted_at is not None
+    html = text(client.get(location))
+    assert "Votre demande est bien enregistrée" in html
+    assert lead.reference in html
+    assert "Association proposée : " in html
+    assert "Pourquoi cette association ?" in html
+    assert "jours ouvrés par SMS" in html
+
+
+def test_double_submit_creates_one_lead(client):
+    walk(client, "jeune", YOUTH_STEPS)
+    token = csrf_token(client, "/jeune/verifier")
+    first = post(client, "/jeune/verifier", {"consentement": "y"}, token=token)
+    second = post(client, "/jeune/verifier", {"consentement": "y"}, token=token)
+    assert first.headers["Location"] == second.headers["Location"]
+    assert count(models.Lead) == 1
+
+
+def test_after_submit_a_new_questionnaire_starts_fresh(client):
+    walk(client, "jeune", YOUTH_STEPS)
+    submit(client, "jeune")
+    html = text(client.get("/jeune/age"))
+    assert 'value="17"' not in html
+    walk(client, "jeune", YOUTH_STEPS)
+    submit(client, "jeune")
+    assert count(models.Lead) == 2
+
+
+def test_under_15_submit_keeps_the_parent(client):
+    walk(client, "jeune", [("age", {"age": "13"})] + YOUTH_STEPS[1:] + [PARENT_STEP])
+    assert submit(client, "jeune").status_code == 303
+    with models.db.connection_context():
+        assert models.Lead.get().answers["parent_prenom"] == "Samia"
+
+
+def test_mentor_submit(client, headers):
+    walk(client, "mentor", MENTOR_STEPS, headers)
+    html = text(client.get("/mentor/verifier"))
+    assert "Envoyer ma candidature" in html
+    response = submit(client, "mentor", headers)
+    assert response.headers["Location"].startswith("/mentor/resultat/M-")
+    html = text(client.get(response.headers["Location"]))
+    assert "Votre candidature est bien enregistrée" in html
+    assert "Association proposée : " in html
+    with models.db.connection_context():
+        lead = models.Lead.get()
+        assert lead.kind == "mentor"
+        assert lead.orientations.count() >= 1
+
+
+def test_result_page_is_private_to_the_browser_that_sent_it(app, client):
+    walk(client, "jeune", YOUTH_STEPS)
+    location = submit(client, "jeune").headers["Location"]
+    other = app.test_client()
+    assert other.get(location).status_code == 404
+
+
+def test_switching_to_an_alternative_is_recorded(client):
+    walk(client, "jeune", YOUTH_STEPS)
+    location = submit(client, "jeune").headers["Location"]
+    with models.db.connection_context():
+        lead = models.Lead.get()
+        alternative = lead.orientations.where(models.Orientation.rank == 2).get()
+        association = alternative.programme.association
+    response = post(client, location + "/choisir", {"orientation": alternative.id})
+    assert response.status_code == 303
+    with models.db.connection_context():
+        lead = models.Lead.get()
+        outcomes = {o.rank: o.outcome for o in lead.orientations}
+        assert outcomes[1] == "refusee" and outcomes[2] == "acceptee"
+        assert lead.association_id == association.id
+        assert lead.evenements.where(models.Evenement.kind == "choix_alternative").count() == 1
+    html = text(client.get(location))
+    assert f"Association proposée : {association.nom}" in html
+
+
+def test_switching_to_a_foreign_orientation_is_refused(client):
+    walk(client, "jeune", YOUTH_STEPS)
+    location = submit(client, "jeune").headers["Location"]
+    for junk in ("999999", "abc", ""):
+        assert post(client, location + "/choisir", {"orientation": junk}).status_code == 400
+
+
+# --- CSRF -------------------------------------------------------------------------
+
+
+def test_missing_or_expired_csrf_gives_a_kind_page_that_keeps_the_place(client, headers):
+    walk(client, "jeune", YOUTH_STEPS[:2])
+    response = client.post("/jeune/besoin", data={"besoin": "emploi"}, headers=headers)
+    html = text(response)
+    assert response.status_code == 400
+    assert "Cette page a expiré" in html
+    assert 'href="/jeune/besoin"' in html
+    response = client.post(
+        "/jeune/besoin", data={"besoin": "emploi", "csrf_token": "expired.token"}
+    )
+    assert response.status_code == 400
+    with models.db.connection_context():
+        assert set(models.Draft.get().answers) == {"age", "situation"}
