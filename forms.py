@@ -151,6 +151,13 @@ def normalise_phone(raw):
     return re.sub(r"[\s.\-()]", "", raw or "")
 
 
+def display_phone(phone):
+    """ "0612345678" -> "06 12 34 56 78"; other forms (+33…) as stored."""
+    if len(phone) == 10 and phone.isdecimal():
+        return " ".join(phone[i : i + 2] for i in range(0, 10, 2))
+    return phone
+
+
 def check_phone(field, message):
     if field.data and not PHONE_RE.match(normalise_phone(field.data)):
         raise ValidationError(message)
@@ -270,7 +277,11 @@ class BesoinForm(StepForm):
 
 
 class CommuneForm(StepForm):
-    """The typed text is resolved by the server; several matches offer radio buttons."""
+    """The typed text is resolved by the server (this is the path without JavaScript).
+
+    One commune designated exactly: done. Several, or only partial matches
+    ("villeurb"): they are offered as radio buttons, valued by their label.
+    """
 
     commune = StringField(
         "Où habitez-vous ?",
@@ -279,10 +290,11 @@ class CommuneForm(StepForm):
         "puis choisissez-la dans la liste",
         render_kw={"maxlength": 100},
     )
-    choix = StringField()  # INSEE code picked among several matches
+    choix = StringField()  # the label picked among the candidates
     choix_affiche = StringField()  # set when the matches were shown as radio buttons
 
     ERROR = "Indiquez une commune de France, par exemple Lyon ou 69003"
+    MAX_CANDIDATES = 10
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -292,13 +304,14 @@ class CommuneForm(StepForm):
     def validate_commune(self, field):
         if not field.data or len(field.data) > 100:
             raise ValidationError(self.ERROR)
-        self.candidates = territory.resolve(field.data)
+        exact = territory.resolve(field.data)
+        if len(exact) == 1:
+            self.place = exact[0]
+            return
+        self.candidates = exact or territory.search(field.data, limit=self.MAX_CANDIDATES)
         if not self.candidates:
             raise ValidationError(self.ERROR)
-        if len(self.candidates) == 1:
-            self.place = self.candidates[0]
-            return
-        picked = [p for p in self.candidates if p.insee == self.choix.data]
+        picked = [p for p in self.candidates if p.label == self.choix.data]
         if picked:
             self.place = picked[0]
 
@@ -310,8 +323,8 @@ class CommuneForm(StepForm):
 
     @property
     def needs_choice(self):
-        """Valid text, several communes: ask which one (not an error yet)."""
-        return self.place is None and len(self.candidates) > 1 and not self.errors
+        """Candidates but no commune yet: ask which one (not an error yet)."""
+        return self.place is None and bool(self.candidates) and not self.errors
 
     def answers(self):
         return {
@@ -322,7 +335,7 @@ class CommuneForm(StepForm):
 
     @classmethod
     def form_data(cls, answers):
-        return {"commune": answers["commune_label"], "choix": answers["commune"]}
+        return {"commune": answers["commune_label"]}
 
     @classmethod
     def summary(cls, answers):
@@ -405,11 +418,12 @@ def name_field(label, autocomplete, required_message):
     )
 
 
-def email_field(label, autocomplete="email", required_message=None):
+def email_field(label, autocomplete="email", required_message=None, description=""):
     presence = InputRequired(required_message) if required_message else Optional()
     return StringField(
         label,
         filters=[strip],
+        description=description,
         validators=[presence, Length(max=254, message="Indiquez une adresse e-mail plus courte")],
         render_kw={"autocomplete": autocomplete, "type": "email", "spellcheck": "false"},
     )
@@ -450,8 +464,11 @@ class ContactMixin:
 class CoordonneesJeuneForm(ContactMixin, StepForm):
     prenom = name_field("Prénom", "given-name", "Indiquez votre prénom")
     nom = name_field("Nom", "family-name", "Indiquez votre nom")
-    email = email_field("Adresse e-mail (facultatif si vous donnez un téléphone)")
-    telephone = phone_field("Téléphone (facultatif si vous donnez une adresse e-mail)")
+    email = email_field(
+        "Adresse e-mail",
+        description="Donnez au moins votre adresse e-mail ou votre téléphone.",
+    )
+    telephone = phone_field("Téléphone")
     contact_pref = choice(
         CONTACT_PREFS,
         "Choisissez comment vous préférez être contacté·e",
@@ -485,7 +502,7 @@ class CoordonneesJeuneForm(ContactMixin, StepForm):
     @classmethod
     def summary(cls, answers):
         contact = [answers["prenom"] + " " + answers["nom"]]
-        contact += [v for v in (answers["email"], answers["telephone"]) if v]
+        contact += [v for v in (answers["email"], display_phone(answers["telephone"])) if v]
         return [
             ("Vos coordonnées", contact),
             ("Contact préféré", dict(CONTACT_PREFS)[answers["contact_pref"]]),
@@ -497,8 +514,12 @@ class ParentForm(ContactMixin, StepForm):
 
     parent_prenom = name_field("Prénom", "off", "Indiquez le prénom de votre parent")
     parent_nom = name_field("Nom", "off", "Indiquez le nom de votre parent")
+    parent_email = email_field(
+        "Adresse e-mail",
+        "off",
+        description="Donnez au moins l'adresse e-mail ou le téléphone de votre parent.",
+    )
     parent_telephone = phone_field("Téléphone", "off")
-    parent_email = email_field("Adresse e-mail (facultatif si vous donnez un téléphone)", "off")
     parent_accord = BooleanField(
         "Mon parent ou représentant légal est d'accord pour cette demande",
         validators=[
@@ -538,7 +559,9 @@ class ParentForm(ContactMixin, StepForm):
     @classmethod
     def summary(cls, answers):
         contact = [answers["parent_prenom"] + " " + answers["parent_nom"]]
-        contact += [v for v in (answers["parent_email"], answers["parent_telephone"]) if v]
+        contact += [
+            v for v in (answers["parent_email"], display_phone(answers["parent_telephone"])) if v
+        ]
         return [("Parent ou représentant légal", contact), ("Accord du parent", "Oui")]
 
 
@@ -642,7 +665,7 @@ class CoordonneesMentorForm(ContactMixin, StepForm):
     def summary(cls, answers):
         contact = [answers["prenom"] + " " + answers["nom"], answers["email"]]
         if answers["telephone"]:
-            contact.append(answers["telephone"])
+            contact.append(display_phone(answers["telephone"]))
         return [("Vos coordonnées", contact)]
 
 

@@ -198,11 +198,26 @@ def test_several_communes_are_offered_as_radio_buttons(client):
     response = post(client, "/jeune/commune", {"commune": "Saint-Denis", "choix_affiche": "1"})
     assert response.status_code == 422
     assert "Choisissez votre commune dans la liste" in text(response)
-    response = post(client, "/jeune/commune", {"commune": "Saint-Denis", "choix": "93066"})
+    response = post(
+        client, "/jeune/commune", {"commune": "Saint-Denis", "choix": "Saint-Denis (93)"}
+    )
     assert response.status_code == 303
     with models.db.connection_context():
         answers = models.Draft.get().answers["commune"]
     assert answers["commune"] == "93066"
+
+
+def test_partial_name_without_js_offers_the_matching_communes(client):
+    walk(client, "jeune", YOUTH_STEPS[:3])
+    response = post(client, "/jeune/commune", {"commune": "villeurb"})
+    assert response.status_code == 200
+    assert 'value="Villeurbanne (69100)"' in text(response)
+    response = post(
+        client, "/jeune/commune", {"commune": "villeurb", "choix": "Villeurbanne (69100)"}
+    )
+    assert response.status_code == 303
+    with models.db.connection_context():
+        assert models.Draft.get().answers["commune"]["commune"] == "69266"
 
 
 def test_postal_code_alone_is_resolved(client):
