@@ -109,8 +109,7 @@ def create_lead(kind, answers, place):
 def orient(lead, answers, place):
     """Run the matcher and keep every proposal as an Orientation row."""
     person = matcher.person_from_answers(lead.kind, answers, place)
-    snapshot = catalogue.snapshot()
-    result = matcher.match(person, snapshot, **catalogue.stats())
+    result = matcher.match(person, catalogue.snapshot(), **catalogue.stats())
     for proposal in result.proposals:
         models.Orientation.create(
             lead=lead,
@@ -122,21 +121,15 @@ def orient(lead, answers, place):
         )
     first = result.proposals[0] if result.proposals else None
     lead.waiting_list = first is None
-    lead.association = first and snapshot_association(snapshot, first.programme_id)
+    lead.association = first.association_id if first else None
     lead.save()
     models.Evenement.create(
         lead=lead,
         kind="orientation" if first else "liste_attente",
         to_status=lead.status,
         author="matcher " + matcher.MATCHER_VERSION,
+        note="repli : seulement des programmes à distance" if result.distance_forcee else "",
     )
-
-
-def snapshot_association(snapshot, programme_id):
-    for info in snapshot:
-        if info.id == programme_id:
-            return info.association_id
-    return None
 
 
 def current_orientation(lead):
