@@ -1,5 +1,6 @@
 """Application factory: config, database, blueprints, security headers, CLI."""
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -39,6 +40,9 @@ def create_app(config=None):
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=os.environ.get("SESSION_COOKIE_SECURE", "0") == "1",
+        # The cookie only points to the draft; a person can pause for a day (RGAA 13.1.4
+        # asks 20 hours) without it lingering for weeks on a shared phone.
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=24),
         # A draft outlives the CSRF token; an expired token gets a kind page.
         WTF_CSRF_TIME_LIMIT=4 * 3600,
         DRAFT_MAX_AGE_DAYS=30,

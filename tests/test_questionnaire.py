@@ -477,3 +477,10 @@ def test_missing_or_expired_csrf_gives_a_kind_page_that_keeps_the_place(client, 
     assert response.status_code == 400
     with models.db.connection_context():
         assert set(models.Draft.get().answers) == {"age", "situation"}
+
+
+def test_draft_cookie_outlives_the_browser_session_for_a_day(client):
+    response = post(client, "/jeune/age", {"age": "17"})
+    cookie = response.headers["Set-Cookie"]
+    assert "Expires=" in cookie
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie

@@ -55,6 +55,7 @@ def remember_draft(parcours, draft):
     drafts = dict(session.get("drafts", {}))
     drafts[parcours] = draft.token
     session["drafts"] = drafts
+    session.permanent = True
 
 
 def remember_lead(lead):
