@@ -221,6 +221,18 @@ class StepForm(FlaskForm):
         return cls(formdata=data, meta={"csrf": False})
 
 
+class ChoiceForm(StepForm):
+    """A page with one radio question, shown under `summary_label` on the check page."""
+
+    summary_label = ""
+    choices = ()
+
+    @classmethod
+    def summary(cls, answers):
+        (value,) = answers.values()
+        return [(cls.summary_label, dict(cls.choices)[value])]
+
+
 # --- Parcours jeune -------------------------------------------------------------
 
 
@@ -251,29 +263,23 @@ class AgeForm(StepForm):
         return [("Âge", f"{answers['age']} ans")]
 
 
-class SituationJeuneForm(StepForm):
+class SituationJeuneForm(ChoiceForm):
+    summary_label = "Situation"
+    choices = SITUATIONS_JEUNE
     situation = choice(
-        SITUATIONS_JEUNE,
-        "Choisissez votre situation",
-        label="Quelle est votre situation aujourd'hui ?",
+        choices, "Choisissez votre situation", label="Quelle est votre situation aujourd'hui ?"
     )
 
-    @classmethod
-    def summary(cls, answers):
-        return [("Situation", dict(SITUATIONS_JEUNE)[answers["situation"]])]
 
-
-class BesoinForm(StepForm):
+class BesoinForm(ChoiceForm):
+    summary_label = "Besoin"
+    choices = BESOINS
     besoin = choice(
-        BESOINS,
+        choices,
         "Choisissez ce pour quoi vous aimeriez être accompagné·e",
         label="Pour quoi aimeriez-vous être accompagné·e ?",
     )
     hints = BESOINS_HINTS
-
-    @classmethod
-    def summary(cls, answers):
-        return [("Besoin", dict(BESOINS)[answers["besoin"]])]
 
 
 class CommuneForm(StepForm):
@@ -394,16 +400,14 @@ class SituationParticuliereForm(StepForm):
         return [("Situations particulières", chosen or AUCUNE[1])]
 
 
-class RencontreForm(StepForm):
+class RencontreForm(ChoiceForm):
+    summary_label = "Rencontre"
+    choices = RENCONTRES
     rencontre = choice(
-        RENCONTRES,
+        choices,
         "Choisissez comment vous préférez rencontrer votre mentor",
         label="Comment préférez-vous rencontrer votre mentor ?",
     )
-
-    @classmethod
-    def summary(cls, answers):
-        return [("Rencontre", dict(RENCONTRES)[answers["rencontre"]])]
 
 
 def name_field(label, autocomplete, required_message):
@@ -568,24 +572,18 @@ class ParentForm(ContactMixin, StepForm):
 # --- Parcours mentor ------------------------------------------------------------
 
 
-class SituationMentorForm(StepForm):
-    situation = choice(
-        SITUATIONS_MENTOR, "Choisissez votre situation", label="Quelle est votre situation ?"
-    )
-
-    @classmethod
-    def summary(cls, answers):
-        return [("Situation", dict(SITUATIONS_MENTOR)[answers["situation"]])]
+class SituationMentorForm(ChoiceForm):
+    summary_label = "Situation"
+    choices = SITUATIONS_MENTOR
+    situation = choice(choices, "Choisissez votre situation", label="Quelle est votre situation ?")
 
 
-class TrancheAgeForm(StepForm):
+class TrancheAgeForm(ChoiceForm):
+    summary_label = "Tranche d'âge"
+    choices = TRANCHES_AGE
     tranche_age = choice(
-        TRANCHES_AGE, "Choisissez votre tranche d'âge", label="Quelle est votre tranche d'âge ?"
+        choices, "Choisissez votre tranche d'âge", label="Quelle est votre tranche d'âge ?"
     )
-
-    @classmethod
-    def summary(cls, answers):
-        return [("Tranche d'âge", dict(TRANCHES_AGE)[answers["tranche_age"]])]
 
 
 class ExperienceForm(StepForm):
