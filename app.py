@@ -5,7 +5,7 @@ import os
 from pathlib import Path
 
 import click
-from flask import Flask, render_template, request
+from flask import Flask, render_template, request, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 import catalogue
@@ -98,12 +98,16 @@ def register_blueprints(app):
 
 
 def register_error_pages(app):
-    from views.rendering import render
+    from views.rendering import is_partial, render
 
     @app.errorhandler(CSRFError)
     def csrf_expired(error):
         # Answers already saved are in the draft: the same URL picks up where they were.
-        return render("errors/csrf.html", status=400, retry_url=request.full_path.rstrip("?"))
+        if request.endpoint == "questionnaire.choisir":
+            retry_url = url_for("questionnaire.resultat", **request.view_args)
+        else:
+            retry_url = request.full_path.rstrip("?")
+        return render("errors/csrf.html", status=400, retry_url=retry_url)
 
     @app.errorhandler(400)
     def bad_request(error):
@@ -115,7 +119,7 @@ def register_error_pages(app):
 
     @app.errorhandler(405)
     def method_not_allowed(error):
-        return render("errors/404.html", status=405)
+        return render("errors/400.html", status=405)
 
     @app.errorhandler(413)
     def too_large(error):
@@ -123,7 +127,10 @@ def register_error_pages(app):
 
     @app.errorhandler(500)
     def server_error(error):
-        return render_template("errors/500.html"), 500
+        # Plain render_template, nothing that could fail again; htmx gets the region.
+        partial = is_partial()
+        layout = "partial.html" if partial else "base.html"
+        return render_template("errors/500.html", layout=layout, partial=partial), 500
 
 
 def register_cli(app):

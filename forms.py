@@ -178,7 +178,8 @@ def check_name(field, message):
 
 
 def strip(value):
-    return value.strip() if isinstance(value, str) else value
+    """Trimmed text; a field missing from the POST becomes "" rather than None."""
+    return value.strip() if isinstance(value, str) else ""
 
 
 def labels(choices, values):
@@ -205,6 +206,10 @@ class StepForm(FlaskForm):
     def form_data(cls, answers):
         """Stored answers as field values (the reverse of `answers()`)."""
         return answers
+
+    def designates(self, answers):
+        """After validating `from_answers`: the stored answers still mean the same."""
+        return True
 
     @classmethod
     def from_answers(cls, answers):
@@ -342,6 +347,10 @@ class CommuneForm(StepForm):
     @classmethod
     def form_data(cls, answers):
         return {"commune": answers["commune_label"]}
+
+    def designates(self, answers):
+        # A postal code gone from the communes file resolves to the name alone.
+        return self.place is not None and self.answers() == answers
 
     @classmethod
     def summary(cls, answers):

@@ -4,8 +4,6 @@ the submission that turns a draft into a lead with its orientations."""
 import datetime as dt
 import secrets
 
-from peewee import IntegrityError
-
 import catalogue
 import matcher
 import models
@@ -19,6 +17,14 @@ REFERENCE_PREFIX = {"jeune": "J", "mentor": "M"}
 
 def new_token():
     return secrets.token_urlsafe(32)
+
+
+class InvalidDraft(Exception):
+    """The stored answers no longer hold: the person must see `step` again."""
+
+    def __init__(self, step):
+        super().__init__(step)
+        self.step = step
 
 
 def get_draft(token, parcours, max_age_days):
@@ -37,24 +43,25 @@ def get_draft(token, parcours, max_age_days):
     )
 
 
-def save_step(draft, parcours, step_name, step_answers):
+def save_step(token, parcours, step_name, step_answers, max_age_days):
     """Store one step's answers; answers on abandoned branches are dropped.
 
-    Returns the draft, created on the first valid answer (never on a GET).
+    The draft is read again inside the write transaction, so a save racing with
+    another tab's save or submit never writes back stale answers. Returns the
+    draft, created on the first valid answer (never on a GET) or when the previous
+    one was sent.
     """
     with models.write_transaction():
-        if draft is None:
-            draft = models.Draft(token=new_token(), parcours=parcours, answers={})
-            force_insert = True
-        else:
-            force_insert = False
+        draft = get_draft(token, parcours, max_age_days)
+        if draft is None or draft.submitted_at is not None:
+            draft = models.Draft.create(token=new_token(), parcours=parcours, answers={})
         answers = dict(draft.answers)
         answers[step_name] = step_answers
         for name in Journey(PARCOURS[parcours], answers).inapplicable():
             del answers[name]
         draft.answers = answers
         draft.updated_at = models.now()
-        draft.save(force_insert=force_insert)
+        draft.save(only=[models.Draft.answers, models.Draft.updated_at])
     return draft
 
 
@@ -63,21 +70,36 @@ def new_reference(kind):
     return f"{REFERENCE_PREFIX[kind]}-{suffix}"
 
 
-def submit(token):
-    """Create the lead, run the matcher and store its orientations, in one
-    transaction. A second submit of the same draft returns the same lead."""
+def submit(token, first_invalid_step):
+    """Create the lead, run the matcher and store its orientations, in one transaction.
+
+    The draft is claimed first (an UPDATE that only one request can win, on SQLite
+    and PostgreSQL alike): a second submit of the same draft returns the same lead.
+    `first_invalid_step(journey)` re-validates every stored answer; a failure raises
+    InvalidDraft and nothing is written.
+    """
+    Draft = models.Draft
     with models.write_transaction():
-        draft = models.Draft.get(models.Draft.token == token)
-        if draft.lead_id is not None:
+        claimed = (
+            Draft.update(submitted_at=models.now())
+            .where((Draft.token == token) & Draft.submitted_at.is_null())
+            .execute()
+        )
+        draft = Draft.get(Draft.token == token)
+        if not claimed:
             return draft.lead
         journey = Journey(PARCOURS[draft.parcours], draft.answers)
+        invalid = journey.first_url_step if not journey.is_complete else None
+        invalid = invalid or first_invalid_step(journey)
+        if invalid:
+            raise InvalidDraft(invalid)
         answers = journey.relevant_answers()
         place = territory.place(answers["commune"], answers.get("code_postal"))
+        if place is None:
+            raise InvalidDraft("commune")
         lead = create_lead(draft.parcours, answers, place)
         orient(lead, answers, place)
-        draft.lead = lead
-        draft.submitted_at = models.now()
-        draft.save()
+        Draft.update(lead=lead).where(Draft.token == token).execute()
     return lead
 
 
@@ -97,13 +119,10 @@ def create_lead(kind, answers, place):
         telephone=answers.get("telephone", ""),
         contact_pref=answers.get("contact_pref", "email"),
     )
-    for _ in range(10):
-        try:
-            with models.db.atomic():
-                return models.Lead.create(reference=new_reference(kind), **fields)
-        except IntegrityError:
-            continue  # a reference already taken: draw another
-    raise RuntimeError("no free reference after 10 draws")
+    reference = new_reference(kind)
+    while models.Lead.select().where(models.Lead.reference == reference).exists():
+        reference = new_reference(kind)
+    return models.Lead.create(reference=reference, **fields)
 
 
 def orient(lead, answers, place):
@@ -148,8 +167,10 @@ def choose(lead, orientation_id):
     with models.write_transaction():
         target = lead.orientations.where(models.Orientation.id == orientation_id).first()
         current = current_orientation(lead)
-        if target is None or current is None or target.id == current.id:
+        if target is None or current is None:
             return False
+        if target.id == current.id:
+            return True  # a second tap on the same button
         current.outcome = "refusee"
         current.outcome_reason = "autre_choix"
         current.save()
@@ -157,7 +178,7 @@ def choose(lead, orientation_id):
         target.save()
         lead.association = target.programme.association_id
         lead.updated_at = models.now()
-        lead.save()
+        lead.save(only=[models.Lead.association, models.Lead.updated_at])
         models.Evenement.create(
             lead=lead,
             kind="choix_alternative",

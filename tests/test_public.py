@@ -246,7 +246,7 @@ def test_unknown_page_is_a_french_404(client, url):
 def test_wrong_method_gets_the_french_page(client):
     response = client.post("/")
     assert response.status_code == 405
-    assert "Page introuvable" in text(response)
+    assert "Votre envoi n'a pas pu être traité" in text(response)
 
 
 def test_too_large_request_gets_the_french_400_page(tmp_path):

@@ -15,6 +15,7 @@ from helpers import (
     walk,
 )
 
+import leads
 import models
 
 
@@ -484,3 +485,115 @@ def test_draft_cookie_outlives_the_browser_session_for_a_day(client):
     cookie = response.headers["Set-Cookie"]
     assert "Expires=" in cookie
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+# --- races, stale answers and htmx history ------------------------------------------
+
+
+def draft_token(client):
+    with client.session_transaction() as session:
+        return session["drafts"]["jeune"]
+
+
+def test_a_late_save_from_another_tab_never_reopens_a_sent_draft(app, client):
+    walk(client, "jeune", YOUTH_STEPS)
+    token = draft_token(client)
+    submit(client, "jeune")
+    with app.test_request_context(), models.db.connection_context():
+        draft = leads.save_step(token, "jeune", "besoin", {"besoin": "emploi"}, 30)
+        assert draft.token != token  # a fresh draft
+        sent = models.Draft.get(models.Draft.token == token)
+        assert sent.submitted_at is not None and sent.lead_id is not None
+        assert sent.answers["besoin"] == {"besoin": "orientation"}
+
+
+def test_submit_checks_the_answers_inside_its_transaction(app, client):
+    walk(client, "jeune", YOUTH_STEPS)
+    token = draft_token(client)
+    with models.db.connection_context():
+        draft = models.Draft.get(models.Draft.token == token)
+        draft.answers = dict(draft.answers, age={"age": 13})  # another tab, meanwhile
+        draft.save()
+    with app.test_request_context(), models.db.connection_context():
+        with pytest.raises(leads.InvalidDraft) as error:
+            leads.submit(token, lambda journey: None)
+        assert error.value.step == "parent"
+        assert models.Lead.select().count() == 0
+        assert models.Draft.get(models.Draft.token == token).submitted_at is None
+
+
+def test_a_commune_gone_from_the_file_is_flagged_on_the_check_page(client):
+    walk(client, "jeune", YOUTH_STEPS)
+    with models.db.connection_context():
+        models.Localite.update(code_postal="69999").where(
+            models.Localite.code_postal == "69003"
+        ).execute()
+    response = client.get("/jeune/verifier")
+    page = text(response)
+    assert "<title>Erreur : " in page
+    assert "Votre réponse à la question « Où habitez-vous ? » n'est plus valable" in page
+    assert 'href="/jeune/commune?retour=verifier"' in page
+    assert post(client, "/jeune/verifier", {"consentement": "y"}).headers["Location"] == (
+        "/jeune/verifier"
+    )
+    assert count(models.Lead) == 0
+
+
+def test_a_field_missing_from_the_post_is_stored_empty(client):
+    walk(client, "jeune", YOUTH_STEPS[:6])
+    data = dict(YOUTH_STEPS[6][1])
+    del data["email"]
+    assert post(client, "/jeune/coordonnees", data).status_code == 303
+    assert submit(client, "jeune").status_code == 303
+    with models.db.connection_context():
+        assert models.Lead.get().email == ""
+
+
+def test_tapping_the_same_alternative_twice_is_fine(client):
+    walk(client, "jeune", YOUTH_STEPS)
+    location = submit(client, "jeune").headers["Location"]
+    with models.db.connection_context():
+        alternative = models.Orientation.get(models.Orientation.rank == 2)
+    for _ in range(2):
+        response = post(client, location + "/choisir", {"orientation": alternative.id})
+        assert response.status_code == 303
+
+
+def test_expired_token_on_a_choice_leads_back_to_the_result(client):
+    walk(client, "jeune", YOUTH_STEPS)
+    location = submit(client, "jeune").headers["Location"]
+    response = client.post(location + "/choisir", data={"orientation": "1"})
+    assert response.status_code == 400
+    assert f'href="{location}"' in text(response)
+
+
+def test_questionnaire_pages_are_never_cached(client):
+    walk(client, "jeune", YOUTH_STEPS)
+    for url in ("/jeune/age", "/jeune/verifier"):
+        assert client.get(url).headers["Cache-Control"] == "no-store"
+
+
+def test_a_page_answering_a_post_is_not_pushed_to_history(client):
+    response = post(client, "/jeune/age", {"age": ""}, HX)
+    assert response.status_code == 422
+    assert response.headers["HX-Push-Url"] == "false"
+
+
+def test_history_restore_shows_the_url_of_what_is_displayed(client):
+    walk(client, "jeune", YOUTH_STEPS)
+    location = submit(client, "jeune").headers["Location"]
+    restore = {"HX-Request": "true", "HX-History-Restore-Request": "true"}
+    response = client.get(location, headers=restore)
+    assert response.headers["HX-Replace-Url"] == location
+
+
+def test_server_error_in_an_htmx_request_gets_the_region_only(app):
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    app.add_url_rule("/boom", "boom", lambda: 1 / 0)
+    client = app.test_client()
+    page = client.get("/boom")
+    fragment = client.get("/boom", headers=HX)
+    assert page.status_code == fragment.status_code == 500
+    assert "<html" in text(page)
+    assert "<html" not in text(fragment) and "autofocus" in text(fragment)
+    assert "le service rencontre un problème" in text(fragment)

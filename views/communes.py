@@ -1,35 +1,30 @@
 """Commune suggestions for the autocomplete: an HTML fragment, never an error."""
 
-import re
-
 from flask import Blueprint, make_response, render_template, request
 
 import territory
 
 bp = Blueprint("communes", __name__)
 
-# The combobox's input id: option and status ids are built from it.
-FIELD_ID = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,39}")
-DEFAULT_FIELD_ID = "commune"
+# The combobox's input (name and id): htmx sends its text under that name, and the
+# option and status ids are built from it.
+FIELD = "commune"
 
 
 @bp.get("/communes/suggestions")
 def suggestions():
-    query = request.args.get("q", "")
-    field_id = request.args.get("field", "")
-    if not FIELD_ID.fullmatch(field_id):
-        field_id = DEFAULT_FIELD_ID
+    query = request.args.get(FIELD, "")
     places = territory.search(query)
     response = make_response(
         render_template(
             "communes/suggestions.html",
             places=places,
-            field_id=field_id,
+            field_id=FIELD,
             status=status_text(query, places),
         )
     )
-    # Same answer for everyone (no cookie, no session): shared caches may keep it.
-    response.headers["Cache-Control"] = "public, max-age=3600"
+    # The same answer for everyone, but what a person types stays in their browser.
+    response.headers["Cache-Control"] = "private, max-age=3600"
     return response
 
 

@@ -21,11 +21,27 @@ RETURN_ARG = "retour"  # set by the "Modifier" links of the check page
 MAX_REMEMBERED_LEADS = 10
 
 
+@bp.after_request
+def no_store(response):
+    # Answers and contact details of minors: never kept by a browser or proxy cache
+    # (a shared phone's back button included).
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.app_template_filter()
+def error_link(field):
+    """(href, message) of a field's error for the summary: radios and checkboxes
+    link to their first box."""
+    grouped = field.type in ("RadioField", "SelectMultipleField")
+    return (f"#{field.id}-0" if grouped else f"#{field.id}", field.errors[0])
+
+
 @bp.app_template_global()
-def aria(field, hint=True):
+def aria(field):
     """aria-describedby / aria-invalid for a field, omitted when empty."""
     ids = []
-    if hint and field.description:
+    if field.description:
         ids.append(f"{field.id}-hint")
     if field.errors:
         ids.append(f"{field.id}-error")
@@ -112,7 +128,13 @@ def step(parcours, etape):
     if getattr(form, "needs_choice", False):
         return render_step(journey, step, form, returning)
 
-    draft = leads.save_step(draft, parcours.name, etape, form.answers())
+    draft = leads.save_step(
+        draft_token(parcours.name),
+        parcours.name,
+        etape,
+        form.answers(),
+        current_app.config["DRAFT_MAX_AGE_DAYS"],
+    )
     remember_draft(parcours.name, draft)
     journey = Journey(parcours, draft.answers)
     # From a "Modifier" link: back to the check page once nothing is missing.
@@ -165,23 +187,25 @@ def verifier(parcours):
         return redirect(step_url(parcours.name, journey.first_url_step), 303)
 
     form = ConsentForm()
-    if request.method == "POST":
-        if not form.validate():
-            return render_check(journey, form, status=422)
-        invalid = first_invalid_step(journey)
-        if invalid:
-            return redirect(step_url(parcours.name, invalid, returning=True), 303)
-        lead = leads.submit(draft.token)
-        remember_lead(lead)
-        return redirect(result_url(lead), 303)
-    return render_check(journey, form)
+    if request.method == "GET":
+        return render_check(journey, form, stale=first_invalid_step(journey))
+    if not form.validate():
+        return render_check(journey, form, status=422)
+    try:
+        lead = leads.submit(draft.token, first_invalid_step)
+    except leads.InvalidDraft:
+        # Only a change made meanwhile (another tab, the communes file) gets here.
+        return redirect(url_for("questionnaire.verifier", parcours=parcours.name), 303)
+    remember_lead(lead)
+    return redirect(result_url(lead), 303)
 
 
 def first_invalid_step(journey):
     """Re-validate every step from the stored answers before anything is created."""
     for step in journey.completed:
-        form_class = FORMS[journey.parcours.name][step.name]
-        if not form_class.from_answers(journey.answers[step.name]).validate():
+        answers = journey.answers[step.name]
+        form = FORMS[journey.parcours.name][step.name].from_answers(answers)
+        if not form.validate() or not form.designates(answers):
             return step.name
     return None
 
@@ -196,7 +220,7 @@ def summary_rows(journey):
     return rows
 
 
-def render_check(journey, form, status=200):
+def render_check(journey, form, status=200, stale=None):
     heading = f"Vérifiez vos réponses avant d'envoyer votre {journey.parcours.noun}"
     return render(
         "questionnaire/verifier.html",
@@ -204,8 +228,13 @@ def render_check(journey, form, status=200):
         parcours=journey.parcours,
         form=form,
         rows=summary_rows(journey),
-        title=page_title(journey.parcours, heading, bool(form.errors)),
+        title=page_title(journey.parcours, heading, bool(form.errors or stale)),
         heading=heading,
+        stale=stale
+        and {
+            "question": journey.parcours.step(stale).question,
+            "url": step_url(journey.parcours.name, stale, returning=True),
+        },
         back_url=back_url(journey, CHECK, False),
     )
 

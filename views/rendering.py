@@ -19,4 +19,12 @@ def render(template, status=200, **context):
         render_template(template, layout=layout, partial=partial, **context), status
     )
     response.headers["Vary"] = "HX-Request, HX-Request-Type"
+    if request.method == "POST":
+        # A page answering a POST (422, choice of commune) is the same URL: pushing it
+        # again would make the back button stay on the page once per error.
+        response.headers["HX-Push-Url"] = "false"
+    elif request.headers.get("HX-History-Restore-Request") == "true":
+        # Back to a page that now redirects (the check page once sent): show the URL
+        # of what is displayed.
+        response.headers["HX-Replace-Url"] = request.full_path.rstrip("?")
     return response

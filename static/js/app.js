@@ -109,13 +109,16 @@
     }
   }
 
-  // The input is named after the form field; the endpoint wants the text as `q`.
-  function onConfigRequest(event) {
-    var input = event.target;
-    if (!input.matches || !input.matches(COMBOBOX)) return;
-    var body = event.detail.ctx.request.body;
-    body.delete(input.name);
-    body.set("q", input.value);
+  // The page says "combobox" only once this script runs: without JS the field is a
+  // plain text input, and a screen reader must not announce a list that never opens.
+  function enhance(root) {
+    var inputs = root.querySelectorAll ? root.querySelectorAll("input[data-listbox]") : [];
+    Array.prototype.forEach.call(inputs, function (input) {
+      input.setAttribute("role", "combobox");
+      input.setAttribute("aria-autocomplete", "list");
+      input.setAttribute("aria-expanded", "false");
+      input.setAttribute("aria-controls", input.getAttribute("data-listbox"));
+    });
   }
 
   // New options arrived: show them if the person is still in the field.
@@ -130,45 +133,17 @@
     }
   }
 
-  // --- Focus after a swap ---------------------------------------------------------------
-  // htmx 4 focuses the [autofocus] element of new content itself, but focus() does nothing
-  // on an element that cannot take focus (a heading without tabindex): focus would fall
-  // back to <body> and a screen reader would not hear the new page. Catch that case.
-
-  var swapped = [];
-
-  function onAfterSettle(event) {
-    swapped = swapped.concat(event.detail.newContent || []);
-  }
-
-  function focusAutofocus() {
-    var nodes = swapped;
-    swapped = [];
-    var active = document.activeElement;
-    if (active && active !== document.body) return;
-    for (var i = 0; i < nodes.length; i++) {
-      var node = nodes[i];
-      if (!node.isConnected || !node.querySelector) continue;
-      var target = node.matches("[autofocus]") ? node : node.querySelector("[autofocus]");
-      if (target) {
-        if (!target.hasAttribute("tabindex")) target.setAttribute("tabindex", "-1");
-        target.focus();
-        return;
-      }
-    }
-  }
-
+  // Focus after a page swap: htmx 4 focuses the new [autofocus] heading or error summary.
   function onAfterSwap(event) {
     var source = event.target;
     if (source.matches && source.matches(COMBOBOX)) afterSuggestions(source);
-    focusAutofocus();
+    else enhance(document);
   }
 
   document.addEventListener("keydown", onKeydown);
   document.addEventListener("mousedown", onPointerDown);
   document.addEventListener("click", onClick);
   document.addEventListener("focusout", onFocusOut);
-  document.addEventListener("htmx:config:request", onConfigRequest);
-  document.addEventListener("htmx:after:settle", onAfterSettle);
   document.addEventListener("htmx:after:swap", onAfterSwap);
+  enhance(document);
 })();
