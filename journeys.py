@@ -128,10 +128,6 @@ class Journey:
         return self.next_step is None
 
     @property
-    def ended_at_exit(self):
-        return self.next_step is not None and self.next_step.exit
-
-    @property
     def first_url_step(self):
         """Where a person who asks for a step they cannot see yet is sent."""
         return self.next_step.name if self.next_step else CHECK

@@ -91,7 +91,7 @@ def test_branch_change_drops_the_answers_of_the_abandoned_branch():
 )
 def test_age_exits_end_the_journey(age, exit_step):
     journey = Journey(JEUNE, dict(YOUTH, age={"age": age}))
-    assert journey.ended_at_exit
+    assert journey.next_step.exit
     assert journey.next_step.name == exit_step
     assert names(journey.completed) == ["age"]
     assert journey.can_visit(exit_step)

@@ -71,11 +71,14 @@
       event.preventDefault();
       move(input, listbox, event.key === "ArrowDown" ? 1 : -1);
     } else if (event.key === "Enter" && isOpen(input)) {
-      // An open list takes Enter: it picks, it never submits the form.
-      event.preventDefault();
+      // Enter on a highlighted option picks it and does not submit; with nothing
+      // highlighted the list closes and the form is sent as typed.
       var active = document.getElementById(input.getAttribute("aria-activedescendant"));
-      if (active) pick(input, listbox, active);
-      else close(input, listbox);
+      close(input, listbox);
+      if (active) {
+        event.preventDefault();
+        pick(input, listbox, active);
+      }
     } else if (event.key === "Escape" && isOpen(input)) {
       event.preventDefault();
       close(input, listbox);
