@@ -177,7 +177,7 @@ def expect_result(page, prefix, noun):
     expect(page.locator(".reference")).to_have_text(reference)
     proposal = page.locator("section.card--proposal")
     expect(proposal.get_by_role("heading", level=2)).to_have_text(
-        re.compile(r"^Association proposée : \S.* — programme \S")
+        re.compile(r"^Association proposée : \S")
     )
     expect(proposal.get_by_role("heading", name="Pourquoi cette association ?")).to_be_visible()
     reasons = proposal.locator("ul.reasons > li")
