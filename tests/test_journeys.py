@@ -1,6 +1,8 @@
 """The journey walker: completed and next steps derived from stored answers only."""
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from journeys import CHECK, JEUNE, MENTOR, Journey
 
@@ -143,3 +145,22 @@ def test_walker_does_not_mutate_the_answers():
     snapshot = repr(answers)
     Journey(JEUNE, answers).relevant_answers()
     assert repr(answers) == snapshot
+
+
+step_names = st.sampled_from([s.name for s in JEUNE.steps] + ["inconnue", CHECK])
+answer_sets = st.dictionaries(
+    step_names, st.fixed_dictionaries({}, optional={"age": st.integers(-5, 200)}), max_size=12
+)
+
+
+@given(answers=answer_sets)
+def test_walker_never_loops_and_keeps_the_questionnaire_order(answers):
+    journey = Journey(JEUNE, answers)
+    order = [s.name for s in JEUNE.steps]
+    completed = [s.name for s in journey.completed]
+    assert len(completed) == len(set(completed))
+    assert completed == sorted(completed, key=order.index)
+    assert journey.is_complete or journey.can_visit(journey.next_step.name)
+    for name in completed:
+        assert journey.can_visit(name)
+        assert journey.previous(name) in (None, *completed)

@@ -2,6 +2,7 @@
 
 import html as html_lib
 import re
+import time
 
 import pytest
 from helpers import (
@@ -597,3 +598,16 @@ def test_server_error_in_an_htmx_request_gets_the_region_only(app):
     assert "<html" in text(page)
     assert "<html" not in text(fragment) and "autofocus" in text(fragment)
     assert "le service rencontre un problème" in text(fragment)
+
+
+def test_a_really_expired_token_gets_the_kind_page(app, client):
+    walk(client, "jeune", YOUTH_STEPS[:1])
+    app.config["WTF_CSRF_TIME_LIMIT"] = 1
+    token = csrf_token(client, "/jeune/situation")
+    time.sleep(2.1)
+    response = post(client, "/jeune/situation", {"situation": "college"}, token=token)
+    assert response.status_code == 400
+    assert "Cette page a expiré" in text(response)
+    assert 'href="/jeune/situation"' in text(response)
+    with models.db.connection_context():
+        assert models.Draft.get().answers == {"age": {"age": 17}}
