@@ -316,10 +316,12 @@ class CommuneForm(StepForm):
         if not field.data or len(field.data) > 100:
             raise ValidationError(self.ERROR)
         exact = territory.resolve(field.data)
-        if len(exact) == 1:
+        similar = territory.search(field.data, limit=self.MAX_CANDIDATES)
+        if len(exact) == 1 and self.unambiguous(field.data, exact[0], similar):
             self.place = exact[0]
             return
-        self.candidates = exact or territory.search(field.data, limit=self.MAX_CANDIDATES)
+        insees = {p.insee for p in exact}
+        self.candidates = exact + [p for p in similar if p.insee not in insees]
         if not self.candidates:
             raise ValidationError(self.ERROR)
         picked = [p for p in self.candidates if p.label == self.choix.data]
@@ -331,6 +333,15 @@ class CommuneForm(StepForm):
             return
         if field.data or self.choix_affiche.data:
             raise ValidationError("Choisissez votre commune dans la liste")
+
+    @staticmethod
+    def unambiguous(text, place, similar):
+        """A label or postal code says which commune; a bare name only when no bigger
+        commune starts with it ("Lyon" is Lyon, but "Évry" may well mean Évry-Courcouronnes
+        rather than the village of the Yonne)."""
+        if text == place.label or text.isdecimal():
+            return True
+        return all(p.population <= place.population for p in similar)
 
     @property
     def needs_choice(self):

@@ -114,13 +114,13 @@ def _localite_rows(row):
 
 
 def _arrondissement_short_names(nom):
-    """ "Paris 15e Arrondissement" is also "paris 15e" and "paris 15", as people write it."""
+    """ "Paris 15e Arrondissement" is also "paris 15", "paris 15e" and "paris 15eme"."""
     match = _ARRONDISSEMENT.fullmatch(nom)
     if not match:
         return set()
     return {
         normalise(f"{match['ville']} {match['numero']}{suffix}")
-        for suffix in ("", match["suffixe"])
+        for suffix in ("", match["suffixe"], "eme")
     }
 
 
@@ -349,11 +349,9 @@ def resolve(text):
         return _places_with_postal_code(code) if len(code) == 5 else []
     label = _parse_label(text)
     if label:
-        places = _label_places(*label)
-        if places:
-            return places
-        # A label whose code does not fit ("Lyon (75001)"): the name alone may still.
-        text = label[0]
+        # A code that does not fit the name ("Evry (91000)") designates nothing: the
+        # name alone could be a homonym elsewhere in France.
+        return _label_places(*label)
     name = normalise(text)
     return _places_named(name) if name else []
 

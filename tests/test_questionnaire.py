@@ -611,3 +611,25 @@ def test_a_really_expired_token_gets_the_kind_page(app, client):
     assert 'href="/jeune/situation"' in text(response)
     with models.db.connection_context():
         assert models.Draft.get().answers == {"age": {"age": 17}}
+
+
+@pytest.mark.parametrize(
+    ("typed", "offered"),
+    [
+        ("Évry", "Évry-Courcouronnes (91000)"),  # a tiny Évry (89) exists too
+        ("Evry (91000)", "Évry-Courcouronnes (91000)"),  # the code does not fit "Évry"
+    ],
+)
+def test_a_name_shared_with_a_bigger_commune_is_never_taken_silently(client, typed, offered):
+    walk(client, "jeune", YOUTH_STEPS[:3])
+    response = post(client, "/jeune/commune", {"commune": typed})
+    assert response.status_code == 200
+    assert f'value="{offered}"' in text(response)
+    assert count(models.Draft) == 1  # nothing saved for this step
+    with models.db.connection_context():
+        assert "commune" not in models.Draft.get().answers
+
+
+def test_a_big_city_typed_by_name_is_taken_at_once(client):
+    walk(client, "jeune", YOUTH_STEPS[:3])
+    assert post(client, "/jeune/commune", {"commune": "lyon"}).status_code == 303

@@ -145,6 +145,8 @@ def test_search_by_postal_code_prefix(db):
         ("Paris 15", PARIS, "75015"),
         ("Paris 15e arrondissement", PARIS, "75015"),
         ("Lyon 3e", LYON, "69003"),
+        ("Paris 15ème", PARIS, "75015"),
+        ("Lyon 3eme", LYON, "69003"),
         ("Marseille 1er", MARSEILLE, "13001"),
     ],
 )
@@ -211,8 +213,10 @@ def test_resolve_round_trips_every_suggestion(db):
             assert resolve(suggestion.label) == [suggestion], suggestion.label
 
 
-def test_resolve_a_label_with_a_wrong_code_falls_back_to_the_name(db):
-    assert [p.insee for p in resolve("Lyon (75001)")] == [LYON]
+def test_a_label_with_a_code_that_does_not_fit_designates_nothing(db):
+    # "Évry (91000)" must not fall back to the only commune named exactly Évry (89).
+    assert resolve("Lyon (75001)") == []
+    assert resolve("Evry (91000)") == []
 
 
 @pytest.mark.parametrize(
