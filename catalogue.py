@@ -67,8 +67,7 @@ PHONE = re.compile(r"(?:\+33|0033|0)[1-9][0-9]{8}")
 PHONE_FILLERS = re.compile(r"[\s.\-]")
 INSEE = re.compile(r"(?:[0-9]{2}|2[AB])[0-9]{3}")
 SITE = re.compile(r"https?://\S+")
-AGE_MIN, AGE_MAX = 11, 30
-YOUNGEST_AGE = 11  # the questionnaire sends younger children to for_youngest()
+AGE_MIN, AGE_MAX = 11, 30  # the questionnaire sends younger children to for_youngest()
 DELAI_MAX = 30  # jours ouvrés: six weeks is already too long to wait for a call back
 CAPACITE_MAX = 100_000
 MAX_TEXT = 2000
@@ -197,7 +196,7 @@ class _Row:
         values = [v.strip() for v in self.text(field, max_length=MAX_TEXT).split(MULTI_SEPARATOR)]
         values = sorted({v for v in values if v})
         for value in values:
-            departement = value[:3] if value.startswith("97") else value[:2]
+            departement = value[:3] if value[:2] in ("97", "98") else value[:2]
             if not INSEE.fullmatch(value) or departement not in DEPARTEMENTS:
                 self.error(
                     field,
@@ -619,7 +618,7 @@ def for_youngest():
     per association, by association name: the under-11 exit page lists them for parents."""
     chosen = {}
     for p in sorted(snapshot(), key=lambda p: (p.association_nom, p.id)):
-        youngest = p.age_min is not None and p.age_min <= YOUNGEST_AGE
+        youngest = p.age_min is None or p.age_min <= AGE_MIN
         if youngest and matcher.is_open(p) and "jeunes" in p.publics:
             chosen.setdefault(p.association_id, p)
     return list(chosen.values())

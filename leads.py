@@ -147,8 +147,17 @@ def orient(lead, answers, place):
         kind="orientation" if first else "liste_attente",
         to_status=lead.status,
         author="matcher " + matcher.MATCHER_VERSION,
-        note="repli : seulement des programmes à distance" if result.distance_forcee else "",
+        note=fallback_note(result),
     )
+
+
+def fallback_note(result):
+    """What the operator should know: nothing fitted near the person."""
+    if result.distance_forcee:
+        return "repli : seulement des programmes à distance"
+    if result.fallback:
+        return "repli : seulement des programmes nationaux ou à distance"
+    return ""
 
 
 def current_orientation(lead):

@@ -58,7 +58,7 @@ class Commune(BaseModel):
     insee = CharField(primary_key=True, max_length=5)
     nom = CharField()
     departement = CharField(max_length=3, index=True)
-    region = CharField(max_length=2)
+    region = CharField(max_length=3)  # 975, 977… outside the 18 régions
     population = IntegerField(default=0)
 
 
@@ -168,6 +168,10 @@ class Orientation(BaseModel):
     outcome = CharField(default="proposee")  # proposee | acceptee | refusee | expiree
     outcome_reason = CharField(default="")
     created_at = DateTimeField(default=now, index=True)
+
+    class Meta:
+        # The matcher's statistics: last proposal and proposals this month per programme.
+        indexes = ((("programme", "rank", "created_at"), False),)
 
 
 class Evenement(BaseModel):

@@ -40,7 +40,7 @@ def up(migrator, db):
         insee = CharField(primary_key=True, max_length=5)
         nom = CharField()
         departement = CharField(max_length=3, index=True)
-        region = CharField(max_length=2)
+        region = CharField(max_length=3)  # 975, 977… outside the 18 régions
         population = IntegerField(default=0)
 
     class Localite(BaseModel):
@@ -128,6 +128,10 @@ def up(migrator, db):
         outcome = CharField(default="proposee")  # proposee | acceptee | refusee | expiree
         outcome_reason = CharField(default="")
         created_at = DateTimeField(default=now, index=True)
+
+        class Meta:
+            # The matcher's statistics: last proposal and proposals this month per programme.
+            indexes = ((("programme", "rank", "created_at"), False),)
 
     class Evenement(BaseModel):
         """Timeline and audit trail of a lead."""

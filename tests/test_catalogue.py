@@ -115,10 +115,11 @@ def test_demo_young_entrepreneur_in_creuse_is_offered_remote(db):
     assert "à distance" in result.proposals[0].reasons[0]
 
 
-def test_demo_lyceen_in_creuse_gets_only_national(db):
+def test_demo_lyceen_in_creuse_is_told_the_meetings_are_remote(db):
     result = demo_match(jeune_a("23096", age=17, situation="lycee_general", besoin="orientation"))
     assert slugs(result) == ["cap-avenir-distance"]
-    assert result.fallback and not result.distance_forcee
+    assert result.fallback and result.distance_forcee
+    assert "à distance" in result.proposals[0].reasons[0]
 
 
 def test_demo_waiting_list(db):
