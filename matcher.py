@@ -26,8 +26,8 @@ from geo_names import DEPARTEMENTS, REGIONS
 MATCHER_VERSION = "2026.11-1"
 
 # --- Weights: the whole score, in one table -----------------------------------------------
-# A youth's maximum is 40 + 30 + 12 + 10 + 10 + 5 = 107; a mentor's 40 + 12 + 10 + 10 + 20
-# + 15 + 10 + 5 = 122. Only the order matters: scores are compared, never shown.
+# A youth's maximum is 40 + 30 + 12 + 10 + 10 + 45 = 147; a mentor's 40 + 12 + 10 + 10 + 20
+# + 15 + 10 + 45 = 162. Only the order matters: scores are compared, never shown.
 WEIGHTS = {
     # Closeness of the association: meeting near home is what most people ask for.
     "territoire": {"commune": 40, "departement": 30, "region": 20, "national": 10, "distance": 5},
@@ -39,8 +39,9 @@ WEIGHTS = {
     "capacite": 10,
     # × share of leads the association recontacts in time (not measured yet: half).
     "reactivite": 10,
-    # The person wants remote meetings only, and the programme works remotely.
-    "rencontre": 5,
+    # The person wants remote meetings only, and the programme works remotely: worth
+    # more than being in the same commune, which is then of no use to them.
+    "rencontre": 45,
     # Mentor: × youths waiting / (youths waiting + mentors available), smoothed.
     "besoin_mentors": 20,
     # Mentor: the programme looks for mentors of his situation or age group.
@@ -720,10 +721,12 @@ def _besoin_reason(person, p):
 
 def _publics_reason(person, p):
     matched = _priority_publics(person, p)[:MAX_PUBLICS_SCORED]
-    labels = [PUBLIC_LABELS.get(c, c) for c in matched]
-    if person.publics & p.publics_reserves:
-        return f"Elle s'adresse spécialement {_join('aux ' + label for label in labels)}."
-    return f"Elle accompagne en priorité {_join('les ' + label for label in labels)}."
+    reserved = [PUBLIC_LABELS.get(c, c) for c in matched if c in p.publics_reserves]
+    priority = [PUBLIC_LABELS.get(c, c) for c in matched if c not in p.publics_reserves]
+    # A public is either reserved or a priority: one sentence each, never mixed.
+    if reserved:
+        return f"Elle s'adresse spécialement {_join('aux ' + label for label in reserved)}."
+    return f"Elle accompagne en priorité {_join('les ' + label for label in priority)}."
 
 
 def _profil_reason(person, p):

@@ -610,3 +610,12 @@ def test_cli_load_catalogue_reports_errors(runner, tmp_path):
     result = runner.invoke(args=["load-catalogue", str(write(tmp_path, rows))])
     assert result.exit_code != 0
     assert "ligne 7, champ age_min : « abc » n'est pas un nombre entier" in result.output
+
+
+def test_demo_youth_who_wants_remote_meetings_gets_a_remote_programme_first(db):
+    person = jeune_a(
+        "69123", age=17, situation="lycee_general", besoin="orientation", rencontre="distance"
+    )
+    result = demo_match(person)
+    assert result.proposals[0].programme.a_distance
+    assert "à distance" in " ".join(result.proposals[0].reasons)

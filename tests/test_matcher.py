@@ -694,3 +694,11 @@ def test_bench_catalogue_generator_runs_the_matcher():
     catalogue = build_catalogue([bench.make_programme(rng, n, communes) for n in range(1, 60)])
     results = [match(bench.make_person(rng, communes), catalogue) for _ in range(30)]
     assert any(r.proposals for r in results)
+
+
+def test_reserved_and_priority_publics_are_never_mixed_in_one_sentence():
+    person = jeune(situations_particulieres=["handicap", "qpv"], accord_sensible=True)
+    p = programme(publics_reserves=frozenset({"handicap"}), publics_prioritaires=frozenset({"qpv"}))
+    reasons = " ".join(run(person, p).proposals[0].reasons)
+    assert "Elle s'adresse spécialement aux jeunes en situation de handicap." in reasons
+    assert "spécialement aux jeunes des quartiers" not in reasons
