@@ -574,11 +574,12 @@ def stats(now=None):
     now = now or models.now()
     month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     waiting = _open_leads_by_programme()
+    first = Orientation.alias()
+    this_month = first.created_at >= month_start
+    last = _first_rank(first, fn.MAX(first.created_at))
     return dict(
-        last_proposed=_first_rank(fn.MAX(Orientation.created_at)),
-        proposed_this_month=_first_rank(
-            fn.COUNT(Orientation.id), Orientation.created_at >= month_start
-        ),
+        last_proposed={p: Orientation.created_at.python_value(at) for p, at in last.items()},
+        proposed_this_month=_first_rank(first, fn.COUNT(first.id), this_month),
         jeunes_en_attente={
             programme: n for (programme, kind), n in waiting.items() if kind == "jeune"
         },
@@ -589,14 +590,15 @@ def stats(now=None):
     )
 
 
-def _first_rank(aggregate, *conditions):
-    """programme id -> aggregate over its first-rank orientations."""
-    query = (
-        Orientation.select(Orientation.programme, aggregate)
-        .where(Orientation.rank == 1, *conditions)
-        .group_by(Orientation.programme)
+def _first_rank(first, aggregate, *conditions):
+    """programme id -> aggregate over its first-rank orientations (`first`, an alias of
+    Orientation), where there are some. One indexed subquery per programme: a GROUP BY
+    would read the whole orientation history at every submit."""
+    value = first.select(aggregate).where(
+        (first.programme == Programme.id) & (first.rank == 1), *conditions
     )
-    return dict(query.tuples())
+    query = Programme.select(Programme.id, value.alias("value"))
+    return {programme: v for programme, v in query.tuples() if v}
 
 
 def _open_leads_by_programme():

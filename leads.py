@@ -79,6 +79,8 @@ def submit(token, first_invalid_step):
     InvalidDraft and nothing is written.
     """
     Draft = models.Draft
+    # Read before taking the write lock: other submits need not wait for these queries.
+    snapshot, stats = catalogue.snapshot(), catalogue.stats()
     with models.write_transaction():
         claimed = (
             Draft.update(submitted_at=models.now())
@@ -98,7 +100,7 @@ def submit(token, first_invalid_step):
         if place is None:
             raise InvalidDraft("commune")
         lead = create_lead(draft.parcours, answers, place)
-        orient(lead, answers, place)
+        orient(lead, answers, place, snapshot, stats)
         Draft.update(lead=lead).where(Draft.token == token).execute()
     return lead
 
@@ -125,10 +127,10 @@ def create_lead(kind, answers, place):
     return models.Lead.create(reference=reference, **fields)
 
 
-def orient(lead, answers, place):
+def orient(lead, answers, place, snapshot, stats):
     """Run the matcher and keep every proposal as an Orientation row."""
     person = matcher.person_from_answers(lead.kind, answers, place)
-    result = matcher.match(person, catalogue.snapshot(), **catalogue.stats())
+    result = matcher.match(person, snapshot, **stats)
     for proposal in result.proposals:
         models.Orientation.create(
             lead=lead,
