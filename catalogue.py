@@ -321,6 +321,8 @@ def _rows(text):
     """(line, cells) for each non-empty row after the header, and the header's problems."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=SEPARATOR)
     header = [cell.strip() for cell in next(reader, [])]
+    while header and not header[-1]:
+        header.pop()  # spreadsheets often end every line with a ";"
     problems = _header_problems(header)
     rows = []
     if problems:
@@ -331,12 +333,21 @@ def _rows(text):
         end_of_previous = reader.line_num
         if not any(cell.strip() for cell in cells):
             continue
-        if len(cells) > len(header):
+        if any(cell.strip() for cell in cells[len(header) :]):
             problems.append(
                 Problem(
                     line,
                     "(ligne)",
                     f"{len(cells)} cellules pour {len(header)} colonnes : un « ; » de trop ?",
+                )
+            )
+            continue
+        if len(cells) < len(header):
+            problems.append(
+                Problem(
+                    line,
+                    header[len(cells)],
+                    f"{len(cells)} cellules pour {len(header)} colonnes : il en manque",
                 )
             )
             continue

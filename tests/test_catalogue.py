@@ -619,3 +619,21 @@ def test_demo_youth_who_wants_remote_meetings_gets_a_remote_programme_first(db):
     result = demo_match(person)
     assert result.proposals[0].programme.a_distance
     assert "à distance" in " ".join(result.proposals[0].reasons)
+
+
+def test_a_trailing_separator_on_every_line_is_accepted(db, tmp_path):
+    text = DEMO.read_text(encoding="utf-8")
+    path = tmp_path / "trailing.csv"
+    path.write_text("".join(line + ";\n" for line in text.splitlines()), encoding="utf-8")
+    report = catalogue.load_file(path)
+    assert "20 inchangé(s)" in str(report)
+
+
+def test_a_row_with_missing_cells_is_refused_with_its_line(db, tmp_path):
+    lines = DEMO.read_text(encoding="utf-8").splitlines()
+    lines[2] = ";".join(lines[2].split(";")[:-2])  # en_pause and programme_actif lost
+    path = tmp_path / "short.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (problem,) = errors_of(path)
+    assert (problem.line, problem.field) == (3, "en_pause")
+    assert "il en manque" in problem.message
