@@ -158,23 +158,29 @@ def display_phone(phone):
     return phone
 
 
-def check_phone(field, message):
-    if field.data and not PHONE_RE.match(normalise_phone(field.data)):
-        raise ValidationError(message)
+PHONE_ERROR = "Indiquez un numéro de téléphone français, par exemple 06 12 34 56 78"
+EMAIL_ERROR = "Indiquez une adresse e-mail valide, par exemple nom@exemple.fr"
+NAME_ERROR = "Indiquez {} avec seulement des lettres, des espaces, des tirets ou des apostrophes"
 
 
-def check_email(field, message):
-    if not field.data:
-        return
+def check_phone(form, field):
+    if not PHONE_RE.match(normalise_phone(field.data)):
+        raise ValidationError(PHONE_ERROR)
+
+
+def check_email(form, field):
     try:
         field.data = validate_email(field.data, check_deliverability=False).normalized
     except EmailNotValidError as error:
-        raise ValidationError(message) from error
+        raise ValidationError(EMAIL_ERROR) from error
 
 
-def check_name(field, message):
-    if field.data and not NAME_RE.match(field.data):
-        raise ValidationError(message)
+def check_name(what):
+    def check(form, field):
+        if not NAME_RE.match(field.data):
+            raise ValidationError(NAME_ERROR.format(what))
+
+    return check
 
 
 def strip(value):
@@ -195,7 +201,11 @@ class StepForm(FlaskForm):
         locales = ["fr_FR", "fr"]
 
     def answers(self):
-        return {name: field.data for name, field in self._fields.items() if name != "csrf_token"}
+        return {
+            name: normalise_phone(field.data) if isinstance(field, PhoneField) else field.data
+            for name, field in self._fields.items()
+            if name != "csrf_token"
+        }
 
     @classmethod
     def summary(cls, answers):
@@ -430,13 +440,14 @@ class RencontreForm(ChoiceForm):
     )
 
 
-def name_field(label, autocomplete, required_message):
+def name_field(label, autocomplete, required_message, what):
     return StringField(
         label,
         filters=[strip],
         validators=[
             InputRequired(required_message),
             Length(max=NAME_MAX, message=f"Indiquez au plus {NAME_MAX} caractères"),
+            check_name(what),
         ],
         render_kw={"autocomplete": autocomplete, "spellcheck": "false"},
     )
@@ -448,46 +459,36 @@ def email_field(label, autocomplete="email", required_message=None, description=
         label,
         filters=[strip],
         description=description,
-        validators=[presence, Length(max=254, message="Indiquez une adresse e-mail plus courte")],
+        validators=[
+            presence,
+            Length(max=254, message="Indiquez une adresse e-mail plus courte"),
+            check_email,
+        ],
         render_kw={"autocomplete": autocomplete, "type": "email", "spellcheck": "false"},
     )
 
 
+class PhoneField(StringField):
+    """A French phone number, stored without spaces, dots or dashes."""
+
+
 def phone_field(label, autocomplete="tel"):
-    return StringField(
+    return PhoneField(
         label,
         filters=[strip],
         description="Exemple : 06 12 34 56 78",
-        validators=[Optional(), Length(max=20, message="Indiquez un numéro plus court")],
+        validators=[
+            Optional(),
+            Length(max=20, message="Indiquez un numéro plus court"),
+            check_phone,
+        ],
         render_kw={"autocomplete": autocomplete, "type": "tel"},
     )
 
 
-class ContactMixin:
-    """Checks shared by every contact form."""
-
-    PHONE_ERROR = "Indiquez un numéro de téléphone français, par exemple 06 12 34 56 78"
-    EMAIL_ERROR = "Indiquez une adresse e-mail valide, par exemple nom@exemple.fr"
-    NAME_ERROR = (
-        "Indiquez un nom avec seulement des lettres, des espaces, des tirets ou des apostrophes"
-    )
-
-    def validate_telephone(self, field):
-        check_phone(field, self.PHONE_ERROR)
-
-    def validate_email(self, field):
-        check_email(field, self.EMAIL_ERROR)
-
-    def validate_prenom(self, field):
-        check_name(field, self.NAME_ERROR.replace("un nom", "un prénom"))
-
-    def validate_nom(self, field):
-        check_name(field, self.NAME_ERROR)
-
-
-class CoordonneesJeuneForm(ContactMixin, StepForm):
-    prenom = name_field("Prénom", "given-name", "Indiquez votre prénom")
-    nom = name_field("Nom", "family-name", "Indiquez votre nom")
+class CoordonneesJeuneForm(StepForm):
+    prenom = name_field("Prénom", "given-name", "Indiquez votre prénom", "un prénom")
+    nom = name_field("Nom", "family-name", "Indiquez votre nom", "un nom")
     email = email_field(
         "Adresse e-mail",
         description="Donnez au moins votre adresse e-mail ou votre téléphone.",
@@ -518,11 +519,6 @@ class CoordonneesJeuneForm(ContactMixin, StepForm):
             return False
         return valid
 
-    def answers(self):
-        data = super().answers()
-        data["telephone"] = normalise_phone(data["telephone"])
-        return data
-
     @classmethod
     def summary(cls, answers):
         contact = [answers["prenom"] + " " + answers["nom"]]
@@ -533,11 +529,11 @@ class CoordonneesJeuneForm(ContactMixin, StepForm):
         ]
 
 
-class ParentForm(ContactMixin, StepForm):
+class ParentForm(StepForm):
     """Under 15: a parent's contact and agreement."""
 
-    parent_prenom = name_field("Prénom", "off", "Indiquez le prénom de votre parent")
-    parent_nom = name_field("Nom", "off", "Indiquez le nom de votre parent")
+    parent_prenom = name_field("Prénom", "off", "Indiquez le prénom de votre parent", "un prénom")
+    parent_nom = name_field("Nom", "off", "Indiquez le nom de votre parent", "un nom")
     parent_email = email_field(
         "Adresse e-mail",
         "off",
@@ -562,23 +558,6 @@ class ParentForm(ContactMixin, StepForm):
             )
             return False
         return valid
-
-    def validate_parent_telephone(self, field):
-        check_phone(field, self.PHONE_ERROR)
-
-    def validate_parent_email(self, field):
-        check_email(field, self.EMAIL_ERROR)
-
-    def validate_parent_prenom(self, field):
-        check_name(field, self.NAME_ERROR.replace("un nom", "un prénom"))
-
-    def validate_parent_nom(self, field):
-        check_name(field, self.NAME_ERROR)
-
-    def answers(self):
-        data = super().answers()
-        data["parent_telephone"] = normalise_phone(data["parent_telephone"])
-        return data
 
     @classmethod
     def summary(cls, answers):
@@ -668,16 +647,11 @@ class DisponibiliteForm(StepForm):
         ]
 
 
-class CoordonneesMentorForm(ContactMixin, StepForm):
-    prenom = name_field("Prénom", "given-name", "Indiquez votre prénom")
-    nom = name_field("Nom", "family-name", "Indiquez votre nom")
+class CoordonneesMentorForm(StepForm):
+    prenom = name_field("Prénom", "given-name", "Indiquez votre prénom", "un prénom")
+    nom = name_field("Nom", "family-name", "Indiquez votre nom", "un nom")
     email = email_field("Adresse e-mail", required_message="Indiquez votre adresse e-mail")
     telephone = phone_field("Téléphone (facultatif)")
-
-    def answers(self):
-        data = super().answers()
-        data["telephone"] = normalise_phone(data["telephone"])
-        return data
 
     @classmethod
     def summary(cls, answers):
