@@ -196,6 +196,9 @@ def labels(choices, values):
 class StepForm(FlaskForm):
     """Base of every question page."""
 
+    # Valid, but the page must ask again before saving (several communes match).
+    needs_choice = False
+
     class Meta:
         # Our errors speak French; WTForms' own defaults never show.
         locales = ["fr_FR", "fr"]

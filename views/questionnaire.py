@@ -125,7 +125,7 @@ def step(parcours, etape):
     form = form_class()
     if not form.validate():
         return render_step(journey, step, form, returning, status=422)
-    if getattr(form, "needs_choice", False):
+    if form.needs_choice:
         return render_step(journey, step, form, returning)
 
     draft = leads.save_step(
