@@ -162,22 +162,31 @@ def fallback_note(result):
     return ""
 
 
-def current_orientation(lead):
-    """The orientation in effect: the one the person chose, else the first proposal."""
-    orientations = list(
-        lead.orientations.where(models.Orientation.outcome.in_(["proposee", "acceptee"])).order_by(
-            models.Orientation.rank
-        )
+def orientations_of(lead):
+    """The lead's orientations by rank, with programme and association (one query)."""
+    Orientation, Programme = models.Orientation, models.Programme
+    return list(
+        Orientation.select(Orientation, Programme, models.Association)
+        .join(Programme)
+        .join(models.Association)
+        .where(Orientation.lead == lead)
+        .order_by(Orientation.rank)
     )
+
+
+def current_orientation(orientations):
+    """The orientation in effect: the one the person chose, else the first still proposed."""
     chosen = [o for o in orientations if o.outcome == "acceptee"]
-    return chosen[0] if chosen else (orientations[0] if orientations else None)
+    proposed = [o for o in orientations if o.outcome == "proposee"]
+    return (chosen or proposed or [None])[0]
 
 
 def choose(lead, orientation_id):
     """The person switches to an alternative: recorded, history kept."""
     with models.write_transaction():
-        target = lead.orientations.where(models.Orientation.id == orientation_id).first()
-        current = current_orientation(lead)
+        orientations = orientations_of(lead)
+        target = next((o for o in orientations if o.id == orientation_id), None)
+        current = current_orientation(orientations)
         if target is None or current is None:
             return False
         if target.id == current.id:

@@ -1,6 +1,8 @@
 """The questionnaire engine through the Flask test client, with and without htmx."""
 
+import contextlib
 import html as html_lib
+import logging
 import re
 import time
 
@@ -18,6 +20,23 @@ from helpers import (
 
 import leads
 import models
+
+
+@contextlib.contextmanager
+def count_queries():
+    """The SQL statements peewee runs inside the block."""
+    queries = []
+    handler = logging.Handler()
+    handler.emit = lambda record: queries.append(record.getMessage())
+    logger = logging.getLogger("peewee")
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        yield queries
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
 
 
 def text(response):
@@ -633,3 +652,11 @@ def test_a_name_shared_with_a_bigger_commune_is_never_taken_silently(client, typ
 def test_a_big_city_typed_by_name_is_taken_at_once(client):
     walk(client, "jeune", YOUTH_STEPS[:3])
     assert post(client, "/jeune/commune", {"commune": "lyon"}).status_code == 303
+
+
+def test_result_page_takes_a_fixed_number_of_queries(client):
+    walk(client, "jeune", YOUTH_STEPS)
+    location = submit(client, "jeune").headers["Location"]
+    with count_queries() as queries:
+        assert client.get(location).status_code == 200
+    assert len(queries) == 2  # the lead, its orientations with programmes and associations

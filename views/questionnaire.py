@@ -258,12 +258,9 @@ def visible_lead(parcours, reference):
 @bp.get(f"/{PARCOURS_RULE}/resultat/<reference>")
 def resultat(parcours, reference):
     lead = visible_lead(parcours, reference)
-    current = leads.current_orientation(lead)
-    alternatives = [
-        o
-        for o in lead.orientations.order_by(models.Orientation.rank)
-        if current is None or o.id != current.id
-    ]
+    orientations = leads.orientations_of(lead)
+    current = leads.current_orientation(orientations)
+    alternatives = [o for o in orientations if o is not current]
     return render(
         "questionnaire/resultat.html",
         parcours=PARCOURS[parcours],
