@@ -59,9 +59,14 @@ lint: install-test
 bench: install-test
 	$(BIN)/python scripts/bench_matcher.py
 
-# Re-derive data/communes.csv.gz from the official open data (npm @etalab/decoupage-administratif).
+# Re-derive data/communes.csv.gz and geo_names.py from the official open data.
+ETALAB := @etalab/decoupage-administratif@6.0.0
+ETALAB_DIR := /tmp/etalab-npm/node_modules/@etalab/decoupage-administratif
 communes: install
-	$(BIN)/python scripts/build_communes.py
+	rm -rf /tmp/etalab-npm && mkdir -p /tmp/etalab-npm
+	cd /tmp/etalab-npm && npm i -E --silent --no-audit --no-fund $(ETALAB)
+	$(BIN)/python scripts/build_communes.py --source $(ETALAB_DIR)
+	$(BIN)/python scripts/build_geo_names.py --source $(ETALAB_DIR)
 
 update-htmx:
 	rm -rf /tmp/htmx-npm && mkdir -p /tmp/htmx-npm
