@@ -71,7 +71,18 @@ class Localite(BaseModel):
     code_postal = CharField(max_length=5, index=True)
 
 
-class Association(BaseModel):
+class CatalogueModel(BaseModel):
+    """catalogue.snapshot() re-reads the catalogue when max(updated_at) moves, so every
+    save moves it (a bulk Model.update(...) must set updated_at=now() too)."""
+
+    def save(self, *args, **kwargs):
+        self.updated_at = now()
+        if kwargs.get("only"):  # save(only=[...]) must still move updated_at
+            kwargs["only"] = [*kwargs["only"], type(self).updated_at]
+        return super().save(*args, **kwargs)
+
+
+class Association(CatalogueModel):
     slug = CharField(unique=True)
     nom = CharField()
     description = TextField(default="")
@@ -80,18 +91,10 @@ class Association(BaseModel):
     telephone = CharField(default="")
     delai_recontact = SmallIntegerField(default=5)  # jours ouvrés
     actif = BooleanField(default=True)
-    # catalogue.snapshot() re-reads the catalogue when max(updated_at) moves: a bulk
-    # Association.update(...) must set updated_at=now() too.
     updated_at = DateTimeField(default=now)
 
-    def save(self, *args, **kwargs):
-        self.updated_at = now()
-        if kwargs.get("only"):  # save(only=[...]) must still move updated_at
-            kwargs["only"] = [*kwargs["only"], Association.updated_at]
-        return super().save(*args, **kwargs)
 
-
-class Programme(BaseModel):
+class Programme(CatalogueModel):
     association = ForeignKeyField(Association, backref="programmes", on_delete="CASCADE")
     slug = CharField(unique=True)
     nom = CharField()
@@ -114,14 +117,7 @@ class Programme(BaseModel):
     capacite_mensuelle = IntegerField(default=0)
     en_pause = BooleanField(default=False)
     actif = BooleanField(default=True)
-    # See Association.updated_at.
     updated_at = DateTimeField(default=now)
-
-    def save(self, *args, **kwargs):
-        self.updated_at = now()
-        if kwargs.get("only"):  # save(only=[...]) must still move updated_at
-            kwargs["only"] = [*kwargs["only"], Programme.updated_at]
-        return super().save(*args, **kwargs)
 
 
 class Lead(BaseModel):
