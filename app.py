@@ -41,10 +41,10 @@ def create_app(config=None):
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=os.environ.get("SESSION_COOKIE_SECURE", "0") == "1",
         # The cookie only points to the draft; a person can pause for a day (RGAA 13.1.4
-        # asks 20 hours) without it lingering for weeks on a shared phone.
+        # asks 20 hours) without it lingering for weeks on a shared phone. The form's
+        # token lasts as long, so a paused page still sends; older ones get a kind page.
         PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=24),
-        # A draft outlives the CSRF token; an expired token gets a kind page.
-        WTF_CSRF_TIME_LIMIT=4 * 3600,
+        WTF_CSRF_TIME_LIMIT=24 * 3600,
         DRAFT_MAX_AGE_DAYS=30,
         WAITING_LIST_DAYS=10,
         LEAD_RETENTION_YEARS=3,
