@@ -15,7 +15,7 @@ def options(response):
 
 
 def status(response):
-    match = re.search(r'<hx-partial hx-target="#([^"]+)">([^<]*)</hx-partial>', response.text)
+    match = re.search(r'<hx-partial data-hx-target="#([^"]+)">([^<]*)</hx-partial>', response.text)
     return match.groups() if match else None
 
 
@@ -110,9 +110,9 @@ def test_combobox_markup(app):
         'aria-describedby="commune-hint"',
         'autocomplete="off"',
         'maxlength="100"',
-        f'hx-get="{URL}"',
-        'hx-target="#commune-listbox"',
-        'hx-swap="innerHTML swapEmpty:true"',
+        f'data-hx-get="{URL}"',
+        'data-hx-target="#commune-listbox"',
+        'data-hx-swap="innerHTML swapEmpty:true"',
     ]:
         assert attribute in input_tag, attribute
     assert "aria-invalid" not in input_tag
