@@ -9,6 +9,7 @@ from flask import Flask, render_template, request, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 import catalogue
+import leads
 import models
 import territory
 
@@ -40,12 +41,8 @@ def create_app(config=None):
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=os.environ.get("SESSION_COOKIE_SECURE", "0") == "1",
-        # The cookie only points to the draft; a person can pause for a day (RGAA 13.1.4
-        # asks 20 hours) without it lingering for weeks on a shared phone. The form's
-        # token lasts as long, so a paused page still sends; older ones get a kind page.
-        PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=24),
-        WTF_CSRF_TIME_LIMIT=24 * 3600,
-        DRAFT_MAX_AGE_DAYS=30,
+        # How long unfinished answers can be resumed, and kept: see apply_draft_lifetime.
+        DRAFT_MAX_AGE_HOURS=24,
         WAITING_LIST_DAYS=10,
         LEAD_RETENTION_YEARS=3,
         # WTForms' own French messages, without Flask-Babel.
@@ -60,6 +57,7 @@ def create_app(config=None):
             "SECRET_KEY manquante : définissez-la dans instance/config.py ou l'environnement."
         )
 
+    apply_draft_lifetime(app.config)
     models.init_db(app.config["DATABASE_URL"])
     csrf.init_app(app)
     register_request_hooks(app)
@@ -67,6 +65,18 @@ def create_app(config=None):
     register_error_pages(app)
     register_cli(app)
     return app
+
+
+def apply_draft_lifetime(config):
+    """One lifetime for the cookie, the form's token and the draft it points to.
+
+    A person can pause for a day (RGAA 13.1.4 asks 20 hours) without the cookie lingering
+    for weeks on a shared phone. The form's token lasts as long, so a paused page still
+    sends (older ones get a kind page). A draft nobody can resume is deleted.
+    """
+    lifetime = dt.timedelta(hours=config["DRAFT_MAX_AGE_HOURS"])
+    config["PERMANENT_SESSION_LIFETIME"] = lifetime
+    config["WTF_CSRF_TIME_LIMIT"] = int(lifetime.total_seconds())
 
 
 def register_request_hooks(app):
@@ -139,6 +149,13 @@ def register_cli(app):
         """Create or migrate the database."""
         applied = models.migrate()
         click.echo(f"Migrations appliquées : {', '.join(applied) or 'aucune'}")
+
+    @app.cli.command("purge-drafts")
+    def purge_drafts_command():
+        """Delete the drafts nobody can resume any more (for cron)."""
+        with models.db.connection_context():
+            count = leads.purge_drafts(app.config["DRAFT_MAX_AGE_HOURS"])
+        click.echo(f"{count} brouillon(s) supprimé(s).")
 
     @app.cli.command("load-communes")
     @click.argument("path", type=click.Path(exists=True, dir_okay=False))

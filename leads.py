@@ -8,7 +8,7 @@ import catalogue
 import matcher
 import models
 import territory
-from journeys import PARCOURS, Journey
+from journeys import CHECK, PARCOURS, Journey
 
 # No 0/O, 1/I/L: a reference is read over the phone.
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -27,11 +27,16 @@ class InvalidDraft(Exception):
         self.step = step
 
 
-def get_draft(token, parcours, max_age_days):
+def oldest_kept(max_age_hours):
+    """Drafts last saved before this can no longer be resumed: their cookie has expired."""
+    return models.now() - dt.timedelta(hours=max_age_hours)
+
+
+def get_draft(token, parcours, max_age_hours):
     """The person's draft, submitted or not, or None when unknown or too old."""
     if not token:
         return None
-    oldest = models.now() - dt.timedelta(days=max_age_days)
+    oldest = oldest_kept(max_age_hours)
     return (
         models.Draft.select()
         .where(
@@ -43,17 +48,26 @@ def get_draft(token, parcours, max_age_days):
     )
 
 
-def save_step(token, parcours, step_name, step_answers, max_age_days):
+def purge_drafts(max_age_hours):
+    """Delete the drafts nobody can resume (one DELETE on the updated_at index); a
+    submitted one only led its cookie back to the lead, which keeps its own answers."""
+    Draft = models.Draft
+    return Draft.delete().where(Draft.updated_at < oldest_kept(max_age_hours)).execute()
+
+
+def save_step(token, parcours, step_name, step_answers, max_age_hours):
     """Store one step's answers; answers on abandoned branches are dropped.
 
     The draft is read again inside the write transaction, so a save racing with
     another tab's save or submit never writes back stale answers. Returns the
     draft, created on the first valid answer (never on a GET) or when the previous
-    one was sent.
+    one was sent; creating one also purges the expired ones, so no cron is needed
+    for drafts not to outlive their cookie.
     """
     with models.write_transaction():
-        draft = get_draft(token, parcours, max_age_days)
+        draft = get_draft(token, parcours, max_age_hours)
         if draft is None or draft.submitted_at is not None:
+            purge_drafts(max_age_hours)
             draft = models.Draft.create(token=new_token(), parcours=parcours, answers={})
         answers = dict(draft.answers)
         answers[step_name] = step_answers
@@ -87,7 +101,9 @@ def submit(token, first_invalid_step):
             .where((Draft.token == token) & Draft.submitted_at.is_null())
             .execute()
         )
-        draft = Draft.get(Draft.token == token)
+        draft = Draft.get_or_none(Draft.token == token)
+        if draft is None:  # expired and purged since the check page was read
+            raise InvalidDraft(CHECK)
         if not claimed:
             return draft.lead
         journey = Journey(PARCOURS[draft.parcours], draft.answers)

@@ -167,8 +167,13 @@ def test_site_map_links_to_home_both_journeys_and_mandatory_pages(client):
 
 
 def test_demo_instance_says_no_operator_is_declared(client):
-    for url in ("/mentions-legales", "/donnees-personnelles", "/accessibilite"):
+    for url in ("/", "/mentions-legales", "/donnees-personnelles", "/accessibilite"):
         assert "aucun opérateur n'est encore déclaré" in text(client.get(url))
+
+
+def test_a_declared_operator_removes_the_demo_notice_from_the_home_page(tmp_path):
+    client = make_app(tmp_path, OPERATOR_NAME="Association Exemple").test_client()
+    assert "Instance de démonstration" not in text(client.get("/"))
 
 
 def test_operator_facts_come_from_configuration(tmp_path):
@@ -204,7 +209,7 @@ def test_personal_data_page_states_basis_retention_rights_and_cookies(client):
     for fact in (
         "consentement",
         "moins de 15 ans",
-        "30 jours",
+        "24 heures au plus",
         "3 ans au plus après votre dernier échange",
         "CNIL",
         "aucun cookie de mesure d'audience",
@@ -214,10 +219,14 @@ def test_personal_data_page_states_basis_retention_rights_and_cookies(client):
 
 
 def test_retention_periods_follow_configuration(tmp_path):
-    client = make_app(tmp_path, DRAFT_MAX_AGE_DAYS=10, LEAD_RETENTION_YEARS=2).test_client()
-    html = text(client.get("/donnees-personnelles"))
-    assert "10 jours" in html
+    app = make_app(tmp_path, DRAFT_MAX_AGE_HOURS=48, LEAD_RETENTION_YEARS=2)
+    html = text(app.test_client().get("/donnees-personnelles"))
+    assert "48 heures au plus" in html
+    assert "expire 48 heures après votre dernière" in html
     assert "2 ans au plus" in html
+    # The cookie and the form's token last as long as the draft they lead to.
+    assert app.config["PERMANENT_SESSION_LIFETIME"].total_seconds() == 48 * 3600
+    assert app.config["WTF_CSRF_TIME_LIMIT"] == 48 * 3600
 
 
 def test_accessibility_statement_is_honest(client):
@@ -366,3 +375,40 @@ def test_every_class_in_public_templates_is_styled():
         for attribute in re.findall(r'class="([^"]*)"', source):
             for name in attribute.split():
                 assert re.search(rf"\.{re.escape(name)}(?![\w-])", css), (path.name, name)
+
+
+# --- What browsers and crawlers ask for at the root ---------------------------------------
+
+
+def test_robots_txt_allows_the_pages_and_keeps_results_out(client):
+    response = client.get("/robots.txt")
+    assert response.status_code == 200
+    assert response.mimetype == "text/plain"
+    lines = text(response).splitlines()
+    assert lines[0] == "User-agent: *"
+    for path in ("/jeune/resultat/", "/mentor/resultat/", "/communes/"):
+        assert f"Disallow: {path}" in lines
+    assert "Allow: /" in lines
+
+
+def test_favicon_ico_is_the_svg_icon(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200
+    assert response.mimetype == "image/svg+xml"
+    assert response.data == (ROOT / "static" / "favicon.svg").read_bytes()
+    assert "max-age=86400" in response.headers["Cache-Control"]
+
+
+@pytest.mark.parametrize(
+    ("url", "first"),
+    [
+        ("/jeune", "/jeune/age"),
+        ("/jeune/", "/jeune/age"),
+        ("/mentor", "/mentor/situation"),
+        ("/mentor/", "/mentor/situation"),
+    ],
+)
+def test_parcours_root_leads_to_the_first_step(client, url, first):
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response.headers["Location"] == first

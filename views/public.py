@@ -1,18 +1,22 @@
-"""Home page and the mandatory pages (legal notice, personal data, accessibility, site map)."""
+"""Home page and the mandatory pages (legal notice, personal data, accessibility, site map),
+plus what browsers and crawlers ask for at the root: /robots.txt and /favicon.ico."""
 
-from flask import Blueprint, abort, current_app
+from flask import Blueprint, current_app, make_response, send_from_directory
 
 from views.rendering import render
 
 bp = Blueprint("public", __name__)
 
-# slug -> (page title, template). A slug not listed here is a 404.
+# slug -> (page title, template).
 PAGES = {
     "mentions-legales": ("Mentions légales", "pages/mentions-legales.html"),
     "donnees-personnelles": ("Données personnelles", "pages/donnees-personnelles.html"),
     "accessibilite": ("Déclaration d'accessibilité", "pages/accessibilite.html"),
     "plan-du-site": ("Plan du site", "pages/plan-du-site.html"),
 }
+# Only these slugs (quoted: they hold hyphens); any other root path is left to its own
+# rule (/jeune, /robots.txt) or to the 404 page.
+PAGES_RULE = "/<any({}):slug>".format(", ".join(f'"{slug}"' for slug in PAGES))
 
 # Facts only the operator who deploys the service knows. Each one is read from the
 # configuration; an empty value is shown as "not declared", never replaced by a made-up fact.
@@ -26,15 +30,32 @@ OPERATOR_KEYS = {
     "accessibility_date": "ACCESSIBILITY_STATEMENT_DATE",
 }
 
+# Results (a person's demande) and the autocomplete's fragments are nobody's search result.
+ROBOTS_TXT = """\
+User-agent: *
+Disallow: /jeune/resultat/
+Disallow: /mentor/resultat/
+Disallow: /jeune/verifier
+Disallow: /mentor/verifier
+Disallow: /communes/
+Allow: /
+"""
+
 
 def operator_info():
     config = current_app.config
     info = {key: (config.get(name) or "").strip() for key, name in OPERATOR_KEYS.items()}
-    info["demo"] = not info["name"]
     info["https"] = bool(config.get("SESSION_COOKIE_SECURE"))
-    info["draft_days"] = config.get("DRAFT_MAX_AGE_DAYS", 30)
+    info["draft_hours"] = config["DRAFT_MAX_AGE_HOURS"]
     info["lead_years"] = config.get("LEAD_RETENTION_YEARS", 3)
     return info
+
+
+@bp.app_context_processor
+def demo_instance():
+    """No operator declared: every page may say it is a demonstration (home, contact
+    steps, legal pages), from this one rule."""
+    return {"demo": not (current_app.config.get(OPERATOR_KEYS["name"]) or "").strip()}
 
 
 @bp.get("/")
@@ -42,9 +63,22 @@ def accueil():
     return render("accueil.html")
 
 
-@bp.get("/<slug>")
+@bp.get("/robots.txt")
+def robots_txt():
+    response = make_response(ROBOTS_TXT)
+    response.mimetype = "text/plain"
+    return response
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    # Browsers ask for /favicon.ico whatever the page's <link rel="icon">: same SVG.
+    return send_from_directory(
+        current_app.static_folder, "favicon.svg", mimetype="image/svg+xml", max_age=86400
+    )
+
+
+@bp.get(PAGES_RULE)
 def page(slug):
-    if slug not in PAGES:
-        abort(404)
     title, template = PAGES[slug]
     return render(template, title=title, operator=operator_info(), pages=PAGES)

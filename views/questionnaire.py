@@ -57,7 +57,7 @@ def draft_token(parcours):
 
 def load_draft(parcours):
     return leads.get_draft(
-        draft_token(parcours), parcours, current_app.config["DRAFT_MAX_AGE_DAYS"]
+        draft_token(parcours), parcours, current_app.config["DRAFT_MAX_AGE_HOURS"]
     )
 
 
@@ -100,6 +100,13 @@ def page_title(parcours, heading, errors=False):
     return f"{prefix}{heading} — {parcours.title} — 1 jeune, 1 mentor"
 
 
+@bp.get(f"/{PARCOURS_RULE}")
+@bp.get(f"/{PARCOURS_RULE}/")
+def start(parcours):
+    """/jeune and /mentor, as people type them: the first question."""
+    return redirect(step_url(parcours, PARCOURS[parcours].steps[0].name))
+
+
 @bp.route(f"/{PARCOURS_RULE}/<etape>", methods=["GET", "POST"])
 def step(parcours, etape):
     parcours = PARCOURS[parcours]
@@ -133,7 +140,7 @@ def step(parcours, etape):
         parcours.name,
         etape,
         form.answers(),
-        current_app.config["DRAFT_MAX_AGE_DAYS"],
+        current_app.config["DRAFT_MAX_AGE_HOURS"],
     )
     remember_draft(parcours.name, draft)
     journey = Journey(parcours, draft.answers)
