@@ -32,6 +32,11 @@ class Parcours:
     steps: tuple[Step, ...]
     submit_label: str
 
+    @property
+    def fixed_length(self):
+        """No step depends on the answers: « Étape n sur N » can be shown."""
+        return all(step.condition is always for step in self.steps)
+
     def step(self, name):
         for step in self.steps:
             if step.name == name:

@@ -254,18 +254,18 @@ def test_postal_code_alone_is_resolved(client):
 def test_deep_link_is_redirected_to_the_first_unanswered_step(client):
     response = client.get("/jeune/coordonnees")
     assert response.status_code == 303
-    assert response.headers["Location"] == "/jeune/age"
+    assert response.headers["Location"] == "/jeune/age?depuis=coordonnees"
     walk(client, "jeune", YOUTH_STEPS[:2])
     response = client.get("/jeune/rencontre")
-    assert response.headers["Location"] == "/jeune/besoin"
-    assert client.get("/jeune/verifier").headers["Location"] == "/jeune/besoin"
+    assert response.headers["Location"] == "/jeune/besoin?depuis=rencontre"
+    assert client.get("/jeune/verifier").headers["Location"] == "/jeune/besoin?depuis=verifier"
 
 
 def test_posting_to_a_later_step_saves_nothing(client):
     walk(client, "jeune", YOUTH_STEPS[:1])
     response = post(client, "/jeune/rencontre", {"rencontre": "distance"})
     assert response.status_code == 303
-    assert response.headers["Location"] == "/jeune/situation"
+    assert response.headers["Location"] == "/jeune/situation?depuis=rencontre"
     with models.db.connection_context():
         assert "rencontre" not in models.Draft.get().answers
 
@@ -316,7 +316,8 @@ def test_under_11_ends_on_a_page_for_parents(client):
 
 def test_exit_page_is_not_reachable_otherwise(client):
     walk(client, "jeune", YOUTH_STEPS[:1])
-    assert client.get("/jeune/plus-de-30-ans").headers["Location"] == "/jeune/situation"
+    location = client.get("/jeune/plus-de-30-ans").headers["Location"]
+    assert location == "/jeune/situation?depuis=plus-de-30-ans"
 
 
 # --- check page and changes -------------------------------------------------------
@@ -368,7 +369,7 @@ def test_parent_agreement_is_required_under_15(client):
     response = post(client, "/jeune/parent", data)
     assert response.status_code == 422
     assert "Cochez la case si votre parent ou représentant légal est d'accord" in text(response)
-    assert client.get("/jeune/verifier").headers["Location"] == "/jeune/parent"
+    assert client.get("/jeune/verifier").headers["Location"] == "/jeune/parent?depuis=verifier"
 
 
 # --- submit -----------------------------------------------------------------------

@@ -18,6 +18,7 @@ bp = Blueprint("questionnaire", __name__)
 
 PARCOURS_RULE = "<any(jeune, mentor):parcours>"
 RETURN_ARG = "retour"  # set by the "Modifier" links of the check page
+ASKED_ARG = "depuis"  # the page asked for, when it sent the person back to an earlier one
 MAX_REMEMBERED_LEADS = 10
 
 
@@ -116,7 +117,7 @@ def step(parcours, etape):
     draft = open_draft(parcours.name)
     journey = Journey(parcours, draft.answers if draft else {})
     if not journey.can_visit(etape):
-        return redirect(step_url(parcours.name, journey.first_url_step), 303)
+        return redirect(landing_url(journey, etape), 303)
     if step.exit:
         if request.method == "POST":
             abort(405)
@@ -149,6 +150,26 @@ def step(parcours, etape):
     return redirect(step_url(parcours.name, target, returning and target != CHECK), 303)
 
 
+def landing_url(journey, asked):
+    """Where a page the person cannot see yet sends them; a question says why."""
+    target = journey.first_url_step
+    if target == CHECK or journey.parcours.step(target).exit:
+        return step_url(journey.parcours.name, target)
+    return url_for(
+        "questionnaire.step", parcours=journey.parcours.name, etape=target, **{ASKED_ARG: asked}
+    )
+
+
+def sent_back(journey, step):
+    """Why this question is shown instead of the page asked for (ASKED_ARG): "expiree"
+    when no answer is known (a fresh browser, or answers past their lifetime), "ordre"
+    when earlier questions still wait. None on a plain visit or a junk argument."""
+    asked = request.args.get(ASKED_ARG)
+    if asked == step.name or (asked != CHECK and journey.parcours.step(asked) is None):
+        return None
+    return "ordre" if journey.answers else "expiree"
+
+
 def render_step(journey, step, form, returning, status=200):
     parcours = journey.parcours
     errors = bool(form.errors)
@@ -164,6 +185,7 @@ def render_step(journey, step, form, returning, status=200):
         back_url=back_url(journey, step.name, returning),
         action=step_url(parcours.name, step.name, returning),
         progress=(position, total),
+        sent_back=sent_back(journey, step),
     )
 
 
@@ -191,7 +213,7 @@ def verifier(parcours):
         return redirect(result_url(draft.lead), 303)
     journey = Journey(parcours, draft.answers if draft else {})
     if not journey.is_complete:
-        return redirect(step_url(parcours.name, journey.first_url_step), 303)
+        return redirect(landing_url(journey, CHECK), 303)
 
     form = ConsentForm()
     if request.method == "GET":
