@@ -198,10 +198,17 @@ class StepForm(FlaskForm):
 
     # Valid, but the page must ask again before saving (several communes match).
     needs_choice = False
+    # {field: (controlling field, values)}: asked only while one of these values is ticked
+    # (revealed by static/js/app.js; without JS, shown by the server once it must be answered).
+    shown_by = {}
 
     class Meta:
         # Our errors speak French; WTForms' own defaults never show.
         locales = ["fr_FR", "fr"]
+
+    def is_shown(self, name):
+        controller, values = self.shown_by[name]
+        return bool(set(values) & set(self[controller].data or []))
 
     def answers(self):
         return {
@@ -386,13 +393,14 @@ class SituationParticuliereForm(StepForm):
         SITUATIONS_PARTICULIERES + [AUCUNE],
         label="Êtes-vous dans l'une de ces situations ?",
         description="Ces réponses sont facultatives. Elles servent seulement à vous "
-        "proposer une association qui accompagne en priorité des jeunes comme vous.",
+        "proposer une association qui accompagne en priorité des jeunes comme vous. "
+        "Pour le handicap et l'ASE, nous vous demandons aussi votre accord.",
     )
     accord_sensible = BooleanField(
         "J'accepte que ma situation de handicap ou d'accompagnement par l'ASE soit "
         "utilisée pour me proposer une association, et transmise à cette seule association.",
-        description="Seulement si vous avez coché le handicap ou l'ASE.",
     )
+    shown_by = {"accord_sensible": ("situations", sorted(SENSITIVE))}
 
     def validate_situations(self, field):
         check_several(
@@ -422,8 +430,9 @@ class SituationParticuliereForm(StepForm):
 
     @classmethod
     def form_data(cls, answers):
+        # Answered with nothing ticked is « Aucune de ces situations ».
         return {
-            "situations": answers["situations_particulieres"],
+            "situations": answers["situations_particulieres"] or [AUCUNE[0]],
             "accord_sensible": answers["accord_sensible"],
         }
 

@@ -136,17 +136,61 @@
     }
   }
 
+  // --- Conditional field: asked only while one of some boxes is ticked --------------------
+  // Markup: templates/questionnaire/step.html, <div data-shown-by="situations"
+  // data-shown-values="ase handicap" hidden>. The server renders it shown when it must be
+  // answered (a stored answer, an error), so without JS nothing is lost.
+
+  var CONDITIONAL = "[data-shown-by]";
+
+  function controllersOf(zone) {
+    var values = zone.getAttribute("data-shown-values").split(" ");
+    var name = zone.getAttribute("data-shown-by");
+    var form = zone.closest("form");
+    var boxes = form ? form.querySelectorAll("input[name]") : [];
+    return Array.prototype.filter.call(boxes, function (box) {
+      return box.name === name && values.indexOf(box.value) !== -1;
+    });
+  }
+
+  function syncConditional(zone) {
+    zone.hidden = !controllersOf(zone).some(function (box) { return box.checked; });
+  }
+
+  function onChange(event) {
+    var box = event.target;
+    if (!box.form) return;
+    Array.prototype.forEach.call(box.form.querySelectorAll(CONDITIONAL), function (zone) {
+      if (zone.getAttribute("data-shown-by") === box.name) syncConditional(zone);
+    });
+  }
+
+  // The boxes say which region they open; the state is read again, as the browser may
+  // have restored ticks (back button) the server did not render.
+  function enhanceConditionals(root) {
+    var zones = root.querySelectorAll ? root.querySelectorAll(CONDITIONAL) : [];
+    Array.prototype.forEach.call(zones, function (zone) {
+      controllersOf(zone).forEach(function (box) { box.setAttribute("aria-controls", zone.id); });
+      syncConditional(zone);
+    });
+  }
+
   // Focus after a page swap: htmx 4 focuses the new [autofocus] heading or error summary.
   function onAfterSwap(event) {
     var source = event.target;
     if (source.matches && source.matches(COMBOBOX)) afterSuggestions(source);
-    else enhance(document);
+    else {
+      enhance(document);
+      enhanceConditionals(document);
+    }
   }
 
   document.addEventListener("keydown", onKeydown);
   document.addEventListener("mousedown", onPointerDown);
   document.addEventListener("click", onClick);
   document.addEventListener("focusout", onFocusOut);
+  document.addEventListener("change", onChange);
   document.addEventListener("htmx:after:swap", onAfterSwap);
   enhance(document);
+  enhanceConditionals(document);
 })();
