@@ -177,7 +177,7 @@ def expect_result(page, prefix, noun):
     expect(page.locator(".reference")).to_have_text(reference)
     proposal = page.locator("section.card--proposal")
     expect(proposal.get_by_role("heading", level=2)).to_have_text(
-        re.compile(r"^Association proposée : \S")
+        re.compile(r"^Association proposée\s:\s\S")
     )
     expect(proposal.get_by_role("heading", name="Pourquoi cette association ?")).to_be_visible()
     reasons = proposal.locator("ul.reasons > li")
@@ -660,7 +660,7 @@ def test_choosing_an_alternative_association(page, console_errors, assert_access
     )
     expect(alternatives).to_be_visible()
     proposal = page.locator("section.card--proposal h2")
-    before = proposal.inner_text()
+    before = " ".join(proposal.text_content().split())
     button = alternatives.get_by_role("button", name=re.compile(r"^Choisir .+ à la place$")).first
     # Its accessible name: « Choisir <association> à la place ».
     association = re.fullmatch(
@@ -669,9 +669,9 @@ def test_choosing_an_alternative_association(page, console_errors, assert_access
     button.click()
 
     expect(proposal).to_have_text(
-        re.compile("^Association proposée : " + re.escape(association) + "( — |$)")
+        re.compile(r"^Association proposée\s:\s" + re.escape(association) + "( — |$)")
     )
-    assert proposal.inner_text() != before
+    assert " ".join(proposal.text_content().split()) != before
     expect(page).to_have_url(re.compile(f"/jeune/resultat/{reference}$"))
     # The former proposal is now offered as an alternative.
     former = before.removeprefix("Association proposée : ").split(" — ")[0]
