@@ -5,6 +5,7 @@ The answers that only lead to the page under test are sent through the page's ow
 request context (same cookies, a real CSRF token): the walk itself is tested elsewhere.
 """
 
+import datetime as dt
 import re
 import struct
 import zlib
@@ -263,4 +264,34 @@ def test_alternatives_are_compact_and_never_repeat_the_proposal(new_page, assert
     height = page.evaluate("document.documentElement.scrollHeight")
     print(f"page de résultat mentor, 375 px : {height} px")
     assert height < 3200, height
+    assert_accessible(page)
+
+
+# --- 5. Deep links and expired answers ----------------------------------------------------
+
+EXPIRED = "Votre session a expiré ou vous n'avez pas encore répondu aux questions précédentes"
+
+
+def test_a_deep_link_in_a_fresh_browser_says_why(new_page, js, assert_accessible):
+    page = new_page(js=js, **SMALL_PHONE)
+    page.goto("/jeune/rencontre")
+    expect(page).to_have_url(re.compile(r"/jeune/age\?depuis=rencontre$"))
+    expect(page.locator("#renvoi")).to_contain_text(EXPIRED)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Quel âge avez-vous ?")
+    assert_accessible(page)
+
+
+def test_answers_expired_during_a_pause_say_so_after_the_swap(new_page, assert_accessible):
+    page = new_page(**SMALL_PHONE)
+    answer(page, "jeune", YOUTH_STEPS[:2])
+    page.goto("/jeune/besoin")
+    earlier = models.now() - dt.timedelta(hours=25)
+    with models.db.connection_context():
+        models.Draft.update(updated_at=earlier).execute()
+    page.get_by_label("Je ne sais pas quelle orientation choisir", exact=True).check()
+    page.get_by_role("button", name="Continuer").click()
+    notice = page.locator("#renvoi")
+    expect(notice).to_contain_text(EXPIRED)
+    expect(notice).to_be_focused()  # read out before the question, after the htmx swap
+    expect(page.get_by_role("heading", level=1)).to_have_text("Quel âge avez-vous ?")
     assert_accessible(page)
