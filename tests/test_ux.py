@@ -263,3 +263,10 @@ def test_the_notice_does_not_follow_the_person(client):
     assert EXPIRED in text(response)
     walk(client, "jeune", YOUTH_STEPS[:1])
     assert EXPIRED not in text(client.get("/jeune/situation"))
+
+
+def test_a_draft_purged_while_its_check_page_was_open_is_sent_back(db):
+    # The check page read it just before the purge: no lead, no 500, the check page again.
+    with pytest.raises(leads.InvalidDraft):
+        leads.submit(leads.new_token(), lambda journey: None)
+    assert models.Lead.select().count() == 0
