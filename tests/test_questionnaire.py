@@ -404,7 +404,7 @@ def test_youth_submit_creates_one_lead_with_its_orientations(client, headers):
     html = text(client.get(location))
     assert "Votre demande est bien enregistrée" in html
     assert lead.reference in html
-    assert "Association proposée : " in html
+    assert "Association proposée\xa0:</span> " in html
     assert "Pourquoi cette association ?" in html
     assert "jours ouvrés par SMS" in html
 
@@ -443,7 +443,7 @@ def test_mentor_submit(client, headers):
     assert response.headers["Location"].startswith("/mentor/resultat/M-")
     html = text(client.get(response.headers["Location"]))
     assert "Votre candidature est bien enregistrée" in html
-    assert "Association proposée : " in html
+    assert "Association proposée\xa0:</span> " in html
     with models.db.connection_context():
         lead = models.Lead.get()
         assert lead.kind == "mentor"
@@ -473,7 +473,7 @@ def test_switching_to_an_alternative_is_recorded(client):
         assert lead.association_id == association.id
         assert lead.evenements.where(models.Evenement.kind == "choix_alternative").count() == 1
     html = text(client.get(location))
-    assert f"Association proposée : {association.nom}" in html
+    assert f"Association proposée\xa0:</span> {association.nom}" in html
 
 
 def test_switching_to_a_foreign_orientation_is_refused(client):
