@@ -8,7 +8,7 @@ WORKERS ?= 2
 HTMX_VERSION := 4.0.1
 FLASK := $(BIN)/flask --app app
 
-.PHONY: install install-test db run dev test lint browser update-htmx communes bench
+.PHONY: install install-test db run dev test lint browser html-checker update-htmx communes bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,7 +48,21 @@ browser:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	fi
 
-test: install-test browser
+# The Nu HTML Checker (npm vnu-jar, pinned in package.json) for tests/test_html_valid.py,
+# on Debian's Java. --ignore-scripts: its postinstall would download a Java of its own.
+# npm keeps the tarball's 1985 dates: touch, so make sees it installed.
+html-checker: node_modules/vnu-jar/package.json
+	@if ! command -v java >/dev/null && [ "$$(id -u)" = 0 ]; then \
+		echo "Installation de Java pour le validateur HTML…"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless; \
+	fi
+
+node_modules/vnu-jar/package.json: package.json package-lock.json
+	@echo "Installation du validateur HTML (vnu-jar, npm)…"
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
+test: install-test browser html-checker
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 

@@ -1,0 +1,293 @@
+"""Every page of both journeys is valid HTML for the Nu HTML Checker (vnu), JS off, error
+states included, and so is every htmx fragment as served.
+
+The pages are collected through the test client, written to a temporary folder and checked
+in ONE run of vnu (its JVM takes seconds to start). The checker is the npm package vnu-jar,
+installed by `make test` (package.json); it needs Java 17+. Without them the test is skipped,
+except with CI=true, where it fails.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from helpers import HX, MENTOR_STEPS, PARENT_STEP, YOUTH_STEPS, csrf_token, submit, walk
+
+import catalogue
+import models
+
+ROOT = Path(__file__).resolve().parent.parent
+VNU_JAR = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+# --no-langdetect: every page is lang="fr"; guessing the language only adds warnings.
+VNU_OPTIONS = ["--format", "json", "--stdout", "--errors-only", "--no-langdetect"]
+
+# An htmx fragment is "<title>…</title><main>…</main>": after this prefix it parses as a
+# whole document (the head and body tags are optional), so it is checked as it is sent.
+FRAGMENT_PREFIX = '<!doctype html><html lang="fr"><head><meta charset="utf-8">'
+# The commune suggestions: options for the combobox's listbox, then an <hx-partial> that
+# htmx takes out and swaps into the live region. Each is checked where it ends up.
+SUGGESTIONS_DOCUMENT = (
+    FRAGMENT_PREFIX + "<title>Suggestions</title></head><body>"
+    '<ul role="listbox" aria-label="Communes suggérées">{options}</ul>'
+    '<div role="status">{partial}</div></body></html>'
+)
+# Checked in the same run: proof that vnu really read the files and reported their errors.
+CANARY = ("temoin-invalide.html", FRAGMENT_PREFIX + '<title>Témoin</title><p hx-get="/">x</p>')
+
+
+def vnu_command():
+    """The checker's command line, or skip (fail with CI=true) when it cannot run."""
+    java = shutil.which("java")
+    missing = []
+    if java is None:
+        missing.append("Java 17+ (apt-get install default-jre-headless)")
+    if not VNU_JAR.is_file():
+        missing.append(f"{VNU_JAR.relative_to(ROOT)} (`make html-checker`)")
+    if missing:
+        message = "Validateur HTML indisponible : " + ", ".join(missing) + " manquant."
+        if os.environ.get("CI") == "true":
+            pytest.fail(message + " CI=true : la validation HTML est obligatoire.", pytrace=False)
+        pytest.skip(message)
+    return [java, "-jar", str(VNU_JAR), *VNU_OPTIONS]
+
+
+class Pages:
+    """The HTML of each request, by file name; each request is made as a page and as the
+    htmx fragment (same URL, same data), and its status is checked."""
+
+    def __init__(self):
+        self.documents = {}
+
+    def add(self, name, html):
+        assert name not in self.documents, name
+        self.documents[name] = html
+
+    def fetch(self, client, name, url, data=None, status=200):
+        for suffix, headers in (("", {}), (".htmx", HX)):
+            if data is None:
+                response = client.get(url, headers=headers)
+            else:
+                response = client.post(url, data=data, headers=headers)
+            html = response.get_data(as_text=True)
+            assert response.status_code == status, (name + suffix, response.status_code, html)
+            if suffix:
+                assert "<html" not in html, name + suffix
+                html = FRAGMENT_PREFIX + html
+            self.add(name + suffix + ".html", html)
+
+    def post(self, client, name, url, data, status=422):
+        """An answer that must not be accepted: the page shown again, with its errors."""
+        self.fetch(client, name, url, dict(data, csrf_token=csrf_token(client)), status)
+
+    def write(self, folder):
+        paths = []
+        for name, html in self.documents.items():
+            path = folder / name
+            path.write_text(html, encoding="utf-8")
+            paths.append(path)
+        return paths
+
+
+def steps_until(steps, name):
+    return steps[: [n for n, _ in steps].index(name)]
+
+
+def youth_pages(app, pages):
+    """Every youth step, empty and in each error state; exits; check page; results."""
+    client = app.test_client()
+    coordonnees = YOUTH_STEPS[-1][1]
+    invalid = {
+        "age": [
+            ("vide", {"age": ""}),
+            ("non-numerique", {"age": "dix-sept"}),
+            ("hors-limites", {"age": "0"}),
+            ("trop-grand", {"age": "121"}),
+        ],
+        "situation": [("vide", {}), ("inconnue", {"situation": "astronaute"})],
+        "besoin": [("vide", {}), ("inconnu", {"besoin": "<script>"})],
+        "commune": [("vide", {"commune": ""}), ("inconnue", {"commune": "Atlantide"})],
+        "situation-particuliere": [
+            ("sans-accord", {"situations": ["handicap"]}),
+            ("aucune-et-autre", {"situations": ["aucune", "qpv"]}),
+            ("inconnue", {"situations": ["qpv", "astronaute"]}),
+        ],
+        "rencontre": [("vide", {})],
+        "coordonnees": [
+            ("vide", {}),
+            ("sans-contact", dict(coordonnees, email="", telephone="")),
+            ("email-invalide", dict(coordonnees, email="pas-une-adresse")),
+            ("telephone-invalide", dict(coordonnees, telephone="12345")),
+            ("noms-avec-chiffres", dict(coordonnees, prenom="R2", nom="D2")),
+        ],
+    }
+    for name, _ in YOUTH_STEPS:
+        walk(client, "jeune", steps_until(YOUTH_STEPS, name))
+        url = f"/jeune/{name}"
+        pages.fetch(client, f"jeune-{name}", url)
+        for case, data in invalid[name]:
+            pages.post(client, f"jeune-{name}-422-{case}", url, data)
+    # The commune step without JS: several matches as radio buttons, then none picked.
+    walk(client, "jeune", steps_until(YOUTH_STEPS, "commune"))
+    pages.post(client, "jeune-commune-choix", "/jeune/commune", {"commune": "Saint-Denis"}, 200)
+    pages.post(
+        client,
+        "jeune-commune-choix-422",
+        "/jeune/commune",
+        {"commune": "Saint-Denis", "choix_affiche": "1"},
+    )
+
+    walk(client, "jeune", YOUTH_STEPS)
+    pages.fetch(client, "jeune-verifier", "/jeune/verifier")
+    pages.fetch(client, "jeune-modifier-commune", "/jeune/commune?retour=verifier")
+    pages.post(client, "jeune-verifier-422-sans-consentement", "/jeune/verifier", {})
+    location = submit(client, "jeune").headers["Location"]
+    pages.fetch(client, "jeune-resultat", location)
+    # Its alternatives, each with a form to choose it instead.
+    assert location + "/choisir" in pages.documents["jeune-resultat.html"]
+    pages.post(client, "erreur-400-choix-inconnu", location + "/choisir", {"orientation": "x"}, 400)
+    pages.fetch(client, "erreur-csrf", location + "/choisir", {"orientation": "1"}, 400)
+
+    # Under 15: the parent step, empty and refused.
+    client = app.test_client()
+    walk(client, "jeune", [("age", {"age": "13"})] + YOUTH_STEPS[1:])
+    pages.fetch(client, "jeune-parent", "/jeune/parent")
+    pages.post(client, "jeune-parent-422-vide", "/jeune/parent", {})
+    refused = {k: v for k, v in PARENT_STEP[1].items() if k != "parent_accord"}
+    pages.post(client, "jeune-parent-422-sans-accord", "/jeune/parent", refused)
+
+    for age, exit_page in (("35", "plus-de-30-ans"), ("9", "moins-de-11-ans")):
+        client = app.test_client()
+        walk(client, "jeune", [("age", {"age": age})])
+        pages.fetch(client, f"jeune-sortie-{exit_page}", f"/jeune/{exit_page}")
+        pages.post(client, "erreur-405-sortie-" + age, f"/jeune/{exit_page}", {}, 405)
+
+
+def stale_check_page(app, pages):
+    """The check page flagging an answer the communes file no longer confirms."""
+    client = app.test_client()
+    walk(client, "jeune", YOUTH_STEPS)
+    with models.db.connection_context():
+        models.Localite.update(code_postal="69999").where(
+            models.Localite.code_postal == "69003"
+        ).execute()
+    pages.fetch(client, "jeune-verifier-reponse-perimee", "/jeune/verifier")
+    assert 'class="error-summary"' in pages.documents["jeune-verifier-reponse-perimee.html"]
+
+
+def waiting_list_page(app, pages):
+    with models.db.connection_context():
+        models.Programme.update(actif=False).execute()
+    catalogue.invalidate()
+    client = app.test_client()
+    walk(client, "jeune", YOUTH_STEPS)
+    location = submit(client, "jeune").headers["Location"]
+    with models.db.connection_context():
+        lead = models.Lead.get(models.Lead.reference == location.rsplit("/", 1)[1])
+        assert lead.association_id is None  # on the waiting list
+    pages.fetch(client, "jeune-resultat-liste-attente", location)
+
+
+def mentor_pages(app, pages):
+    client = app.test_client()
+    coordonnees = MENTOR_STEPS[-1][1]
+    invalid = {
+        "situation": [("vide", {})],
+        "age": [("vide", {})],
+        "experience": [
+            ("vide", {}),
+            ("metier-trop-long", {"secteur": "numerique", "metier": "x" * 101}),
+        ],
+        "accompagnement": [("vide", {}), ("sans-besoin", {"publics": ["lyceens"]})],
+        "disponibilite": [("vide", {})],
+        "commune": [("vide", {"commune": ""}), ("inconnue", {"commune": "Atlantide"})],
+        "coordonnees": [
+            ("vide", {}),
+            ("email-invalide", dict(coordonnees, email="pas-une-adresse")),
+            ("telephone-invalide", dict(coordonnees, telephone="12345")),
+            ("noms-avec-chiffres", dict(coordonnees, prenom="R2", nom="D2")),
+        ],
+    }
+    for name, _ in MENTOR_STEPS:
+        walk(client, "mentor", steps_until(MENTOR_STEPS, name))
+        url = f"/mentor/{name}"
+        pages.fetch(client, f"mentor-{name}", url)
+        for case, data in invalid[name]:
+            pages.post(client, f"mentor-{name}-422-{case}", url, data)
+    walk(client, "mentor", MENTOR_STEPS)
+    pages.fetch(client, "mentor-verifier", "/mentor/verifier")
+    pages.post(client, "mentor-verifier-422-sans-consentement", "/mentor/verifier", {})
+    pages.fetch(client, "mentor-resultat", submit(client, "mentor").headers["Location"])
+
+
+def public_pages(app, pages):
+    client = app.test_client()
+    for url in (
+        "/",
+        "/mentions-legales",
+        "/donnees-personnelles",
+        "/accessibilite",
+        "/plan-du-site",
+    ):
+        pages.fetch(client, "page-" + (url.strip("/") or "accueil"), url)
+    pages.fetch(client, "erreur-404", "/nulle-part", status=404)
+    pages.fetch(client, "erreur-500", "/_panne", status=500)
+    pages.fetch(client, "erreur-405", "/", data={}, status=405)
+    pages.fetch(client, "erreur-csrf-etape", "/jeune/age", data={"age": "17"}, status=400)
+    too_large = {"age": "1" * (app.config["MAX_CONTENT_LENGTH"] + 1)}
+    pages.fetch(client, "erreur-413", "/jeune/age", data=too_large, status=413)
+    response = client.get("/communes/suggestions?commune=saint-d")
+    options, partial = response.get_data(as_text=True).split("<hx-partial", 1)
+    assert 'role="option"' in options
+    partial = partial.split(">", 1)[1].rsplit("</hx-partial>", 1)[0]
+    pages.add(
+        "communes-suggestions.html",
+        SUGGESTIONS_DOCUMENT.format(options=options, partial=partial),
+    )
+
+
+def server_error_route(app):
+    """A view that fails, for the 500 page; routes must be added before the first request."""
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    app.add_url_rule("/_panne", "panne", lambda: 1 / 0)
+
+
+def run_vnu(command, files):
+    """vnu's messages, errors only (it exits 1 when it finds some)."""
+    result = subprocess.run(
+        [*command, *map(str, files)], capture_output=True, text=True, timeout=600
+    )
+    try:
+        return json.loads(result.stdout)["messages"]
+    except ValueError:
+        pytest.fail(f"vnu n'a pas rendu de rapport (code {result.returncode}) :\n{result.stderr}")
+
+
+def test_every_page_is_valid_html(app, tmp_path):
+    command = vnu_command()
+    server_error_route(app)
+    pages = Pages()
+    public_pages(app, pages)
+    youth_pages(app, pages)
+    mentor_pages(app, pages)
+    # These two change the database (catalogue emptied, then a postal code gone): last.
+    waiting_list_page(app, pages)
+    stale_check_page(app, pages)
+    checked = len(pages.documents)
+    pages.add(*CANARY)
+    files = pages.write(tmp_path)
+
+    messages = run_vnu(command, files)
+    # "error", or "non-document-error" (a file vnu could not read): both fail.
+    errors = [m for m in messages if m["type"] != "info"]
+    canary = [m for m in errors if Path(m.get("url", "")).name == CANARY[0]]
+    assert canary and "hx-get" in canary[0]["message"], messages
+    errors = [m for m in errors if m not in canary]
+    report = "\n".join(
+        f"{Path(m.get('url', '')).name}:{m.get('lastLine', '?')}: {m['message']}"
+        f"\n    {m.get('extract', '').strip()}"
+        for m in errors
+    )
+    assert not errors, f"vnu : {len(errors)} erreur(s) sur {checked} documents :\n{report}"
