@@ -38,7 +38,7 @@ def report(title, result):
     )
     for besoin in matcher.BESOINS:
         print(f"  {besoin:<16} {percent(result.share(besoin=besoin))}")
-    print(f"  départements les moins couverts :")
+    print("  départements les moins couverts :")
     for code, share in result.worst_departements(WORST):
         if share:
             print(f"  {code:>4} {DEPARTEMENTS[code].nom:<28} {percent(share)}")
