@@ -629,12 +629,14 @@ def _open_leads_by_programme():
 
 # --- For the pages ----------------------------------------------------------------------------
 def for_youngest():
-    """Open programmes for youths that start at the lowest age the service takes (11), one
-    per association, by association name: the under-11 exit page lists them for parents."""
+    """Open school-support programmes for youths that start at the lowest age the service
+    takes (11), one per association, by association name: the under-11 exit page lists them
+    for parents (school is what a younger child's parents ask help for)."""
     chosen = {}
     for p in sorted(snapshot(), key=lambda p: (p.association_nom, p.id)):
         youngest = p.age_min is None or p.age_min <= AGE_MIN
-        if youngest and matcher.is_open(p) and "jeunes" in p.publics:
+        school = "scolarite" in p.besoins
+        if youngest and school and matcher.is_open(p) and "jeunes" in p.publics:
             chosen.setdefault(p.association_id, p)
     return list(chosen.values())
 
@@ -668,38 +670,43 @@ MENTOR_TRANCHES = {
 
 @dataclass
 class Coverage:
-    """Persons of the grid and those left on the waiting list, by (besoin, département);
-    `fallback`: those offered only national or remote programmes."""
+    """Persons of the grid by (besoin, département): all of them, those left on the
+    waiting list, and those offered only national or remote programmes (`fallback`)."""
 
     persons: Counter
     waiting: Counter
-    fallback: int = 0
+    fallback: Counter
 
     def add(self, person, result, count):
         key = (min(person.besoins), person.departement)
         self.persons[key] += count
         self.waiting[key] += count * result.waiting_list
-        self.fallback += count * result.fallback
+        self.fallback[key] += count * result.fallback
 
-    def share(self, besoin=None, departement=None):
-        """Share of the grid on the waiting list, overall or for one besoin / département."""
+    def share(self, besoin=None, departement=None, of="waiting"):
+        """Share of the grid on the waiting list (or `of="fallback"`), overall or for one
+        besoin or département."""
+        counts = getattr(self, of)
         keys = [
             key
             for key in self.persons
             if besoin in (None, key[0]) and departement in (None, key[1])
         ]
         persons = sum(self.persons[key] for key in keys)
-        return sum(self.waiting[key] for key in keys) / persons if persons else 0.0
+        return sum(counts[key] for key in keys) / persons if persons else 0.0
 
     @property
     def total(self):
         return sum(self.persons.values())
 
     def worst_departements(self, count=10):
-        """(département, share) with the highest waiting-list share first."""
+        """(département, waiting share, fallback share), the least served first."""
         departements = sorted({departement for _, departement in self.persons})
-        shares = [(code, self.share(departement=code)) for code in departements]
-        return sorted(shares, key=lambda item: (-item[1], item[0]))[:count]
+        shares = [
+            (code, self.share(departement=code), self.share(departement=code, of="fallback"))
+            for code in departements
+        ]
+        return sorted(shares, key=lambda item: (-item[1], -item[2], item[0]))[:count]
 
 
 def most_populous_places(count=COVERAGE_COMMUNES):
@@ -749,7 +756,7 @@ def coverage(places, snapshot, persons_of):
         )
         kinds[key] += 1
         example.setdefault(key, place)
-    result = Coverage(Counter(), Counter())
+    result = Coverage(Counter(), Counter(), Counter())
     for key, count in kinds.items():
         for person in persons_of(example[key]):
             result.add(person, matcher.match(person, snapshot), count)

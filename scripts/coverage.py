@@ -31,17 +31,20 @@ def percent(share):
 
 
 def report(title, result):
-    print(f"\n{title} : {result.total} personnes, {percent(result.share())} en liste d'attente")
+    print(f"\n{title} : {result.total} personnes")
+    print(f"  en liste d'attente : {percent(result.share())}")
     print(
         f"  proposées seulement au niveau national ou à distance : "
-        f"{percent(result.fallback / result.total)}"
+        f"{percent(result.share(of='fallback'))}"
     )
+    print("  en liste d'attente, par besoin :")
     for besoin in matcher.BESOINS:
-        print(f"  {besoin:<16} {percent(result.share(besoin=besoin))}")
-    print("  départements les moins couverts :")
-    for code, share in result.worst_departements(WORST):
-        if share:
-            print(f"  {code:>4} {DEPARTEMENTS[code].nom:<28} {percent(share)}")
+        print(f"    {besoin:<16} {percent(result.share(besoin=besoin))}")
+    print(
+        "  départements les moins bien servis (liste d'attente, seulement national ou à distance) :"
+    )
+    for code, waiting, fallback in result.worst_departements(WORST):
+        print(f"    {code:>3} {DEPARTEMENTS[code].nom:<26} {percent(waiting)}  {percent(fallback)}")
 
 
 def main():
