@@ -18,6 +18,7 @@ from peewee import fn
 
 import matcher
 import models
+import phones
 import territory
 from geo_names import DEPARTEMENTS, REGIONS
 from models import Association, Commune, Lead, Orientation, Programme
@@ -64,9 +65,6 @@ COLUMNS = ASSOCIATION_COLUMNS + PROGRAMME_COLUMNS
 
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-# The 1jeune1solution contact forms' rule, after removing spaces, dots and dashes.
-PHONE = re.compile(r"(?:\+33|0033|0)[1-9][0-9]{8}")
-PHONE_FILLERS = re.compile(r"[\s.\-]")
 INSEE = re.compile(r"(?:[0-9]{2}|2[AB])[0-9]{3}")
 SITE = re.compile(r"https?://\S+")
 AGE_MIN, AGE_MAX = 11, 30  # the questionnaire sends younger children to for_youngest()
@@ -151,10 +149,12 @@ class _Row:
         return value
 
     def phone(self, field):
+        """Stored in E.164, as every phone number (phones.py)."""
         value = self.text(field)
-        if value and not PHONE.fullmatch(PHONE_FILLERS.sub("", value)):
+        number = phones.canonical(value)
+        if value and not number:
             self.error(field, f"« {value} » n'est pas un numéro de téléphone français")
-        return value
+        return number
 
     def integer(self, field, low, high, required=False):
         value = self.text(field, required)
