@@ -8,7 +8,7 @@ WORKERS ?= 2
 HTMX_VERSION := 4.0.1
 FLASK := $(BIN)/flask --app app
 
-.PHONY: install install-test db run dev test lint browser html-checker update-htmx communes bench
+.PHONY: install install-test db run dev test lint browser html-checker update-htmx communes bench coverage
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -72,6 +72,10 @@ lint: install-test
 
 bench: install-test
 	$(BIN)/python scripts/bench_matcher.py
+
+# Share of youths and mentors the demo catalogue leaves on the waiting list (a throwaway DB).
+coverage: install
+	$(BIN)/python scripts/coverage.py
 
 # Re-derive data/communes.csv.gz and geo_names.py from the official open data.
 ETALAB := @etalab/decoupage-administratif@6.0.0

@@ -10,6 +10,7 @@ Every function needs an open connection on `models.db`.
 import csv
 import io
 import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,8 @@ from peewee import fn
 
 import matcher
 import models
+import phones
+import territory
 from geo_names import DEPARTEMENTS, REGIONS
 from models import Association, Commune, Lead, Orientation, Programme
 
@@ -62,9 +65,6 @@ COLUMNS = ASSOCIATION_COLUMNS + PROGRAMME_COLUMNS
 
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-# The 1jeune1solution contact forms' rule, after removing spaces, dots and dashes.
-PHONE = re.compile(r"(?:\+33|0033|0)[1-9][0-9]{8}")
-PHONE_FILLERS = re.compile(r"[\s.\-]")
 INSEE = re.compile(r"(?:[0-9]{2}|2[AB])[0-9]{3}")
 SITE = re.compile(r"https?://\S+")
 AGE_MIN, AGE_MAX = 11, 30  # the questionnaire sends younger children to for_youngest()
@@ -149,10 +149,12 @@ class _Row:
         return value
 
     def phone(self, field):
+        """Stored in E.164, as every phone number (phones.py)."""
         value = self.text(field)
-        if value and not PHONE.fullmatch(PHONE_FILLERS.sub("", value)):
+        number = phones.canonical(value)
+        if value and not number:
             self.error(field, f"« {value} » n'est pas un numéro de téléphone français")
-        return value
+        return number
 
     def integer(self, field, low, high, required=False):
         value = self.text(field, required)
@@ -627,12 +629,14 @@ def _open_leads_by_programme():
 
 # --- For the pages ----------------------------------------------------------------------------
 def for_youngest():
-    """Open programmes for youths that start at the lowest age the service takes (11), one
-    per association, by association name: the under-11 exit page lists them for parents."""
+    """Open school-support programmes for youths that start at the lowest age the service
+    takes (11), one per association, by association name: the under-11 exit page lists them
+    for parents (school is what a younger child's parents ask help for)."""
     chosen = {}
     for p in sorted(snapshot(), key=lambda p: (p.association_nom, p.id)):
         youngest = p.age_min is None or p.age_min <= AGE_MIN
-        if youngest and matcher.is_open(p) and "jeunes" in p.publics:
+        school = "scolarite" in p.besoins
+        if youngest and school and matcher.is_open(p) and "jeunes" in p.publics:
             chosen.setdefault(p.association_id, p)
     return list(chosen.values())
 
@@ -642,3 +646,118 @@ def list_associations():
     """(slug, nom) of every association, by slug."""
     query = Association.select(Association.slug, Association.nom).order_by(Association.slug)
     return list(query.tuples())
+
+
+# --- Coverage: who the catalogue leaves on the waiting list ------------------------------
+# The grid the demo catalogue is judged on (scripts/coverage.py prints it): the most
+# populous communes × the situations plausible at each age (the questionnaire lets anyone
+# answer anything; this is only where we measure) × every besoin × the rencontre choices.
+COVERAGE_COMMUNES = 300
+SITUATION_AGES = {
+    "college": (11, 15),
+    "lycee_general": (15, 18),
+    "lycee_pro": (15, 18),
+    "apprentissage": (16, 29),
+    "recherche": (16, 29),
+    "superieur": (18, 29),
+    "emploi": (18, 29),
+}
+MENTOR_TRANCHES = {
+    "etudiant": ("moins_25", "25_49"),
+    "retraite": ("50_plus",),
+}
+
+
+@dataclass
+class Coverage:
+    """Persons of the grid by (besoin, département): all of them, those left on the
+    waiting list, and those offered only national or remote programmes (`fallback`)."""
+
+    persons: Counter
+    waiting: Counter
+    fallback: Counter
+
+    def add(self, person, result, count):
+        key = (min(person.besoins), person.departement)
+        self.persons[key] += count
+        self.waiting[key] += count * result.waiting_list
+        self.fallback[key] += count * result.fallback
+
+    def share(self, besoin=None, departement=None, of="waiting"):
+        """Share of the grid on the waiting list (or `of="fallback"`), overall or for one
+        besoin or département."""
+        counts = getattr(self, of)
+        keys = [
+            key
+            for key in self.persons
+            if besoin in (None, key[0]) and departement in (None, key[1])
+        ]
+        persons = sum(self.persons[key] for key in keys)
+        return sum(counts[key] for key in keys) / persons if persons else 0.0
+
+    @property
+    def total(self):
+        return sum(self.persons.values())
+
+    def worst_departements(self, count=10):
+        """(département, waiting share, fallback share), the least served first."""
+        departements = sorted({departement for _, departement in self.persons})
+        shares = [
+            (code, self.share(departement=code), self.share(departement=code, of="fallback"))
+            for code in departements
+        ]
+        return sorted(shares, key=lambda item: (-item[1], -item[2], item[0]))[:count]
+
+
+def most_populous_places(count=COVERAGE_COMMUNES):
+    query = Commune.select(Commune.insee).order_by(Commune.population.desc(), Commune.insee)
+    return [territory.place(insee) for (insee,) in query.limit(count).tuples()]
+
+
+def youths_of(place, rencontres=matcher.RENCONTRES_JEUNE):
+    """The youths of the grid who live in `place`."""
+    for situation, (low, high) in SITUATION_AGES.items():
+        for age in range(low, high + 1):
+            for besoin in matcher.BESOINS:
+                for rencontre in rencontres:
+                    answers = dict(age=age, situation=situation, besoin=besoin, rencontre=rencontre)
+                    yield matcher.person_from_answers("jeune", answers, place)
+
+
+def mentors_of(place, modalites=matcher.MODALITES_MENTOR):
+    """The mentors of the grid who live in `place`: one besoin each, the hardest case."""
+    for situation in matcher.SITUATIONS_MENTOR:
+        for tranche in MENTOR_TRANCHES.get(situation, matcher.TRANCHES_AGE):
+            for besoin in matcher.BESOINS:
+                for modalite in modalites:
+                    answers = dict(
+                        situation=situation,
+                        tranche_age=tranche,
+                        besoins=[besoin],
+                        modalite=modalite,
+                    )
+                    yield matcher.person_from_answers("mentor", answers, place)
+
+
+def coverage(places, snapshot, persons_of):
+    """How the catalogue serves the persons `persons_of(place)` of every place, before any
+    lead is counted (no statistics)."""
+    # The matcher sees a commune through its INSEE code only where a programme lists it,
+    # else through its département, région and size: match one commune of each kind.
+    listed = set().union(*(p.communes for p in snapshot))
+    kinds = Counter()
+    example = {}
+    for place in places:
+        key = (
+            place.insee if place.insee in listed else "",
+            place.departement,
+            place.region,
+            matcher.is_rural(place.population),
+        )
+        kinds[key] += 1
+        example.setdefault(key, place)
+    result = Coverage(Counter(), Counter(), Counter())
+    for key, count in kinds.items():
+        for person in persons_of(example[key]):
+            result.add(person, matcher.match(person, snapshot), count)
+    return result

@@ -14,6 +14,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+import phones
 import territory
 
 SITUATIONS_JEUNE = [
@@ -110,8 +111,6 @@ MODALITES = [
     ("les_deux", "Les deux"),
 ]
 
-# Official 1jeune1solution rule, after removing spaces, dots and dashes.
-PHONE_RE = re.compile(r"^(\+33|0033|0)[1-9]\d{8}$")
 NAME_MAX = 80
 # Letters of any script, spaces, apostrophes, hyphens and dots (J.-P.).
 NAME_RE = re.compile(r"^[^\W\d_]+(?:[ '’.\-]+[^\W\d_]*)*$")
@@ -147,24 +146,17 @@ def check_several(field, choices, message):
         raise ValidationError(message)
 
 
-def normalise_phone(raw):
-    return re.sub(r"[\s.\-()]", "", raw or "")
-
-
-def display_phone(phone):
-    """ "0612345678" -> "06 12 34 56 78"; other forms (+33…) as stored."""
-    if len(phone) == 10 and phone.isdecimal():
-        return " ".join(phone[i : i + 2] for i in range(0, 10, 2))
-    return phone
-
-
 PHONE_ERROR = "Indiquez un numéro de téléphone français, par exemple 06 12 34 56 78"
+SMS_ERROR = (
+    "Ce numéro est un fixe : choisissez d'être contacté·e par téléphone ou par e-mail, "
+    "ou donnez un numéro de mobile"
+)
 EMAIL_ERROR = "Indiquez une adresse e-mail valide, par exemple nom@exemple.fr"
 NAME_ERROR = "Indiquez {} avec seulement des lettres, des espaces, des tirets ou des apostrophes"
 
 
 def check_phone(form, field):
-    if not PHONE_RE.match(normalise_phone(field.data)):
+    if phones.parse(field.data) is None:
         raise ValidationError(PHONE_ERROR)
 
 
@@ -212,7 +204,7 @@ class StepForm(FlaskForm):
 
     def answers(self):
         return {
-            name: normalise_phone(field.data) if isinstance(field, PhoneField) else field.data
+            name: phones.canonical(field.data) if isinstance(field, PhoneField) else field.data
             for name, field in self._fields.items()
             if name != "csrf_token"
         }
@@ -481,7 +473,11 @@ def email_field(label, autocomplete="email", required_message=None, description=
 
 
 class PhoneField(StringField):
-    """A French phone number, stored without spaces, dots or dashes."""
+    """A French phone number (phones.py): stored in E.164, shown as phones.display does,
+    the stored answer included (a number as typed and refused is shown as it was typed)."""
+
+    def _value(self):
+        return phones.display(self.data)
 
 
 def phone_field(label, autocomplete="tel"):
@@ -491,7 +487,7 @@ def phone_field(label, autocomplete="tel"):
         description="Exemple : 06 12 34 56 78",
         validators=[
             Optional(),
-            Length(max=20, message="Indiquez un numéro plus court"),
+            Length(max=phones.MAX_LENGTH, message="Indiquez un numéro plus court"),
             check_phone,
         ],
         render_kw={"autocomplete": autocomplete, "type": "tel"},
@@ -529,12 +525,15 @@ class CoordonneesJeuneForm(StepForm):
                 "Indiquez votre numéro de téléphone, ou choisissez d'être contacté·e par e-mail"
             )
             return False
+        if self.contact_pref.data == "sms" and not phones.takes_sms(self.telephone.data):
+            self.telephone.errors.append(SMS_ERROR)
+            return False
         return valid
 
     @classmethod
     def summary(cls, answers):
         contact = [answers["prenom"] + " " + answers["nom"]]
-        contact += [v for v in (answers["email"], display_phone(answers["telephone"])) if v]
+        contact += [v for v in (answers["email"], phones.display(answers["telephone"])) if v]
         return [
             ("Vos coordonnées", contact),
             ("Contact préféré", dict(CONTACT_PREFS)[answers["contact_pref"]]),
@@ -575,7 +574,7 @@ class ParentForm(StepForm):
     def summary(cls, answers):
         contact = [answers["parent_prenom"] + " " + answers["parent_nom"]]
         contact += [
-            v for v in (answers["parent_email"], display_phone(answers["parent_telephone"])) if v
+            v for v in (answers["parent_email"], phones.display(answers["parent_telephone"])) if v
         ]
         return [("Parent ou représentant légal", contact), ("Accord du parent", "Oui")]
 
@@ -669,7 +668,7 @@ class CoordonneesMentorForm(StepForm):
     def summary(cls, answers):
         contact = [answers["prenom"] + " " + answers["nom"], answers["email"]]
         if answers["telephone"]:
-            contact.append(display_phone(answers["telephone"]))
+            contact.append(phones.display(answers["telephone"]))
         return [("Vos coordonnées", contact)]
 
 

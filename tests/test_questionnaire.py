@@ -170,7 +170,7 @@ def test_phone_is_stored_normalised(client):
     walk(client, "jeune", YOUTH_STEPS)
     with models.db.connection_context():
         draft = models.Draft.get()
-    assert draft.answers["coordonnees"]["telephone"] == "0612345678"
+    assert draft.answers["coordonnees"]["telephone"] == "+33612345678"
 
 
 def test_sensitive_situation_needs_explicit_agreement(client):
@@ -395,7 +395,7 @@ def test_youth_submit_creates_one_lead_with_its_orientations(client, headers):
         assert lead.kind == "jeune"
         assert lead.age == 17
         assert lead.departement == "69"
-        assert lead.telephone == "0612345678"
+        assert lead.telephone == "+33612345678"
         assert orientations and orientations[0].rank == 1
         assert orientations[0].reasons
         assert orientations[0].matcher_version

@@ -10,6 +10,7 @@ from flask import Blueprint, abort, current_app, redirect, request, session, url
 import catalogue
 import leads
 import models
+import phones
 from forms import FORMS, ConsentForm
 from journeys import CHECK, PARCOURS, Journey
 from views.rendering import render
@@ -36,6 +37,11 @@ def error_link(field):
     link to their first box."""
     grouped = field.type in ("RadioField", "SelectMultipleField")
     return (f"#{field.id}-0" if grouped else f"#{field.id}", field.errors[0])
+
+
+# Phone numbers are shown one way everywhere; tel: links take their E.164 form.
+bp.add_app_template_filter(phones.display, "phone")
+bp.add_app_template_filter(phones.href, "tel_href")
 
 
 @bp.app_template_global()

@@ -296,7 +296,11 @@ def test_youth_journey_end_to_end(phone_page, js, console_errors, assert_accessi
         assert [lead.reference for lead in leads] == [reference]
         lead = leads[0]
         assert (lead.kind, lead.age, lead.besoin) == ("jeune", 17, "emploi")
-        assert (lead.departement, lead.telephone, lead.contact_pref) == ("69", "0612345678", "sms")
+        assert (lead.departement, lead.telephone, lead.contact_pref) == (
+            "69",
+            "+33612345678",
+            "sms",
+        )
         assert lead.orientations.count() >= 1
         assert lead.association_id is not None
     assert console_errors.unexpected() == []
