@@ -215,3 +215,9 @@ def write_transaction():
     if isinstance(db.obj, SqliteDatabase):
         return db.atomic("IMMEDIATE")
     return db.atomic()
+
+
+def locked(query):
+    """`query` (a SELECT) locking its rows until the end of the write_transaction():
+    FOR UPDATE on PostgreSQL; SQLite's BEGIN IMMEDIATE already locks the whole database."""
+    return query.for_update() if db.obj.for_update else query

@@ -1,8 +1,9 @@
 #!/bin/sh
 # Run a command (by default the test suite) against a throwaway PostgreSQL server:
 #   scripts/test-postgres.sh [command...]
-# The server lives in a temporary directory, listens on a Unix socket only, runs as a
-# non-root user (PostgreSQL refuses root) and is stopped and removed on exit, even on failure.
+# The server lives in a temporary directory (in /dev/shm unless TMPDIR is set), listens on a
+# Unix socket only, runs as a non-root user (PostgreSQL refuses root) and is stopped and
+# removed on exit, even on failure.
 # The command gets TEST_DATABASE_URL=postgresql://test@/postgres?host=<socket dir>: the tests
 # create their databases next to that one (tests/conftest.py).
 # No server binaries: a skip, or a failure with CI=true (`make postgres` installs them as root).
@@ -26,7 +27,10 @@ if [ "$(id -u)" = 0 ]; then
 	RUN_AS="runuser -u $USER_NAME --"
 fi
 
-DIR=$(mktemp -d "${TMPDIR:-/tmp}/pg-test.XXXXXX")
+# In memory when possible: every test copies a 17 MB database.
+BASE=${TMPDIR:-/tmp}
+[ -n "${TMPDIR:-}" ] || [ ! -w /dev/shm ] || BASE=/dev/shm
+DIR=$(mktemp -d "$BASE/pg-test.XXXXXX")
 [ -z "$RUN_AS" ] || chown "$USER_NAME" "$DIR"
 
 stop() {

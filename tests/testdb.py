@@ -66,7 +66,8 @@ class PostgresDatabases:
             (source,),
         )
         name = next(self._names)
-        self._execute("CREATE DATABASE {} TEMPLATE {}", name, source)
+        # FILE_COPY: a file copy plus a checkpoint, twice as fast as WAL_LOG for 17 MB.
+        self._execute("CREATE DATABASE {} TEMPLATE {} STRATEGY FILE_COPY", name, source)
         return self._url(name)
 
     def drop(self, url):
