@@ -8,7 +8,7 @@ WORKERS ?= 2
 HTMX_VERSION := 4.0.1
 FLASK := $(BIN)/flask --app app
 
-.PHONY: install install-test db run dev test lint browser html-checker update-htmx communes bench coverage
+.PHONY: install install-test db run dev test lint browser html-checker postgres update-htmx communes bench coverage
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -62,9 +62,21 @@ node_modules/vnu-jar/package.json: package.json package-lock.json
 	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $@
 
-test: install-test browser html-checker
+# Debian's PostgreSQL server binaries for the tests (no cluster of its own is created).
+postgres:
+	@if ! ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		mkdir -p /etc/postgresql-common/createcluster.d && \
+		echo "create_main_cluster = false" > /etc/postgresql-common/createcluster.d/tests.conf && \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; \
+	fi
+
+# The whole suite on SQLite, then on a throwaway PostgreSQL server (scripts/test-postgres.sh).
+test: install-test browser html-checker postgres
 	$(BIN)/ruff check .
+	@echo "== SQLite =="
 	$(BIN)/python -m pytest
+	@echo "== PostgreSQL =="
+	scripts/test-postgres.sh $(BIN)/python -m pytest
 
 lint: install-test
 	$(BIN)/ruff check .

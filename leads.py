@@ -4,6 +4,8 @@ the submission that turns a draft into a lead with its orientations."""
 import datetime as dt
 import secrets
 
+from peewee import IntegrityError
+
 import catalogue
 import matcher
 import models
@@ -13,6 +15,8 @@ from journeys import CHECK, PARCOURS, Journey
 # No 0/O, 1/I/L: a reference is read over the phone.
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 REFERENCE_PREFIX = {"jeune": "J", "mentor": "M"}
+# 31^5 references per kind: a collision is rare, several in a row mean something else.
+REFERENCE_ATTEMPTS = 5
 
 
 def new_token():
@@ -32,20 +36,19 @@ def oldest_kept(max_age_hours):
     return models.now() - dt.timedelta(hours=max_age_hours)
 
 
-def get_draft(token, parcours, max_age_hours):
-    """The person's draft, submitted or not, or None when unknown or too old."""
+def get_draft(token, parcours, max_age_hours, lock=False):
+    """The person's draft, submitted or not, or None when unknown or too old.
+
+    `lock`: inside a write_transaction, keep others from changing it until commit.
+    """
     if not token:
         return None
-    oldest = oldest_kept(max_age_hours)
-    return (
-        models.Draft.select()
-        .where(
-            (models.Draft.token == token)
-            & (models.Draft.parcours == parcours)
-            & (models.Draft.updated_at >= oldest)
-        )
-        .first()
+    query = models.Draft.select().where(
+        (models.Draft.token == token)
+        & (models.Draft.parcours == parcours)
+        & (models.Draft.updated_at >= oldest_kept(max_age_hours))
     )
+    return (models.locked(query) if lock else query).first()
 
 
 def purge_drafts(max_age_hours):
@@ -65,7 +68,7 @@ def save_step(token, parcours, step_name, step_answers, max_age_hours):
     for drafts not to outlive their cookie.
     """
     with models.write_transaction():
-        draft = get_draft(token, parcours, max_age_hours)
+        draft = get_draft(token, parcours, max_age_hours, lock=True)
         if draft is None or draft.submitted_at is not None:
             purge_drafts(max_age_hours)
             draft = models.Draft.create(token=new_token(), parcours=parcours, answers={})
@@ -137,10 +140,14 @@ def create_lead(kind, answers, place):
         telephone=answers.get("telephone", ""),
         contact_pref=answers.get("contact_pref", "email"),
     )
-    reference = new_reference(kind)
-    while models.Lead.select().where(models.Lead.reference == reference).exists():
-        reference = new_reference(kind)
-    return models.Lead.create(reference=reference, **fields)
+    # The unique index decides, race-free: a taken reference undoes its savepoint only.
+    for attempt in range(1, REFERENCE_ATTEMPTS + 1):
+        try:
+            with models.db.atomic():
+                return models.Lead.create(reference=new_reference(kind), **fields)
+        except IntegrityError:
+            if attempt == REFERENCE_ATTEMPTS:
+                raise
 
 
 def orient(lead, answers, place, snapshot, stats):

@@ -1,7 +1,8 @@
 """Peewee models and the database handle.
 
 The handle is a proxy initialised by `init_db` (SQLite file by default,
-any playhouse.db_url URL otherwise), so modules can import models without Flask.
+any playhouse.db_url URL otherwise, e.g. postgresql://user:pass@host:5432/db through
+psycopg 3), so modules can import models without Flask.
 """
 
 import datetime as dt
@@ -188,6 +189,9 @@ MODELS = [Commune, Localite, Association, Programme, Lead, Draft, Orientation, E
 def make_database(url):
     if url.startswith("sqlite"):
         return connect(url, pragmas=SQLITE_PRAGMAS)
+    if url.startswith("postgres"):  # postgresql://, postgres://, their +pool variants
+        # Psycopg 3 (the pinned driver), even if psycopg2 happens to be installed too.
+        return connect(url, prefer_psycopg3=True)
     return connect(url)
 
 
@@ -211,3 +215,9 @@ def write_transaction():
     if isinstance(db.obj, SqliteDatabase):
         return db.atomic("IMMEDIATE")
     return db.atomic()
+
+
+def locked(query):
+    """`query` (a SELECT) locking its rows until the end of the write_transaction():
+    FOR UPDATE on PostgreSQL; SQLite's BEGIN IMMEDIATE already locks the whole database."""
+    return query.for_update() if db.obj.for_update else query

@@ -1,10 +1,18 @@
-"""Shared fixtures: a real SQLite file per test, seeded once per session with the
-communes and the demo catalogue, then copied (cheap) so tests never share leads."""
+"""Shared fixtures: a real database per test, seeded once per session with the communes and
+the demo catalogue, then copied (cheap) so tests never share leads.
 
-import shutil
+SQLite files by default; PostgreSQL databases when TEST_DATABASE_URL names a server
+(`scripts/test-postgres.sh` starts a throwaway one; see tests/testdb.py). A test that is
+about SQLite itself is marked `sqlite_only` and skipped on PostgreSQL.
+"""
+
+import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
+import psycopg
 import pytest
+from testdb import ON_POSTGRES, open_databases
 
 import catalogue
 import models
@@ -16,32 +24,82 @@ COMMUNES_FILE = ROOT / "data" / "communes.csv.gz"
 DEMO_CATALOGUE = ROOT / "data" / "catalogue-demo.csv"
 
 
+def pytest_report_header(config):
+    return f"base de données des tests : {'PostgreSQL' if ON_POSTGRES else 'SQLite'}"
+
+
+def pytest_collection_modifyitems(config, items):
+    if not ON_POSTGRES:
+        return
+    skip = pytest.mark.skip(reason="propre à SQLite (TEST_DATABASE_URL vise PostgreSQL)")
+    for item in items:
+        if item.get_closest_marker("sqlite_only"):
+            item.add_marker(skip)
+
+
 @pytest.fixture(scope="session")
-def seed_db(tmp_path_factory):
-    path = tmp_path_factory.mktemp("seed") / "seed.db"
-    models.init_db(f"sqlite:///{path}")
+def databases():
+    """Where test databases are made (SQLite files or PostgreSQL databases)."""
+    try:
+        backend = open_databases()
+    except psycopg.OperationalError as error:
+        message = f"TEST_DATABASE_URL : serveur PostgreSQL injoignable ({error})"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message + " CI=true : la suite PostgreSQL est obligatoire.", pytrace=False)
+        pytest.skip(message)
+    yield backend
+    backend.close()
+
+
+@pytest.fixture(scope="session")
+def seed_db(databases, tmp_path_factory):
+    """URL of the seeded database; never opened by tests, only copied."""
+    url = databases.new(tmp_path_factory.mktemp("seed"), "seed")
+    models.init_db(url)
     models.migrate()
     with models.db.connection_context():
         territory.load_file(COMMUNES_FILE)
         catalogue.load_file(DEMO_CATALOGUE)
     models.db.close()
-    return path
+    yield url
+    databases.drop(url)
 
 
 @pytest.fixture
-def db_path(seed_db, tmp_path):
-    path = tmp_path / "test.db"
-    shutil.copy(seed_db, path)
-    return path
+def database_url(databases, seed_db, tmp_path):
+    """A fresh copy of the seeded database for this test."""
+    url = databases.copy(seed_db, tmp_path, "test")
+    yield url
+    if not models.db.is_closed():
+        models.db.close()
+    databases.drop(url)
 
 
 @pytest.fixture
-def app(db_path):
+def db_path(database_url):
+    """The file of `database_url`, for tests about SQLite itself (skipped on PostgreSQL)."""
+    if ON_POSTGRES:
+        pytest.skip("propre à SQLite : le fichier de la base")
+    return Path(urlsplit(database_url).path[1:])
+
+
+@pytest.fixture
+def empty_database_url(databases, tmp_path):
+    """A new database without tables (migrations not run)."""
+    url = databases.new(tmp_path, "empty")
+    yield url
+    if not models.db.is_closed():
+        models.db.close()
+    databases.drop(url)
+
+
+@pytest.fixture
+def app(database_url):
     app = create_app(
         {
             "TESTING": True,
             "SECRET_KEY": "test-secret-key",
-            "DATABASE_URL": f"sqlite:///{db_path}",
+            "DATABASE_URL": database_url,
         }
     )
     catalogue.invalidate()

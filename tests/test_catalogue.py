@@ -5,7 +5,6 @@ import csv
 import dataclasses
 import datetime as dt
 import itertools
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -155,9 +154,9 @@ def test_demo_student_mentor_in_lyon(db):
     )
 
 
-def test_demo_file_loads_into_an_empty_database(tmp_path):
+def test_demo_file_loads_into_an_empty_database(empty_database_url):
     """Without communes loaded: INSEE codes are checked for their format only."""
-    models.init_db(f"sqlite:///{tmp_path / 'empty.db'}")
+    models.init_db(empty_database_url)
     models.migrate()
     catalogue.invalidate()
     with models.db.connection_context():
@@ -501,16 +500,16 @@ def test_snapshot_sees_a_deleted_programme(db):
     assert "propulse" not in {p.slug for p in catalogue.snapshot()}
 
 
-def test_snapshot_sees_a_change_made_by_another_worker(db, db_path):
+def test_snapshot_sees_a_change_made_by_another_worker(db, database_url):
     """Another process writes through its own connection: no invalidate() reaches us."""
     catalogue.snapshot()
-    other = sqlite3.connect(db_path)
-    with other:
-        other.execute(
-            "UPDATE programme SET capacite_mensuelle = 7, updated_at = ? WHERE slug = 'propulse'",
-            (str(models.now()),),
+    other = models.make_database(database_url)
+    with other.connection_context():
+        other.execute_sql(
+            "UPDATE programme SET capacite_mensuelle = 7, updated_at = "
+            f"{other.param} WHERE slug = 'propulse'",
+            (models.now(),),
         )
-    other.close()
     assert next(p for p in catalogue.snapshot() if p.slug == "propulse").capacite_mensuelle == 7
 
 

@@ -1,7 +1,7 @@
 """Home page, mandatory pages, error pages, page vs htmx fragment, security headers.
 
 These pages need no seeded data, so this file brings its own `app` and `client` fixtures
-(an empty SQLite file per test) instead of the seeded ones from conftest.py."""
+(an empty database per test) instead of the seeded ones from conftest.py."""
 
 import re
 from html.parser import HTMLParser
@@ -23,20 +23,20 @@ MANDATORY_PAGES = {
 ALL_PAGES = ["/", *MANDATORY_PAGES]
 
 
-def make_app(tmp_path, **config):
+def make_app(database_url, **config):
     return create_app(
         {
             "TESTING": True,
             "SECRET_KEY": "test-secret-key",
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'public.db'}",
+            "DATABASE_URL": database_url,
             **config,
         }
     )
 
 
 @pytest.fixture
-def app(tmp_path):
-    return make_app(tmp_path)
+def app(empty_database_url):
+    return make_app(empty_database_url)
 
 
 @pytest.fixture
@@ -171,14 +171,14 @@ def test_demo_instance_says_no_operator_is_declared(client):
         assert "aucun opérateur n'est encore déclaré" in text(client.get(url))
 
 
-def test_a_declared_operator_removes_the_demo_notice_from_the_home_page(tmp_path):
-    client = make_app(tmp_path, OPERATOR_NAME="Association Exemple").test_client()
+def test_a_declared_operator_removes_the_demo_notice_from_the_home_page(empty_database_url):
+    client = make_app(empty_database_url, OPERATOR_NAME="Association Exemple").test_client()
     assert "Instance de démonstration" not in text(client.get("/"))
 
 
-def test_operator_facts_come_from_configuration(tmp_path):
+def test_operator_facts_come_from_configuration(empty_database_url):
     app = make_app(
-        tmp_path,
+        empty_database_url,
         OPERATOR_NAME="Association Exemple",
         OPERATOR_EMAIL="contact@example.org",
         OPERATOR_ADDRESS="1 rue de l'Exemple, 75000 Paris",
@@ -218,8 +218,8 @@ def test_personal_data_page_states_basis_retention_rights_and_cookies(client):
         assert fact in html
 
 
-def test_retention_periods_follow_configuration(tmp_path):
-    app = make_app(tmp_path, DRAFT_MAX_AGE_HOURS=48, LEAD_RETENTION_YEARS=2)
+def test_retention_periods_follow_configuration(empty_database_url):
+    app = make_app(empty_database_url, DRAFT_MAX_AGE_HOURS=48, LEAD_RETENTION_YEARS=2)
     html = text(app.test_client().get("/donnees-personnelles"))
     assert "48 heures au plus" in html
     assert "expire 48 heures après votre dernière" in html
@@ -258,8 +258,8 @@ def test_wrong_method_gets_the_french_page(client):
     assert "Votre envoi n'a pas pu être traité" in text(response)
 
 
-def test_too_large_request_gets_the_french_400_page(tmp_path):
-    app = make_app(tmp_path, MAX_CONTENT_LENGTH=100)
+def test_too_large_request_gets_the_french_400_page(empty_database_url):
+    app = make_app(empty_database_url, MAX_CONTENT_LENGTH=100)
 
     @app.post("/_upload")
     def upload():
@@ -272,8 +272,8 @@ def test_too_large_request_gets_the_french_400_page(tmp_path):
     assert 'href="/"' in html
 
 
-def test_server_error_page_renders_without_the_database(tmp_path, monkeypatch):
-    app = make_app(tmp_path, PROPAGATE_EXCEPTIONS=False)
+def test_server_error_page_renders_without_the_database(empty_database_url, monkeypatch):
+    app = make_app(empty_database_url, PROPAGATE_EXCEPTIONS=False)
 
     def database_down(*args, **kwargs):
         raise OSError("database down")

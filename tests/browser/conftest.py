@@ -3,8 +3,9 @@ on a phone viewport, JavaScript on and off, axe-core on every page.
 
 Fixtures (see test_public_pages.py for examples):
 
-- `live_server`: base URL of the real app (`create_app`, real SQLite file). The server runs
-  for the whole session, but every test gets its own fresh copy of the seeded database.
+- `live_server`: base URL of the real app (`create_app`, real SQLite file, or PostgreSQL
+  database with TEST_DATABASE_URL, see tests/testdb.py). The server runs for the whole
+  session, but every test gets its own fresh copy of the seeded database.
   During a test, `models.*` queries hit that same copy (e.g. to assert a lead was created).
   Never mix it with the test-client fixtures of tests/conftest.py (`app`, `client`, `db`):
   they re-point the module-level `models.db` proxy to another file.
@@ -22,7 +23,6 @@ Fixtures (see test_public_pages.py for examples):
 import json
 import os
 import re
-import shutil
 import threading
 import warnings
 import weakref
@@ -33,6 +33,7 @@ from axe_playwright_python.base import AxeResults
 from axe_playwright_python.sync_playwright import Axe
 from flask import got_request_exception
 from playwright.sync_api import sync_playwright
+from testdb import open_databases
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 import models
@@ -105,19 +106,20 @@ class _QuietHandler(WSGIRequestHandler):
 
 
 class LiveServer:
-    def __init__(self, url, app, seed):
+    def __init__(self, url, app, databases, seed):
         self.url = url
         self.app = app
+        self.databases = databases  # tests/testdb.py: SQLite files or PostgreSQL
         self.seed = seed
         self.exceptions = []  # unhandled exceptions raised by views, from any thread
 
     def use_fresh_database(self, directory):
-        """Point the app (i.e. the models.db proxy) at a fresh copy of the seed database."""
-        path = Path(directory) / "live.db"
-        shutil.copy(self.seed, path)
-        models.init_db(f"sqlite:///{path}")
+        """Point the app (i.e. the models.db proxy) at a fresh copy of the seed database;
+        returns its URL (drop it with `self.databases.drop(url)`)."""
+        url = self.databases.copy(self.seed, directory, "live")
+        models.init_db(url)
         _invalidate_caches()
-        return path
+        return url
 
 
 def _invalidate_caches():
@@ -132,8 +134,20 @@ def _invalidate_caches():
 
 
 @pytest.fixture(scope="session")
-def browser_seed_db(request, tmp_path_factory):
-    """The seeded database of tests/conftest.py (communes + demo catalogue).
+def browser_databases(request):
+    """The `databases` fixture of tests/conftest.py, or the same backend made here."""
+    try:
+        return request.getfixturevalue("databases")
+    except pytest.FixtureLookupError:
+        pass
+    backend = open_databases()
+    request.addfinalizer(backend.close)
+    return backend
+
+
+@pytest.fixture(scope="session")
+def browser_seed_db(request, browser_databases, tmp_path_factory):
+    """The seeded database of tests/conftest.py (communes + demo catalogue), as a URL.
 
     Falls back to an empty, migrated database when that fixture is not loaded (running with
     `--confcutdir tests/browser` while the shared conftest cannot be imported).
@@ -146,28 +160,31 @@ def browser_seed_db(request, tmp_path_factory):
         "seed_db (tests/conftest.py) absent : base migrée mais vide, sans communes ni catalogue",
         stacklevel=1,
     )
-    path = tmp_path_factory.mktemp("browser-seed") / "seed.db"
-    models.init_db(f"sqlite:///{path}")
+    url = browser_databases.new(tmp_path_factory.mktemp("browser-seed"), "seed")
+    request.addfinalizer(lambda: browser_databases.drop(url))
+    models.init_db(url)
     models.migrate()
     models.db.close()
-    return path
+    return url
 
 
 @pytest.fixture(scope="session")
-def _live_server(browser_seed_db, tmp_path_factory):
-    db_path = tmp_path_factory.mktemp("live") / "live.db"
-    shutil.copy(browser_seed_db, db_path)
+def _live_server(browser_databases, browser_seed_db, tmp_path_factory):
+    # The app starts on a copy; every test then gets its own (use_fresh_database).
+    first = browser_databases.copy(browser_seed_db, tmp_path_factory.mktemp("live"), "live")
     app = create_app(
         {
             "SECRET_KEY": "browser-test-secret-key",
-            "DATABASE_URL": f"sqlite:///{db_path}",
+            "DATABASE_URL": first,
             # Plain http on 127.0.0.1: a Secure cookie would never come back.
             "SESSION_COOKIE_SECURE": False,
         }
     )
     # Not TESTING: errors take the production path (our 500 page), but are recorded here.
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
-    live = LiveServer(f"http://127.0.0.1:{server.server_port}", app, browser_seed_db)
+    live = LiveServer(
+        f"http://127.0.0.1:{server.server_port}", app, browser_databases, browser_seed_db
+    )
 
     def record(sender, exception, **extra):
         live.exceptions.append(exception)
@@ -180,16 +197,18 @@ def _live_server(browser_seed_db, tmp_path_factory):
     thread.join(timeout=10)
     server.server_close()
     got_request_exception.disconnect(record, app)
+    browser_databases.drop(first)
 
 
 @pytest.fixture
 def live_server(_live_server, tmp_path):
     """Base URL of the live app, over a fresh copy of the seeded database for this test."""
-    _live_server.use_fresh_database(tmp_path)
+    url = _live_server.use_fresh_database(tmp_path)
     seen = len(_live_server.exceptions)
     yield _live_server.url
     if not models.db.is_closed():
         models.db.close()
+    _live_server.databases.drop(url)
     raised = _live_server.exceptions[seen:]
     if raised:
         pytest.fail(
