@@ -22,12 +22,17 @@ What `search` understands, in this order:
 Typing errors. The distance is rapidfuzz's optimal string alignment (`OSA`): a missing,
 extra or wrong letter, or two swapped letters, each count one ("marseile", "toulouze",
 "strasbuorg", "creteiil" are all one away). Up to 1 error is allowed from 4 letters, 2 from
-8. A name of another length than the query's by more than that cannot be as close, so the
-index groups the distinct normalised names by length and rapidfuzz (bit-parallel, in C++)
-compares the query with at most five groups. Hits rank by distance, then by the name's best
-localité id (biggest commune first). The index is built from the database at the first
-fuzzy search of the process, dropped by `load_file` and rebuilt when the localités change
-under it; ~37,000 names cost about 3 MB (scripts/eval_communes.py measures it).
+8. A name of another length than the query's by more than that cannot be as close, and one
+error leaves either the first letter or the last two in place; so the index groups the
+distinct normalised names by length and first letter, and by length and last two letters,
+and rapidfuzz (bit-parallel, in C++) compares the query with the names of at most ten small
+groups (two errors are found when they leave one end in place). Hits rank by distance, then
+by the name's best localité id (biggest commune first). They are looked for only when the
+text is no name in full (with its article or not) and could be one (no "<", "%"...).
+
+The index is built from the database at the first fuzzy search of the process, dropped by
+`load_file` and rebuilt when the localités change under it (their last id moves): ~36,000
+names kept twice by reference, about 4 MB (scripts/eval_communes.py measures it).
 """
 
 import array
@@ -259,15 +264,14 @@ def _delete_stale_communes(current):
 
 # --- Queries -------------------------------------------------------------------------
 
+# Every query of a Place reads these columns, then the localité's normalised name.
 _PLACE_COLUMNS = (
-    Commune.insee,
-    Commune.nom,
-    Localite.code_postal,
-    Commune.departement,
-    Commune.region,
-    Commune.population,
-    Localite.nom,
-    Localite.ancienne,
+    "c.insee, c.nom, l.code_postal, c.departement, c.region, c.population, l.nom, l.ancienne"
+)
+_LOCALITE, _COMMUNE = Localite._meta.table_name, Commune._meta.table_name
+_PLACES_SQL = (
+    f"SELECT {_PLACE_COLUMNS}, l.nom_normalise FROM {_LOCALITE} AS l "
+    f"JOIN {_COMMUNE} AS c ON c.insee = l.commune_id WHERE "
 )
 
 
@@ -284,6 +288,12 @@ def _place(row, approximate=False):
         ancien_nom=localite if ancienne else None,
         approximate=approximate,
     )
+
+
+def _places_where(condition, params):
+    """Rows of the `_PLACE_COLUMNS` and the localité's name. `condition` is ours, never
+    user input; hand-written as peewee takes longer to build a query than SQLite to run it."""
+    return db.execute_sql(_PLACES_SQL + condition.replace("?", db.param), params).fetchall()
 
 
 def _upper_bound(prefix):
@@ -311,12 +321,24 @@ def _suggestions(column, exact, restored, prefixes, limit):
     return _unique([_place(row) for row in db.execute_sql(sql, params).fetchall()])[:limit]
 
 
+def _is_name(name):
+    """Whether a localité is called `name` exactly."""
+    sql = f"SELECT 1 FROM {_LOCALITE} WHERE nom_normalise = {db.param} LIMIT 1"
+    return db.execute_sql(sql, (name,)).fetchone() is not None
+
+
+def _is_named(name):
+    """Whether a localité is called `name`, or `name` after an article."""
+    names = [name, *_restored(name)]
+    sql = f"SELECT 1 FROM {_LOCALITE} WHERE nom_normalise IN ({', '.join([db.param] * 5)}) LIMIT 1"
+    return db.execute_sql(sql, names).fetchone() is not None
+
+
 @functools.cache
 def _suggestions_sql(column, restored, prefixes, param):
     """The suggestions query, written once: peewee would take longer to build it each time
     than SQLite takes to run it. `column` is a Localite column name, never user input."""
-    localite, commune = Localite._meta.table_name, Commune._meta.table_name
-    ids = f"SELECT id FROM {localite} WHERE {{}} ORDER BY id LIMIT {param}"
+    ids = f"SELECT id FROM {_LOCALITE} WHERE {{}} ORDER BY id LIMIT {param}"
     among = ", ".join([param] * restored)
     parts = [ids.format(f"{column} = {param}")]
     if restored:
@@ -327,18 +349,21 @@ def _suggestions_sql(column, restored, prefixes, param):
     if restored:
         tier += f" WHEN l.{column} IN ({among}) THEN 1"
     return (
-        f"WITH ids (id) AS ({union}) "
-        "SELECT c.insee, c.nom, l.code_postal, c.departement, c.region, c.population, "
-        "l.nom, l.ancienne "
-        f"FROM ids JOIN {localite} AS l ON l.id = ids.id "
-        f"JOIN {commune} AS c ON c.insee = l.commune_id "
+        f"WITH ids (id) AS ({union}) SELECT {_PLACE_COLUMNS} "
+        f"FROM ids JOIN {_LOCALITE} AS l ON l.id = ids.id "
+        f"JOIN {_COMMUNE} AS c ON c.insee = l.commune_id "
         f"ORDER BY {tier} ELSE 2 END, l.id"
     )
 
 
+def _restored(name):
+    """The name with each article put back in front."""
+    return [f"{article} {name}" for article in ARTICLES]
+
+
 def _name_suggestions(name, limit):
     """The localités called `name`, then `name` after an article, then starting with it."""
-    restored = [f"{article} {name}" for article in ARTICLES]
+    restored = _restored(name)
     prefixes = [name, *(restored if len(name) >= ARTICLE_PREFIX_LENGTH else [])]
     return _suggestions(Localite.nom_normalise, name, restored, prefixes, limit)
 
@@ -354,12 +379,12 @@ def _unique(places):
 
 class _Names:
     """The distinct normalised names, in rank order, grouped by length and first letter,
-    and again by length and last letter."""
+    and again by length and last two letters."""
 
     def __init__(self, rows):
         groups = {}
         for name, best_id in sorted(rows, key=lambda row: row[1]):
-            for key in ((len(name), name[0], True), (len(name), name[-1], False)):
+            for key in _keys(name, len(name)):
                 names, ids = groups.setdefault(key, ([], array.array("l")))
                 names.append(name)
                 ids.append(best_id)
@@ -372,7 +397,7 @@ class _Names:
         """[(name, distance)]: the `count` nearest names within `distance`, best first."""
         hits = {}
         for length in range(len(name) - distance, len(name) + distance + 1):
-            for key in ((length, name[0], True), (length, name[-1], False)):
+            for key in _keys(name, length):
                 names, ids = self.groups.get(key, ((), None))
                 # extract breaks ties by position: the group's rank order.
                 for found, score, index in process.extract(
@@ -381,6 +406,12 @@ class _Names:
                     hits[found] = (score, ids[index])
         best = sorted(hits.items(), key=lambda hit: hit[1])[:count]
         return [(found, score) for found, (score, _) in best]
+
+
+def _keys(name, length):
+    """The groups of names of `length` letters that may be one typing error from `name`:
+    one error leaves the first letter or the last two in place."""
+    return ((length, name[0], True), (length, name[-2:], False))
 
 
 @functools.lru_cache(maxsize=1)
@@ -399,7 +430,7 @@ def names_index():
     return _names_index(last_id)
 
 
-_LAST_ID_SQL = f"SELECT MAX(id) FROM {Localite._meta.table_name}"
+_LAST_ID_SQL = f"SELECT MAX(id) FROM {_LOCALITE}"
 
 
 def _max_distance(name):
@@ -456,10 +487,6 @@ def _label(text):
     return None
 
 
-def _is_name(name):
-    return Localite.select().where(Localite.nom_normalise == name).exists()
-
-
 def _city_wide(code):
     """[Paris] for "75000" (and Lyon, Marseille); [] for any other code."""
     insee = CITY_WIDE_CODES.get(code)
@@ -471,15 +498,13 @@ def _label_places(nom, code):
     """The communes a "Nom (code)" label designates: code is a postal code or a département."""
     name = normalise(nom)
     if len(code) == 5:
-        rows = (
-            Localite.select(*_PLACE_COLUMNS, Localite.nom_normalise)
-            .join(Commune)
-            .where(Localite.code_postal == code)
-            .tuples()
-        )
         # The localité's name (an arrondissement's, "Paris 15e Arrondissement (75015)", or a
         # former commune's), or the commune's own.
-        hits = [r for r in rows if name == r[8] or (not r[7] and name == normalise(r[1]))]
+        hits = [
+            row
+            for row in _places_where("l.code_postal = ?", (code,))
+            if name == row[8] or (not row[7] and name == normalise(row[1]))
+        ]
         return _unique(sorted(map(_place, hits), key=_rank))
     return [p for _, p in _places_named([name]) if p.departement == code]
 
@@ -487,7 +512,7 @@ def _label_places(nom, code):
 def _places_named(names):
     """[(name, Place)]: one per commune having a localité called one of `names`, by rank."""
     names = list(names)
-    rows = db.execute_sql(_named_sql(len(names), db.param), names).fetchall()
+    rows = _places_where(f"l.nom_normalise IN ({', '.join('?' * len(names))})", names)
     groups = {}
     for row in rows:
         groups.setdefault((row[0], row[8]), []).append(row)
@@ -500,28 +525,9 @@ def _places_named(names):
     return sorted(found, key=lambda hit: _rank(hit[1]))
 
 
-@functools.cache
-def _named_sql(count, param):
-    """The `_PLACE_COLUMNS` and name of the localités called one of `count` names: written
-    once, as it runs for every fuzzy search."""
-    localite, commune = Localite._meta.table_name, Commune._meta.table_name
-    return (
-        "SELECT c.insee, c.nom, l.code_postal, c.departement, c.region, c.population, "
-        f"l.nom, l.ancienne, l.nom_normalise FROM {localite} AS l "
-        f"JOIN {commune} AS c ON c.insee = l.commune_id "
-        f"WHERE l.nom_normalise IN ({', '.join([param] * count)})"
-    )
-
-
 def _places_with_postal_code(code):
-    rows = (
-        Localite.select(*_PLACE_COLUMNS[:6])
-        .join(Commune)
-        .where(Localite.code_postal == code)
-        .distinct()
-        .tuples()
-    )
-    return sorted((Place(*row) for row in rows), key=_rank)
+    places = {Place(*row[:6]) for row in _places_where("l.code_postal = ?", (code,))}
+    return sorted(places, key=_rank)
 
 
 def _rank(place):
@@ -555,7 +561,8 @@ def search(text, limit=10):
     if len(name) < MIN_LENGTH:
         return []
     found = _name_suggestions(name, limit)
-    if len(found) < limit and _NAME_LIKE.fullmatch(text):
+    # A name typed in full is no typing error; a prefix may be one ("toulouze"...tte).
+    if len(found) < limit and _NAME_LIKE.fullmatch(text) and not _is_named(name):
         found = _unique(found + _near(name, limit))[:limit]
     return found
 
