@@ -8,7 +8,7 @@ WORKERS ?= 2
 HTMX_VERSION := 4.0.1
 FLASK := $(BIN)/flask --app app
 
-.PHONY: install install-test db run dev test lint browser update-htmx communes bench
+.PHONY: install install-test db run dev test lint browser update-htmx communes bench eval-communes
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,10 @@ lint: install-test
 
 bench: install-test
 	$(BIN)/python scripts/bench_matcher.py
+
+# Recall@5 per kind of commune query and territory.search's latency (see the script).
+eval-communes: install
+	$(BIN)/python scripts/eval_communes.py
 
 # Re-derive data/communes.csv.gz and geo_names.py from the official open data.
 ETALAB := @etalab/decoupage-administratif@6.0.0
