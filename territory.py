@@ -45,7 +45,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import NamedTuple
 
-from peewee import fn
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
@@ -382,13 +381,14 @@ class _Names:
     and again by length and last two letters."""
 
     def __init__(self, rows):
-        groups = {}
-        for name, best_id in sorted(rows, key=lambda row: row[1]):
+        """`rows`: (name, best localité id), best first."""
+        groups = {}  # key: ([names], array of their best ids)
+        for name, best_id in rows:
             for key in _keys(name, len(name)):
                 names, ids = groups.setdefault(key, ([], array.array("l")))
                 names.append(name)
                 ids.append(best_id)
-        self.groups = {key: (tuple(names), ids) for key, (names, ids) in groups.items()}
+        self.groups = groups
 
     def __len__(self):
         return sum(len(names) for (_, _, first), (names, _) in self.groups.items() if first)
@@ -418,10 +418,12 @@ def _keys(name, length):
 def _names_index(last_id):
     """The names of the localités, while their last id is `last_id` (load_file renumbers
     them, so another file, even loaded by another process, gives another index)."""
-    rows = Localite.select(Localite.nom_normalise, fn.MIN(Localite.id)).group_by(
-        Localite.nom_normalise
+    # Read row by row, in rank order: no list of 36,000 rows to sort, nor its memory after.
+    sql = (
+        f"SELECT nom_normalise, MIN(id) AS best FROM {_LOCALITE} "
+        "GROUP BY nom_normalise ORDER BY best"
     )
-    return _Names(rows.tuples())
+    return _Names(db.execute_sql(sql))
 
 
 def names_index():
