@@ -320,16 +320,10 @@ def _suggestions(column, exact, restored, prefixes, limit):
     return _unique([_place(row) for row in db.execute_sql(sql, params).fetchall()])[:limit]
 
 
-def _is_name(name):
-    """Whether a localité is called `name` exactly."""
-    sql = f"SELECT 1 FROM {_LOCALITE} WHERE nom_normalise = {db.param} LIMIT 1"
-    return db.execute_sql(sql, (name,)).fetchone() is not None
-
-
-def _is_named(name):
-    """Whether a localité is called `name`, or `name` after an article."""
-    names = [name, *_restored(name)]
-    sql = f"SELECT 1 FROM {_LOCALITE} WHERE nom_normalise IN ({', '.join([db.param] * 5)}) LIMIT 1"
+def _any_called(names):
+    """Whether a localité is called one of `names` exactly."""
+    among = ", ".join([db.param] * len(names))
+    sql = f"SELECT 1 FROM {_LOCALITE} WHERE nom_normalise IN ({among}) LIMIT 1"
     return db.execute_sql(sql, names).fetchone() is not None
 
 
@@ -484,7 +478,7 @@ def _label(text):
         if match:
             return _Label(match["nom"], (match["code"] or match["cp"]).upper(), False)
     match = _BARE_DEPARTEMENT.fullmatch(text)
-    if match and not _is_name(normalise(text)):
+    if match and not _any_called([normalise(text)]):
         return _Label(match["nom"], match["code"].upper(), True)
     return None
 
@@ -563,10 +557,14 @@ def search(text, limit=10):
     if len(name) < MIN_LENGTH:
         return []
     found = _name_suggestions(name, limit)
-    # A name typed in full is no typing error; a prefix may be one ("toulouze"...tte).
-    if len(found) < limit and _NAME_LIKE.fullmatch(text) and not _is_named(name):
+    if len(found) < limit and _may_be_a_typo(text, name):
         found = _unique(found + _near(name, limit))[:limit]
     return found
+
+
+def _may_be_a_typo(text, name):
+    """A name typed in full is none; a prefix may be one ("toulouze", as in Toulouzette)."""
+    return bool(_NAME_LIKE.fullmatch(text)) and not _any_called([name, *_restored(name)])
 
 
 def resolve(text):
