@@ -69,7 +69,8 @@ class Localite(BaseModel):
     commune = ForeignKeyField(Commune, backref="localites", on_delete="CASCADE")
     nom = CharField()
     nom_normalise = CharField(index=True)
-    code_postal = CharField(max_length=5, index=True)  # "" for a former commune, see territory
+    # "" for a former commune whose commune has several codes (see territory).
+    code_postal = CharField(max_length=5, index=True)
     ancienne = BooleanField(default=False)  # `nom` is a former commune's
 
 
