@@ -110,7 +110,7 @@ def select_rows(entries):
         raise SystemExit(f"arrondissements inattendus : communes parentes {sorted(parents)}")
     orphans = sorted({r["commune"] for r in former} - codes)
     if orphans or len(former) < 2000:
-        raise SystemExit(f"anciennes communes inattendues : {len(former)}, sans chef-lieu {orphans}")
+        raise SystemExit(f"anciennes communes : {len(former)}, chefs-lieux inconnus {orphans}")
     return sorted(communes + arrondissements + former, key=lambda r: (r["insee"], r["type"]))
 
 
