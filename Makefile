@@ -8,7 +8,7 @@ WORKERS ?= 2
 HTMX_VERSION := 4.0.1
 FLASK := $(BIN)/flask --app app
 
-.PHONY: install install-test db run dev test lint browser html-checker postgres update-htmx communes bench coverage
+.PHONY: install install-test db run dev test lint browser html-checker postgres update-htmx communes bench coverage eval-communes
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -88,6 +88,10 @@ bench: install-test
 # Share of youths and mentors the demo catalogue leaves on the waiting list (a throwaway DB).
 coverage: install
 	$(BIN)/python scripts/coverage.py
+
+# Recall@5 per kind of commune query and territory.search's latency (see the script).
+eval-communes: install
+	$(BIN)/python scripts/eval_communes.py
 
 # Re-derive data/communes.csv.gz and geo_names.py from the official open data.
 ETALAB := @etalab/decoupage-administratif@6.0.0

@@ -302,8 +302,9 @@ class BesoinForm(ChoiceForm):
 class CommuneForm(StepForm):
     """The typed text is resolved by the server (this is the path without JavaScript).
 
-    One commune designated exactly: done. Several, or only partial matches
-    ("villeurb"): they are offered as radio buttons, valued by their label.
+    One commune designated exactly: done. Several, only partial matches ("villeurb"),
+    a former commune ("Andard", to confirm it is Loire-Authion today) or only names near
+    a typing error ("marseile"): they are offered as radio buttons, valued by their label.
     """
 
     commune = StringField(
@@ -353,7 +354,14 @@ class CommuneForm(StepForm):
         rather than the village of the Yonne)."""
         if text == place.label or text.isdecimal():
             return True
+        if place.ancien_nom:  # say it is another commune today before saving it
+            return False
         return all(p.population <= place.population for p in similar)
+
+    @property
+    def approximate(self):
+        """Only names near what was typed: the page asks "did you mean"."""
+        return bool(self.candidates) and all(p.approximate for p in self.candidates)
 
     @property
     def needs_choice(self):

@@ -64,12 +64,15 @@ class Commune(BaseModel):
 
 
 class Localite(BaseModel):
-    """One searchable name + postal code; arrondissements point to their commune."""
+    """One searchable name + postal code; arrondissements and former communes (merged
+    into a commune nouvelle) point to their commune."""
 
     commune = ForeignKeyField(Commune, backref="localites", on_delete="CASCADE")
     nom = CharField()
     nom_normalise = CharField(index=True)
+    # "" for a former commune whose commune has several codes (see territory).
     code_postal = CharField(max_length=5, index=True)
+    ancienne = BooleanField(default=False)  # `nom` is a former commune's
 
 
 class CatalogueModel(BaseModel):

@@ -6,15 +6,47 @@ A `Localite` row is one searchable name x one postal code. Names are stored norm
 (`normalise`), so accents, apostrophes, hyphens and "St"/"Saint" never get in the way.
 The arrondissements municipaux of Paris, Lyon and Marseille are extra names pointing to
 their commune: whoever types "75015" or "Lyon 3e" lives in Paris or Lyon for the matcher.
+Former communes (déléguées and associées of a commune nouvelle) are extra names too,
+marked `ancienne`: "Andard" is Loire-Authion today, and the suggestion says so.
+
+What `search` understands, in this order:
+1. a postal code or its beginning ("69003", "690"), and the city-wide codes people write
+   for Paris, Lyon and Marseille ("75000");
+2. a label, written as people do: "Lyon (69003)", "Lyon 69003", "69100 Villeurbanne" (as on
+   an envelope), "Saint-Denis (93)", "Saint-Denis 93";
+3. a name: exact first, then exact once a dropped leading article is put back ("Mureaux":
+   Les Mureaux), then the names starting with it (from 4 letters, after an article too),
+   biggest commune first;
+4. while that leaves room: the names one or two typing errors away (`approximate`).
+
+Typing errors. The distance is rapidfuzz's optimal string alignment (`OSA`): a missing,
+extra or wrong letter, or two swapped letters, each count one ("marseile", "toulouze",
+"strasbuorg", "creteiil" are all one away). Up to 1 error is allowed from 4 letters, 2 from
+8. A name of another length than the query's by more than that cannot be as close, and one
+error leaves either the first letter or the last two in place; so the index groups the
+distinct normalised names by length and first letter, and by length and last two letters,
+and rapidfuzz (bit-parallel, in C++) compares the query with the names of at most ten small
+groups (two errors are found when they leave one end in place). Hits rank by distance, then
+by the name's best localité id (biggest commune first). They are looked for only when the
+text is no name in full (with its article or not) and could be one (no "<", "%"...).
+
+The index is built from the database at the first fuzzy search of the process, dropped by
+`load_file` and rebuilt when the localités change under it (their last id moves): ~36,000
+names kept twice by reference, about 4 MB (scripts/eval_communes.py measures it).
 """
 
+import array
 import csv
 import functools
 import gzip
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import NamedTuple
+
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
 
 from geo_names import DEPARTEMENTS
 from models import Commune, Lead, Localite, db, write_transaction
@@ -26,10 +58,21 @@ MAX_LIMIT = 50
 # At most 6 localités give the same Place (name variants, arrondissement names).
 ROWS_PER_PLACE = 6
 CHUNK_ROWS = 500  # ids per DELETE ... IN (...): below every database's parameter limit
+# Row types of the communes file (scripts/build_communes.py).
+ACTUELLE = "commune-actuelle"
+FORMER = {"commune-deleguee", "commune-associee"}
+# The codes people write for a whole city, though La Poste gives each arrondissement its own.
+CITY_WIDE_CODES = {"75000": "75056", "69000": "69123", "13000": "13055"}
+# Put back in front of a name when the exact name is no commune: "Mureaux", "Rochelle".
+ARTICLES = ("le", "la", "les", "l")
+ARTICLE_PREFIX_LENGTH = 4  # below that, "la " + prefix only adds noise
 
 _LIGATURES = str.maketrans({"œ": "oe", "æ": "ae"})
 _COMBINING = re.compile(r"[\u0300-\u036f]")
 _NOT_ALNUM = re.compile(r"[^a-z0-9]+")
+# Typing errors are forgiven only in what could be a name: "<script>" or "ly%n" is no typo.
+_NAME_LIKE = re.compile(r"(?:[^\W_]|[\s'’ʼ`´.,()-])+")
+_LETTER_DIGIT = re.compile(r"(?<=[a-z])(?=[0-9])")  # "paris15": no commune name has one
 _APOSTROPHES = re.compile(r"['’ʼ`´]")
 _ABBREVIATIONS = {"st": "saint", "ste": "sainte"}
 _ARRONDISSEMENT = re.compile(r"(?P<ville>.+) (?P<numero>[0-9]+)(?P<suffixe>er|e) Arrondissement")
@@ -40,6 +83,10 @@ _LABEL = re.compile(
     r"(?P<nom>.*?[^\s(])\s*(?:\(\s*(?P<code>[0-9]{5}|[0-9]{2,3}|2[ab])\s*\)|(?P<cp>[0-9]{5}))",
     re.IGNORECASE,
 )
+# "69100 Villeurbanne", as on an envelope.
+_ENVELOPE = re.compile(r"(?P<code>[0-9]{5})[\s,]+(?P<nom>\S.*)")
+# "Saint-Denis 93": a département without parentheses, unless the whole is a name ("Paris 15").
+_BARE_DEPARTEMENT = re.compile(r"(?P<nom>.*[^\s(])\s+(?P<code>[0-9]{2,3}|2[ab])", re.IGNORECASE)
 
 
 def normalise(text):
@@ -47,7 +94,8 @@ def normalise(text):
     text = unicodedata.normalize("NFKD", text.casefold().translate(_LIGATURES))
     # NFKD split "é" into "e" + a combining accent: drop the accents, then anything
     # else that is not an ASCII letter or digit separates words (’ - ( ) . and the rest).
-    words = _NOT_ALNUM.sub(" ", _COMBINING.sub("", text)).split()
+    text = _LETTER_DIGIT.sub(" ", _COMBINING.sub("", text))
+    words = _NOT_ALNUM.sub(" ", text).split()
     return " ".join(_ABBREVIATIONS.get(word, word) for word in words)
 
 
@@ -64,11 +112,21 @@ class Place:
     departement: str
     region: str
     population: int
+    # How the place was found, not which place it is: left out of ==.
+    ancien_nom: str | None = field(default=None, compare=False)  # the former commune named
+    approximate: bool = field(default=False, compare=False)  # despite a typing error
 
     @property
     def label(self):
         """ "Lyon (69003)"; without a postal code, the département: "Saint-Denis (93)"."""
         return f"{self.nom} ({self.code_postal or self.departement})"
+
+    @property
+    def display(self):
+        """What a list shows: "Andard, aujourd'hui Loire-Authion (49)" for a former commune."""
+        if self.ancien_nom:
+            return f"{self.ancien_nom}, aujourd'hui {self.label}"
+        return self.label
 
     @property
     def departement_nom(self):
@@ -86,12 +144,14 @@ def read_file(path):
     """
     with gzip.open(Path(path), "rt", encoding="utf-8", newline="") as stream:
         rows = list(csv.DictReader(stream))
-    communes = [_commune_row(r) for r in rows if not r["commune"]]
+    actuelles = {r["insee"]: r for r in rows if r["type"] == ACTUELLE}
+    communes = [_commune_row(r) for r in actuelles.values()]
     if not communes:
         raise ValueError(f"{path} : aucune commune")
     rank = {c[0]: (-c[4], normalise(c[1])) for c in communes}
-    localites = {loc for r in rows for loc in _localite_rows(r)}
-    ordered = sorted(localites, key=lambda loc: (*rank[loc[0]], loc[3], loc[2], loc[1]))
+    localites = {loc for r in rows for loc in _localite_rows(r, actuelles)}
+    # Former communes after every current one: a prefix rather means a commune of today.
+    ordered = sorted(localites, key=lambda loc: (loc[4], *rank[loc[0]], loc[3], loc[2], loc[1]))
     return communes, [(i, *loc) for i, loc in enumerate(ordered, start=1)]
 
 
@@ -105,12 +165,28 @@ def _commune_row(row):
     )
 
 
-def _localite_rows(row):
+def _localite_rows(row, actuelles):
+    if row["type"] in FORMER:
+        yield from _former_rows(row, actuelles[row["commune"]])
+        return
     commune = row["commune"] or row["insee"]
     names = _searchable_names(row["nom"]) | _arrondissement_short_names(row["nom"])
     for code_postal in row["codes_postaux"].split():
         for nom_normalise in names:
-            yield (commune, row["nom"], nom_normalise, code_postal)
+            yield (commune, row["nom"], nom_normalise, code_postal, False)
+
+
+def _former_rows(row, actuelle):
+    """A former commune's names, pointing to today's commune, unless they are its own.
+
+    The source gives no postal code to a former commune: it gets its commune's when that
+    has one only, and "" otherwise (its Place then has none, labelled by département,
+    rather than a list of codes where one would be wrong).
+    """
+    codes = actuelle["codes_postaux"].split()
+    code_postal = codes[0] if len(codes) == 1 else ""
+    for nom_normalise in _searchable_names(row["nom"]) - _searchable_names(actuelle["nom"]):
+        yield (actuelle["insee"], row["nom"], nom_normalise, code_postal, True)
 
 
 def _arrondissement_short_names(nom):
@@ -142,6 +218,7 @@ LOCALITE_FIELDS = [
     Localite.nom,
     Localite.nom_normalise,
     Localite.code_postal,
+    Localite.ancienne,
 ]
 
 
@@ -160,6 +237,7 @@ def load_file(path):
         _delete_stale_communes({c[0] for c in communes})
         Localite.delete().execute()
         _execute_many(Localite.insert_many(localites[:1], fields=LOCALITE_FIELDS), localites)
+    _names_index.cache_clear()
     return len(communes)
 
 
@@ -185,14 +263,36 @@ def _delete_stale_communes(current):
 
 # --- Queries -------------------------------------------------------------------------
 
+# Every query of a Place reads these columns, then the localité's normalised name.
 _PLACE_COLUMNS = (
-    Commune.insee,
-    Commune.nom,
-    Localite.code_postal,
-    Commune.departement,
-    Commune.region,
-    Commune.population,
+    "c.insee, c.nom, l.code_postal, c.departement, c.region, c.population, l.nom, l.ancienne"
 )
+_LOCALITE, _COMMUNE = Localite._meta.table_name, Commune._meta.table_name
+_PLACES_SQL = (
+    f"SELECT {_PLACE_COLUMNS}, l.nom_normalise FROM {_LOCALITE} AS l "
+    f"JOIN {_COMMUNE} AS c ON c.insee = l.commune_id WHERE "
+)
+
+
+def _place(row, approximate=False):
+    """A Place from a row of the `_PLACE_COLUMNS`."""
+    insee, nom, code_postal, departement, region, population, localite, ancienne = row[:8]
+    return Place(
+        insee,
+        nom,
+        code_postal or None,
+        departement,
+        region,
+        population,
+        ancien_nom=localite if ancienne else None,
+        approximate=approximate,
+    )
+
+
+def _places_where(condition, params):
+    """Rows of the `_PLACE_COLUMNS` and the localité's name. `condition` is ours, never
+    user input; hand-written as peewee takes longer to build a query than SQLite to run it."""
+    return db.execute_sql(_PLACES_SQL + condition.replace("?", db.param), params).fetchall()
 
 
 def _upper_bound(prefix):
@@ -200,40 +300,154 @@ def _upper_bound(prefix):
     return prefix[:-1] + chr(ord(prefix[-1]) + 1)
 
 
-def _suggestions(column, prefix, limit):
-    """One Place per label whose localité `column` starts with `prefix`, best first.
+def _suggestions(column, exact, restored, prefixes, limit):
+    """One Place per label whose localité `column` is `exact`, or one of `restored` (the
+    name with an article put back), or starts with one of `prefixes`; in that order, then
+    by rank (the localité id, see read_file).
 
-    Exact matches first, then by rank (the localité id, see read_file). The candidate ids
-    come from the index alone (a range, not LIKE, which SQLite only indexes under
-    case_sensitive_like), so a two-letter prefix matching thousands of rows stays cheap.
+    The candidate ids come from the index alone (ranges, not LIKE, which SQLite only
+    indexes under case_sensitive_like), so a two-letter prefix matching thousands of rows
+    stays cheap.
     """
     wanted = limit * ROWS_PER_PLACE
-    params = (prefix, wanted, prefix, _upper_bound(prefix), wanted, prefix)
-    rows = db.execute_sql(_suggestions_sql(column.column_name, db.param), params).fetchall()
-    return _unique([Place(*row) for row in rows])[:limit]
+    params = [exact, wanted]
+    if restored:
+        params += [*restored, wanted]
+    for prefix in prefixes:
+        params += [prefix, _upper_bound(prefix), wanted]
+    params += [exact, *restored]
+    sql = _suggestions_sql(column.column_name, len(restored), len(prefixes), db.param)
+    return _unique([_place(row) for row in db.execute_sql(sql, params).fetchall()])[:limit]
+
+
+def _any_called(names):
+    """Whether a localité is called one of `names` exactly."""
+    among = ", ".join([db.param] * len(names))
+    sql = f"SELECT 1 FROM {_LOCALITE} WHERE nom_normalise IN ({among}) LIMIT 1"
+    return db.execute_sql(sql, names).fetchone() is not None
 
 
 @functools.cache
-def _suggestions_sql(column, param):
+def _suggestions_sql(column, restored, prefixes, param):
     """The suggestions query, written once: peewee would take longer to build it each time
     than SQLite takes to run it. `column` is a Localite column name, never user input."""
-    localite, commune = Localite._meta.table_name, Commune._meta.table_name
-    ids = f"SELECT id FROM {localite} WHERE {{}} ORDER BY id LIMIT {param}"
-    exact = ids.format(f"{column} = {param}")
-    prefix = ids.format(f"{column} >= {param} AND {column} < {param}")
+    ids = f"SELECT id FROM {_LOCALITE} WHERE {{}} ORDER BY id LIMIT {param}"
+    among = ", ".join([param] * restored)
+    parts = [ids.format(f"{column} = {param}")]
+    if restored:
+        parts.append(ids.format(f"{column} IN ({among})"))
+    parts += [ids.format(f"{column} >= {param} AND {column} < {param}")] * prefixes
+    union = " UNION ".join(f"SELECT id FROM ({part}) AS p{i}" for i, part in enumerate(parts))
+    tier = f"CASE WHEN l.{column} = {param} THEN 0"
+    if restored:
+        tier += f" WHEN l.{column} IN ({among}) THEN 1"
     return (
-        f"WITH ids (id) AS (SELECT id FROM ({exact}) AS e UNION SELECT id FROM ({prefix}) AS p) "
-        "SELECT c.insee, c.nom, l.code_postal, c.departement, c.region, c.population "
-        f"FROM ids JOIN {localite} AS l ON l.id = ids.id "
-        f"JOIN {commune} AS c ON c.insee = l.commune_id "
-        f"ORDER BY l.{column} = {param} DESC, l.id"
+        f"WITH ids (id) AS ({union}) SELECT {_PLACE_COLUMNS} "
+        f"FROM ids JOIN {_LOCALITE} AS l ON l.id = ids.id "
+        f"JOIN {_COMMUNE} AS c ON c.insee = l.commune_id "
+        f"ORDER BY {tier} ELSE 2 END, l.id"
     )
+
+
+def _restored(name):
+    """The name with each article put back in front."""
+    return [f"{article} {name}" for article in ARTICLES]
+
+
+def _name_suggestions(name, limit):
+    """The localités called `name`, then `name` after an article, then starting with it."""
+    restored = _restored(name)
+    prefixes = [name, *(restored if len(name) >= ARTICLE_PREFIX_LENGTH else [])]
+    return _suggestions(Localite.nom_normalise, name, restored, prefixes, limit)
 
 
 def _unique(places):
     """One Place per label, first (best ranked) wins."""
     seen = set()
     return [p for p in places if not (p.label in seen or seen.add(p.label))]
+
+
+# --- Typing errors (see the module docstring) -----------------------------------------
+
+
+class _Names:
+    """The distinct normalised names, in rank order, grouped by length and first letter,
+    and again by length and last two letters."""
+
+    def __init__(self, rows):
+        """`rows`: (name, best localité id), best first."""
+        groups = {}  # key: ([names], array of their best ids)
+        for name, best_id in rows:
+            for key in _keys(name, len(name)):
+                names, ids = groups.setdefault(key, ([], array.array("l")))
+                names.append(name)
+                ids.append(best_id)
+        self.groups = groups
+
+    def __len__(self):
+        return sum(len(names) for (_, _, first), (names, _) in self.groups.items() if first)
+
+    def near(self, name, distance, count):
+        """[(name, distance)]: the `count` nearest names within `distance`, best first."""
+        hits = {}
+        for length in range(len(name) - distance, len(name) + distance + 1):
+            for key in _keys(name, length):
+                names, ids = self.groups.get(key, ((), None))
+                # extract breaks ties by position: the group's rank order.
+                for found, score, index in process.extract(
+                    name, names, scorer=OSA.distance, score_cutoff=distance, limit=count
+                ):
+                    hits[found] = (score, ids[index])
+        best = sorted(hits.items(), key=lambda hit: hit[1])[:count]
+        return [(found, score) for found, (score, _) in best]
+
+
+def _keys(name, length):
+    """The groups of names of `length` letters that may be one typing error from `name`:
+    one error leaves the first letter or the last two in place."""
+    return ((length, name[0], True), (length, name[-2:], False))
+
+
+@functools.lru_cache(maxsize=1)
+def _names_index(last_id):
+    """The names of the localités, while their last id is `last_id` (load_file renumbers
+    them, so another file, even loaded by another process, gives another index)."""
+    # Read row by row, in rank order: no list of 36,000 rows to sort, nor its memory after.
+    sql = (
+        f"SELECT nom_normalise, MIN(id) AS best FROM {_LOCALITE} "
+        "GROUP BY nom_normalise ORDER BY best"
+    )
+    return _Names(db.execute_sql(sql))
+
+
+def names_index():
+    """The in-memory index of names, built at its first use by this process."""
+    (last_id,) = db.execute_sql(_LAST_ID_SQL).fetchone()
+    return _names_index(last_id)
+
+
+_LAST_ID_SQL = f"SELECT MAX(id) FROM {_LOCALITE}"
+
+
+def _max_distance(name):
+    """The typing errors forgiven in a name: none below 4 letters, 1, then 2 from 8."""
+    return 0 if len(name) < 4 else 1 if len(name) < 8 else 2
+
+
+def _near(name, limit):
+    """Places whose name is a typing error or two from `name`: nearest, then biggest."""
+    distance = _max_distance(name)
+    if not distance:
+        return []
+    # A few more names than places: two names may give the same label ("lhay", "l hay").
+    hits = dict(names_index().near(name, distance, limit + ROWS_PER_PLACE))
+    if not hits:
+        return []
+    ranked = sorted(_places_named(hits), key=lambda hit: (hits[hit[0]], _rank(hit[1])))
+    return _unique([replace(place, approximate=True) for _, place in ranked])[:limit]
+
+
+# --- Reading what was typed ------------------------------------------------------------
 
 
 def _clean(text):
@@ -249,61 +463,67 @@ def _postal_code(text):
     return digits if _POSTAL_PREFIX.fullmatch(digits) else None
 
 
-def _parse_label(text):
-    """("Lyon", "69003") for "Lyon (69003)" or "Lyon 69003"; ("Saint-Denis", "93"); or None."""
-    match = _LABEL.fullmatch(text)
-    if not match:
-        return None
-    return match["nom"], (match["code"] or match["cp"]).upper()
+class _Label(NamedTuple):
+    nom: str
+    code: str  # a postal code or a département
+    bare: bool  # "Saint-Denis 93": the name with a trailing number may be a name itself
+
+
+def _label(text):
+    """The label the text is, written as people do, or None:
+    "Lyon (69003)", "Lyon 69003", "69100 Villeurbanne", "Saint-Denis (93)", "Saint-Denis 93"
+    (but "Paris 15" is a name)."""
+    for pattern in (_LABEL, _ENVELOPE):
+        match = pattern.fullmatch(text)
+        if match:
+            return _Label(match["nom"], (match["code"] or match["cp"]).upper(), False)
+    match = _BARE_DEPARTEMENT.fullmatch(text)
+    if match and not _any_called([normalise(text)]):
+        return _Label(match["nom"], match["code"].upper(), True)
+    return None
+
+
+def _city_wide(code):
+    """[Paris] for "75000" (and Lyon, Marseille); [] for any other code."""
+    insee = CITY_WIDE_CODES.get(code)
+    city = insee and place(insee)
+    return [city] if city else []
 
 
 def _label_places(nom, code):
     """The communes a "Nom (code)" label designates: code is a postal code or a département."""
     name = normalise(nom)
     if len(code) == 5:
-        rows = (
-            Localite.select(*_PLACE_COLUMNS, Localite.nom_normalise)
-            .join(Commune)
-            .where(Localite.code_postal == code)
-            .tuples()
-        )
-        # The commune's own name, or an arrondissement's ("Paris 15e Arrondissement (75015)").
-        hits = [r[:6] for r in rows if name in (r[6], normalise(r[1]))]
-        return _unique(sorted((Place(*r) for r in hits), key=_rank))
-    return [p for p in _places_named(name) if p.departement == code]
+        # The localité's name (an arrondissement's, "Paris 15e Arrondissement (75015)", or a
+        # former commune's), or the commune's own.
+        hits = [
+            row
+            for row in _places_where("l.code_postal = ?", (code,))
+            if name == row[8] or (not row[7] and name == normalise(row[1]))
+        ]
+        return _unique(sorted(map(_place, hits), key=_rank))
+    return [p for _, p in _places_named([name]) if p.departement == code]
 
 
-def _places_named(name):
-    """One Place per commune having a localité called exactly `name`."""
-    rows = (
-        Localite.select(*_PLACE_COLUMNS)
-        .join(Commune)
-        .where(Localite.nom_normalise == name)
-        .tuples()
-    )
-    postal_codes = {}
-    communes = {}
+def _places_named(names):
+    """[(name, Place)]: one per commune having a localité called one of `names`, by rank."""
+    names = list(names)
+    rows = _places_where(f"l.nom_normalise IN ({', '.join('?' * len(names))})", names)
+    groups = {}
     for row in rows:
-        communes[row[0]] = row
-        postal_codes.setdefault(row[0], set()).add(row[2])
-    places = []
-    for insee, row in communes.items():
-        codes = postal_codes[insee]
+        groups.setdefault((row[0], row[8]), []).append(row)
+    found = []
+    for (_, name), group in groups.items():
+        codes = {row[2] for row in group}
         # Several postal codes and the text named none: the commune, without a code.
         code_postal = next(iter(codes)) if len(codes) == 1 else None
-        places.append(Place(row[0], row[1], code_postal, *row[3:]))
-    return sorted(places, key=_rank)
+        found.append((name, _place((*group[0][:2], code_postal, *group[0][3:]))))
+    return sorted(found, key=lambda hit: _rank(hit[1]))
 
 
 def _places_with_postal_code(code):
-    rows = (
-        Localite.select(*_PLACE_COLUMNS)
-        .join(Commune)
-        .where(Localite.code_postal == code)
-        .distinct()
-        .tuples()
-    )
-    return sorted((Place(*row) for row in rows), key=_rank)
+    places = {Place(*row[:6]) for row in _places_where("l.code_postal = ?", (code,))}
+    return sorted(places, key=_rank)
 
 
 def _rank(place):
@@ -317,26 +537,34 @@ def searchable(text):
 
 
 def search(text, limit=10):
-    """Suggestions for what is being typed: a name or postal code prefix, or a label."""
+    """Suggestions for what is being typed (see the module docstring), best first."""
     text = _clean(text)
     limit = max(1, min(int(limit), MAX_LIMIT))
     if text is None:
         return []
     code = _postal_code(text)
     if code:
-        return _suggestions(Localite.code_postal, code, limit)
-    label = _parse_label(text)
+        return _city_wide(code) or _suggestions(Localite.code_postal, code, [], [code], limit)
+    label = _label(text)
     if label:
-        places = _label_places(*label)
+        places = _label_places(label.nom, label.code)
         if places:
             return places[:limit]
-        text = label[0]
+        if not label.bare:  # "Lyon (75001)": the code does not fit, suggest from the name
+            text = label.nom
     # A picked label being edited ("Lyon (6900"): suggest from the name.
-    text = _UNFINISHED_LABEL.sub("", text)
-    name = normalise(text)
+    name = normalise(_UNFINISHED_LABEL.sub("", text))
     if len(name) < MIN_LENGTH:
         return []
-    return _suggestions(Localite.nom_normalise, name, limit)
+    found = _name_suggestions(name, limit)
+    if len(found) < limit and _may_be_a_typo(text, name):
+        found = _unique(found + _near(name, limit))[:limit]
+    return found
+
+
+def _may_be_a_typo(text, name):
+    """A name typed in full is none; a prefix may be one ("toulouze", as in Toulouzette)."""
+    return bool(_NAME_LIKE.fullmatch(text)) and not _any_called([name, *_restored(name)])
 
 
 def resolve(text):
@@ -346,14 +574,16 @@ def resolve(text):
         return []
     code = _postal_code(text)
     if code:
-        return _places_with_postal_code(code) if len(code) == 5 else []
-    label = _parse_label(text)
+        return _city_wide(code) or (_places_with_postal_code(code) if len(code) == 5 else [])
+    label = _label(text)
     if label:
         # A code that does not fit the name ("Evry (91000)") designates nothing: the
         # name alone could be a homonym elsewhere in France.
-        return _label_places(*label)
+        places = _label_places(label.nom, label.code)
+        if places or not label.bare:
+            return places
     name = normalise(text)
-    return _places_named(name) if name else []
+    return [p for _, p in _places_named([name])] if name else []
 
 
 def place(insee, code_postal=None):
@@ -364,7 +594,7 @@ def place(insee, code_postal=None):
     codes = sorted(
         code
         for (code,) in Localite.select(Localite.code_postal)
-        .where(Localite.commune == insee)
+        .where(Localite.commune == insee, Localite.code_postal != "")
         .distinct()
         .tuples()
     )

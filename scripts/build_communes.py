@@ -4,20 +4,25 @@ Source: npm package @etalab/decoupage-administratif@6.0.0 (MIT licence), file
 data/communes.json, itself built from INSEE's Code officiel géographique, La Poste's
 base des codes postaux and INSEE's populations légales.
 
-Output: a gzipped UTF-8 CSV with a header row, one row per commune actuelle plus one row
-per arrondissement municipal of Paris, Lyon and Marseille, sorted by INSEE code, gzip
-mtime 0, so the same source always gives the same bytes (a clean diff in git).
+Output: a gzipped UTF-8 CSV with a header row, one row per commune actuelle, per
+arrondissement municipal of Paris, Lyon and Marseille and per former commune (commune
+déléguée or associée of a commune nouvelle), sorted by INSEE code then type, gzip mtime 0,
+so the same source always gives the same bytes (a clean diff in git).
 
 Columns:
-    insee          code INSEE of the row (commune or arrondissement), e.g. 69123, 69383, 2A004
-    nom            official name, e.g. "L'Haÿ-les-Roses", "Lyon 3e Arrondissement"
+    insee          code INSEE of the row, e.g. 69123, 69383, 2A004; a former commune that
+                   was the chef-lieu of its commune nouvelle shares the new commune's code
+    nom            official name, e.g. "L'Haÿ-les-Roses", "Lyon 3e Arrondissement", "Andard"
+    type           the source's type: commune-actuelle, arrondissement-municipal,
+                   commune-deleguee or commune-associee
     codes_postaux  postal codes separated by spaces, sorted; empty for a few uninhabited
-                   communes (Terres australes)
+                   communes (Terres australes) and for former communes (the source has none)
     departement    code du département, e.g. 01, 2A, 974
     region         code de la région, e.g. 84; for collectivités d'outre-mer, their own code
     population     population municipale; empty when the source has none
-    commune        for an arrondissement municipal, the INSEE code of its commune
-                   (75056 Paris, 69123 Lyon, 13055 Marseille); empty for a commune
+    commune        the INSEE code of the commune actuelle the row belongs to: for an
+                   arrondissement municipal its commune (75056 Paris, 69123 Lyon, 13055
+                   Marseille), for a former commune its chef-lieu; empty for a commune
 
 Usage:
     python scripts/build_communes.py                  # installs the npm package in a temp dir
@@ -25,6 +30,7 @@ Usage:
 """
 
 import argparse
+import collections
 import csv
 import gzip
 import io
@@ -38,8 +44,18 @@ PACKAGE = "@etalab/decoupage-administratif"
 VERSION = "6.0.0"
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUTPUT = ROOT / "data" / "communes.csv.gz"
-COLUMNS = ["insee", "nom", "codes_postaux", "departement", "region", "population", "commune"]
+COLUMNS = [
+    "insee",
+    "nom",
+    "type",
+    "codes_postaux",
+    "departement",
+    "region",
+    "population",
+    "commune",
+]
 PARENTS = {"75056", "69123", "13055"}
+FORMER = ("commune-deleguee", "commune-associee")
 
 
 def data_dir(source):
@@ -69,6 +85,7 @@ def row(entry, parent=""):
     return {
         "insee": entry["code"],
         "nom": entry["nom"],
+        "type": entry["type"],
         "codes_postaux": " ".join(sorted(set(entry.get("codesPostaux", [])))),
         "departement": entry["departement"],
         "region": entry["region"],
@@ -78,18 +95,23 @@ def row(entry, parent=""):
 
 
 def select_rows(entries):
-    """Communes actuelles and the municipal arrondissements, checked, sorted by code."""
+    """Communes actuelles, municipal arrondissements and former communes, checked, sorted
+    by code then type (a chef-lieu déléguée shares its commune nouvelle's code)."""
     communes = [row(e) for e in entries if e["type"] == "commune-actuelle"]
     arrondissements = [
         row(e, parent=e["commune"]) for e in entries if e["type"] == "arrondissement-municipal"
     ]
+    former = [row(e, parent=e["chefLieu"]) for e in entries if e["type"] in FORMER]
     codes = {r["insee"] for r in communes}
     if len(codes) != len(communes) or len(communes) < 30000:
         raise SystemExit(f"données inattendues : {len(communes)} communes, {len(codes)} codes")
     parents = {r["commune"] for r in arrondissements}
     if parents != PARENTS or not parents <= codes:
         raise SystemExit(f"arrondissements inattendus : communes parentes {sorted(parents)}")
-    return sorted(communes + arrondissements, key=lambda r: r["insee"])
+    orphans = sorted({r["commune"] for r in former} - codes)
+    if orphans or len(former) < 2000:
+        raise SystemExit(f"anciennes communes : {len(former)}, chefs-lieux inconnus {orphans}")
+    return sorted(communes + arrondissements + former, key=lambda r: (r["insee"], r["type"]))
 
 
 def write_gzip_csv(rows, output):
@@ -120,10 +142,12 @@ def main(argv=None):
     else:
         with tempfile.TemporaryDirectory() as workdir:
             rows = build(install_package(workdir), args.output)
-    arrondissements = sum(1 for r in rows if r["commune"])
+    types = collections.Counter(r["type"] for r in rows)
     print(
-        f"{args.output}: {len(rows) - arrondissements} communes, "
-        f"{arrondissements} arrondissements, {args.output.stat().st_size} octets",
+        f"{args.output}: {types['commune-actuelle']} communes, "
+        f"{types['arrondissement-municipal']} arrondissements, "
+        f"{sum(types[t] for t in FORMER)} anciennes communes, "
+        f"{args.output.stat().st_size} octets",
         file=sys.stderr,
     )
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from peewee import fn
 
 import models
 import territory
@@ -39,6 +40,8 @@ def labels(places):
         ("Château-Chinon (Ville)", "chateau chinon ville"),
         ("Stella-Plage", "stella plage"),  # "st" only as a whole word
         ("Saint-Étienne-de-St-Geoirs", "saint etienne de saint geoirs"),
+        ("paris15", "paris 15"),  # no commune name has a digit right after a letter
+        ("Lyon3e", "lyon 3e"),
         ("", ""),
         ("%_<>;", ""),
     ],
@@ -258,14 +261,25 @@ def test_reload_removes_communes_gone_from_the_file_unless_a_lead_has_one(db):
     assert models.Commune.get_or_none(models.Commune.insee == "99999") is not None
 
 
-def test_file_columns_and_arrondissements():
+def test_file_columns_arrondissements_and_former_communes():
     with gzip.open(COMMUNES_FILE, "rt", encoding="utf-8") as stream:
         header = stream.readline().strip()
         rows = [line.rstrip("\n").split(",") for line in stream]
-    assert header == "insee,nom,codes_postaux,departement,region,population,commune"
-    parents = {row[-1] for row in rows if row[-1]}
-    assert parents == {PARIS, LYON, MARSEILLE}
-    assert sum(1 for row in rows if row[-1]) == 45
+    assert header == "insee,nom,type,codes_postaux,departement,region,population,commune"
+    by_type = {}
+    for row in rows:
+        by_type.setdefault(row[2], []).append(row)
+    assert {t: len(r) for t, r in by_type.items()} == {
+        "commune-actuelle": 34969,
+        "arrondissement-municipal": 45,
+        "commune-deleguee": 2105,
+        "commune-associee": 471,
+    }
+    assert {row[-1] for row in by_type["arrondissement-municipal"]} == {PARIS, LYON, MARSEILLE}
+    current = {row[0] for row in by_type["commune-actuelle"]}
+    former = by_type["commune-deleguee"] + by_type["commune-associee"]
+    assert {row[-1] for row in former} <= current
+    assert ["49004", "Andard", "commune-deleguee", "", "49", "52", "", "49307"] in former
 
 
 def test_build_is_deterministic(tmp_path):
@@ -275,13 +289,13 @@ def test_build_is_deterministic(tmp_path):
     entries = [
         {"code": "69123", "nom": "Lyon", "type": "commune-actuelle", "departement": "69",
          "region": "84", "population": 519127, "codesPostaux": ["69003", "69001"]},
+        {"code": "01015", "nom": "Arbignieu", "type": "commune-deleguee", "departement": "01",
+         "region": "84", "chefLieu": "01015"},
         {"code": "01001", "nom": "L'Abergement-Clémenciat", "type": "commune-actuelle",
          "departement": "01", "region": "84", "codesPostaux": ["01400"]},
-        {"code": "01015", "nom": "Arbignieu", "type": "commune-deleguee", "departement": "01",
-         "region": "84"},
     ]  # fmt: skip
-    rows = sorted((build.row(e) for e in entries if e["type"] == "commune-actuelle"),
-                  key=lambda r: r["insee"])  # fmt: skip
+    rows = sorted((build.row(e, e.get("chefLieu", "")) for e in entries),
+                  key=lambda r: (r["insee"], r["type"]))  # fmt: skip
     first, second = tmp_path / "a.csv.gz", tmp_path / "b.csv.gz"
     build.write_gzip_csv(rows, first)
     build.write_gzip_csv(list(rows), second)
@@ -289,9 +303,161 @@ def test_build_is_deterministic(tmp_path):
     assert first.read_bytes()[4:8] == b"\0\0\0\0"  # gzip mtime
     text = gzip.decompress(first.read_bytes()).decode()
     assert text.splitlines()[1:] == [
-        "01001,L'Abergement-Clémenciat,01400,01,84,,",
-        "69123,Lyon,69001 69003,69,84,519127,",
+        "01001,L'Abergement-Clémenciat,commune-actuelle,01400,01,84,,",
+        "01015,Arbignieu,commune-deleguee,,01,84,,01015",
+        "69123,Lyon,commune-actuelle,69001 69003,69,84,519127,",
     ]
+
+
+# --- What people type on a phone ------------------------------------------------------
+
+
+def insees(places, first=5):
+    return [p.insee for p in places[:first]]
+
+
+@pytest.mark.parametrize(
+    ("text", "insee"),
+    [
+        ("marseile", MARSEILLE),  # missing letter
+        ("villeurbane", "69266"),
+        ("montpelier", "34172"),
+        ("toulouze", "31555"),  # neighbouring key
+        ("nantez", "44109"),
+        ("strasbuorg", "67482"),  # swapped letters
+        ("bordeuax", "33063"),
+        ("creteiil", "94028"),  # doubled letter
+        ("lyin", LYON),
+        ("Saint-Étiene", "42218"),
+    ],
+)
+def test_one_typing_error_finds_the_commune(db, text, insee):
+    places = search(text)
+    assert insee in insees(places)
+    (found,) = [p for p in places if p.insee == insee][:1]
+    assert found.approximate
+    assert resolve(text) == []  # a typo designates nothing by itself: the person confirms
+
+
+def test_exact_and_prefix_matches_rank_before_typing_errors(db):
+    for text in ("toulouze", "lyon", "paris15", "Rochelle", "sa", "Évry", "montpelier"):
+        flags = [p.approximate for p in search(text)]
+        assert flags == sorted(flags), text  # False (found as typed) before True
+    # "toulouze" starts Toulouzette: that prefix comes first, Toulouse right after.
+    assert labels(search("toulouze"))[:2] == ["Toulouzette (40250)", "Toulouse (31)"]
+    assert not any(p.approximate for p in search("lyon"))
+
+
+def test_typing_errors_are_not_looked_for_in_junk_or_short_text(db):
+    assert search("<script>") == [] and search("ly%n") == []
+    assert search("lyo") and all(not p.approximate for p in search("lyo"))
+    assert search("xqzw") == []  # nothing near: nothing offered
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("69100 Villeurbanne", "Villeurbanne (69100)"),
+        ("13008 Marseille", "Marseille (13008)"),
+        ("75015 Paris", "Paris (75015)"),
+        ("94240, L'Haÿ-les-Roses", "L'Haÿ-les-Roses (94240)"),
+        ("Saint-Denis 93", "Saint-Denis (93)"),
+        ("saint denis 974", "Saint-Denis (974)"),
+        ("Ajaccio 2a", "Ajaccio (2A)"),
+    ],
+)
+def test_postal_code_first_or_departement_after_the_name(db, text, expected):
+    assert labels(search(text)) == [expected]
+    assert labels(resolve(text)) == [expected]
+
+
+def test_a_trailing_number_that_makes_a_name_stays_a_name(db):
+    # "Paris 15" is the 15th arrondissement, not Paris in the Cantal (15).
+    assert labels(resolve("Paris 15")) == ["Paris (75015)"]
+    assert labels(resolve("Marseille 13")) == ["Marseille (13013)"]
+    assert resolve("Nulle-Part 93") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Mureaux", "Les Mureaux (78130)"),
+        ("Rochelle", "La Rochelle (17000)"),
+        ("Kremlin-Bicêtre", "Le Kremlin-Bicêtre (94270)"),
+        ("kremlin", "Le Kremlin-Bicêtre (94270)"),
+        ("Mans", "Le Mans (72000)"),
+        ("Haÿ-les-Roses", "L'Haÿ-les-Roses (94240)"),
+    ],
+)
+def test_a_dropped_leading_article(db, text, expected):
+    first = search(text)[0]
+    assert (first.label, first.approximate) == (expected, False)
+
+
+def test_a_former_commune_is_todays_commune_and_says_so(db):
+    (andard,) = search("Andard")
+    assert (andard.insee, andard.label) == ("49307", "Loire-Authion (49)")
+    assert andard.display == "Andard, aujourd'hui Loire-Authion (49)"
+    assert resolve("Andard") == [andard] and resolve("Andard")[0].ancien_nom == "Andard"
+    assert resolve(andard.label) == [andard]  # the label picked designates the commune
+    assert resolve("Andard (49)") == [andard]
+    assert search("Seynod")[0].display == "Seynod, aujourd'hui Annecy (74)"
+    # Annecy's own name, also a commune déléguée of Annecy, is not said twice.
+    assert [p.display for p in search("Annecy")][:5] == [
+        "Annecy (74000)", "Annecy (74370)", "Annecy (74600)", "Annecy (74940)", "Annecy (74960)"
+    ]  # fmt: skip
+    # The current communes starting with a prefix come before the former ones.
+    former = [bool(p.ancien_nom) for p in search("loire")]
+    assert former == sorted(former) and not former[0]
+
+
+def test_a_former_commune_gets_the_postal_code_when_its_commune_has_one():
+    communes, localites = territory.read_file(COMMUNES_FILE)
+    former = {(loc[2], loc[3]): loc for loc in localites if loc[5]}
+    # Bâgé-la-Ville is Bâgé-Dommartin (01380) today; Andard is Loire-Authion, 4 codes.
+    assert former[("Bâgé-la-Ville", "bage la ville")][1:5] == ("01025", "Bâgé-la-Ville",
+                                                              "bage la ville", "01380")  # fmt: skip
+    assert former[("Andard", "andard")][4] == ""
+    assert ("Annecy", "annecy") not in former
+    # Every former commune ranks after every current one.
+    first_former = min(loc[0] for loc in former.values())
+    assert all(loc[0] < first_former for loc in localites if not loc[5])
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("paris15", "Paris (75015)"),
+        ("Paris15e", "Paris (75015)"),
+        ("lyon3", "Lyon (69003)"),
+        ("marseille1er", "Marseille (13001)"),
+        ("75000", "Paris (75)"),
+        ("69000", "Lyon (69)"),
+        ("13000", "Marseille (13)"),
+    ],
+)
+def test_arrondissements_without_space_and_city_wide_codes(db, text, expected):
+    assert search(text)[0].label == expected
+    assert labels(resolve(text)) == [expected]
+
+
+def test_names_index_is_built_once_and_dropped_by_a_load(db):
+    index = territory.names_index()
+    assert territory.names_index() is index
+    assert len(index) > 35_000
+    assert ("marseille", 1) in index.near("marseile", 1, 3)
+    territory.load_file(COMMUNES_FILE)
+    assert territory.names_index() is not index
+
+
+def test_names_index_follows_another_database(db):
+    """A process that meets another database (another file loaded) indexes its names."""
+    territory.names_index()
+    models.Localite.delete().where(models.Localite.nom_normalise == "marseille").execute()
+    models.Localite.delete().where(
+        models.Localite.id == models.Localite.select(fn.MAX(models.Localite.id))
+    ).execute()
+    assert all(p.insee != MARSEILLE for p in search("marseile"))
 
 
 @settings(

@@ -34,6 +34,9 @@ def status_text(query, places):
         return ""
     if not places:
         return "Aucune commune trouvée"
+    if all(p.approximate for p in places):
+        # The nearest names follow in the list, as options.
+        return f"Aucune commune ne commence par « {query.strip()} ». Vouliez-vous dire :"
     if len(places) == 1:
         return "1 commune trouvée"
     return f"{len(places)} communes trouvées"
