@@ -98,7 +98,7 @@ def register_blueprints(app):
 
 
 def register_error_pages(app):
-    from views.rendering import is_partial, render
+    from views.rendering import current_url, is_partial, render
 
     @app.errorhandler(CSRFError)
     def csrf_expired(error):
@@ -106,7 +106,7 @@ def register_error_pages(app):
         if request.endpoint == "questionnaire.choisir":
             retry_url = url_for("questionnaire.resultat", **request.view_args)
         else:
-            retry_url = request.full_path.rstrip("?")
+            retry_url = current_url() or url_for("public.accueil")
         return render("errors/csrf.html", status=400, retry_url=retry_url)
 
     @app.errorhandler(400)
@@ -119,7 +119,10 @@ def register_error_pages(app):
 
     @app.errorhandler(405)
     def method_not_allowed(error):
-        return render("errors/400.html", status=405)
+        response = render("errors/400.html", status=405)
+        if error.valid_methods:
+            response.headers["Allow"] = ", ".join(error.valid_methods)
+        return response
 
     @app.errorhandler(413)
     def too_large(error):
