@@ -3,10 +3,13 @@
 import datetime as dt
 import os
 from pathlib import Path
+from urllib.parse import parse_qsl
 
 import click
+import flask
 from flask import Flask, render_template, request, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.utils import cached_property
 
 import catalogue
 import models
@@ -28,8 +31,21 @@ CSP = "; ".join(
 )
 
 
+class Request(flask.Request):
+    @cached_property
+    def args(self):
+        # Werkzeug decodes the raw query string strictly: bytes that are not UTF-8 (no
+        # browser sends them, a hostile client may) raised a 500. They are kept
+        # percent-encoded instead, as Werkzeug already does for invalid %XX escapes.
+        query = self.query_string.decode("utf-8", "werkzeug.url_quote")
+        return self.parameter_storage_class(
+            parse_qsl(query, keep_blank_values=True, errors="werkzeug.url_quote")
+        )
+
+
 def create_app(config=None):
     app = Flask(__name__, instance_relative_config=True)
+    app.request_class = Request
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.from_mapping(
         SECRET_KEY=os.environ.get("SECRET_KEY", ""),
