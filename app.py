@@ -15,7 +15,19 @@ import catalogue
 import models
 import territory
 
-csrf = CSRFProtect()
+
+class CSRF(CSRFProtect):
+    def protect(self, *args, **kwargs):
+        # Over HTTPS Flask-WTF compares the Referer with the host through urlparse,
+        # which raises ValueError (a 500) on junk such as "http://[": a Referer that is
+        # no URL is no page of ours.
+        try:
+            super().protect(*args, **kwargs)
+        except ValueError as error:
+            raise CSRFError("The referrer header is malformed.") from error
+
+
+csrf = CSRF()
 
 CSP = "; ".join(
     [

@@ -160,7 +160,7 @@ def junk_form(draw, fields):
     return data
 
 
-htmx_headers = st.fixed_dictionaries(
+junk_headers = st.fixed_dictionaries(
     {},
     optional={
         "HX-Request": st.one_of(st.just("true"), header_text),
@@ -168,6 +168,7 @@ htmx_headers = st.fixed_dictionaries(
         "HX-History-Restore-Request": st.one_of(st.just("true"), header_text),
         "HX-Current-URL": header_text,
         "HX-Target": header_text,
+        "Referer": st.one_of(st.sampled_from(["http://[", "https://localhost/"]), header_text),
     },
 )
 junk_query = st.one_of(
@@ -191,8 +192,9 @@ def junk_request(draw, url, fields, token):
         form.add("csrf_token", draw(junk_text))
     kwargs = {
         "method": draw(st.sampled_from(METHODS)),
-        "headers": draw(htmx_headers),
+        "headers": draw(junk_headers),
         "environ_overrides": {"QUERY_STRING": draw(junk_query)},
+        "base_url": draw(st.sampled_from(["http://localhost", "https://localhost"])),
     }
     body = draw(st.sampled_from(["form"] * 4 + ["multipart", "raw"]))
     if body == "form":
@@ -423,7 +425,7 @@ def test_one_junk_step_in_a_whole_walk(app, client, parcours, data):
     token = forget_everyone(app, client)
     pages_with_a_form = [s.name for s in PARCOURS[parcours].steps if not s.exit] + [CHECK]
     junk_page = data.draw(st.sampled_from(pages_with_a_form))
-    headers = data.draw(htmx_headers)
+    headers = data.draw(junk_headers)
     url = f"/{parcours}/{PARCOURS[parcours].steps[0].name}"
     sent = False
     for _ in range(20):
@@ -493,14 +495,14 @@ def raw_get(address, path, headers):
     """One request as bytes, exactly as written; the status, or None when dropped."""
     lines = [b"GET " + path + b" HTTP/1.1", b"Host: localhost", b"Connection: close"]
     lines += [f"{name}: {value}".encode() for name, value in headers.items()]
-    with socket.create_connection(address, timeout=30) as connection:
+    with socket.create_connection(address, timeout=10) as connection:
         connection.sendall(b"\r\n".join(lines) + b"\r\n\r\n")
         response = http.client.HTTPResponse(connection)
         try:
             response.begin()
-        except (http.client.HTTPException, ConnectionError):
+            response.read()
+        except (http.client.HTTPException, OSError):  # closed, reset or never answered
             return None, {}
-        response.read()
         return response.status, dict(response.getheaders())
 
 

@@ -847,3 +847,22 @@ def test_a_huge_orientation_number_is_400(client):
     location = submit(client, "jeune").headers["Location"]
     for junk in ("9" * 5000, "1e3", "-1", "0x10"):
         assert post(client, location + "/choisir", {"orientation": junk}).status_code == 400
+
+
+def test_a_raw_query_string_that_is_not_utf8_is_no_error(client):
+    response = client.get("/jeune/age", environ_overrides={"QUERY_STRING": "retour=\xff\x80"})
+    assert response.status_code == 200
+    assert 'action="/jeune/age"' in text(response)  # not the change link of the check page
+
+
+def test_a_referer_that_is_no_url_gets_the_kind_page_over_https(client):
+    token = csrf_token(client)
+    response = client.post(
+        "/jeune/age",
+        data={"age": "17", "csrf_token": token},
+        base_url="https://localhost",
+        headers={"Referer": "http://["},
+    )
+    assert response.status_code == 400
+    assert "Cette page a expiré" in text(response)
+    assert count(models.Draft) == 0
