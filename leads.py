@@ -182,7 +182,8 @@ def current_orientation(orientations):
 
 
 # Changes of association a person may make on the result page: enough to correct a
-# choice, not a menu to cycle through (each change is sent to the associations).
+# choice, not a switch to flip for ever (each change moves the demande to another
+# association and stays in its history).
 MAX_CHANGES = 3
 CHANGE_EVENT = "choix_alternative"
 

@@ -37,8 +37,8 @@ def render(template, status=200, **context):
         # A page answering a POST (422, choice of commune) is the same URL: pushing it
         # again would make the back button stay on the page once per error.
         response.headers["HX-Push-Url"] = "false"
-    elif request.headers.get("HX-History-Restore-Request") == "true" and current_url():
+    elif request.headers.get("HX-History-Restore-Request") == "true" and (url := current_url()):
         # Back to a page that now redirects (the check page once sent): show the URL
         # of what is displayed.
-        response.headers["HX-Replace-Url"] = current_url()
+        response.headers["HX-Replace-Url"] = url
     return response
