@@ -325,7 +325,8 @@ def forget_everyone(app, client):
 
 
 def stand_before(app, client, parcours, page):
-    """A fresh person whose draft holds honest answers up to `page`; returns a form token."""
+    """A fresh person whose draft holds honest answers up to `page` (every answer for
+    the check page); returns a form token."""
     key = (parcours, page)
     if key not in SNAPSHOTS:
         forget_everyone(app, client)
@@ -358,7 +359,9 @@ def pages():
 @given(data=st.data())
 def test_junk_at_every_page(app, client, parcours, page, data):
     RUN["pages"] += 1
-    token = stand_before(app, client, parcours, page)
+    # Coming to the page for the first time, or back to it with every answer given.
+    complete = data.draw(st.booleans())
+    token = stand_before(app, client, parcours, CHECK if complete else page)
     url = f"/{parcours}/{page}"
     send(client, *data.draw(junk_request(url, fields_of(parcours, page), token)))
     assert_only_honest_data_stored(app)
@@ -471,12 +474,12 @@ RAW_PATHS = [
 
 
 @pytest.fixture
-def gunicorn_server(db_path, tmp_path):
+def gunicorn_server(app, tmp_path):
     """The app under gunicorn on a loopback port, bound here and handed over (fd://)."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(16)
-    config = {"SECRET_KEY": "test-secret-key", "DATABASE_URL": f"sqlite:///{db_path}"}
+    config = {"SECRET_KEY": "test-secret-key", "DATABASE_URL": app.config["DATABASE_URL"]}
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--workers", "1", "--bind", f"fd://{listener.fileno()}"]
         + ["--log-file", str(tmp_path / "gunicorn.log"), f"app:create_app({config!r})"],

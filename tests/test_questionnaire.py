@@ -683,10 +683,12 @@ def test_head_answers_as_get_does_on_every_page(client):
         assert head.headers.get("Location") == get.headers.get("Location")
     location = submit(client, "jeune").headers["Location"]
     assert client.head(location).status_code == client.get(location).status_code == 200
+    assert client.head(location + "/choisir").status_code == 405  # POST only
     assert client.head("/jeune/plus-de-30-ans").status_code == 303
+    assert client.head("/communes/suggestions?commune=lyon").status_code == 200
     with models.db.connection_context():
         assert models.Draft.get().answers == before  # HEAD never saved anything
-    assert count(models.Draft) == 1
+        assert models.Draft.select().count() == 1
 
 
 def test_wrong_method_is_405_in_french_with_allow(client):
