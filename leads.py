@@ -213,6 +213,12 @@ def choose(lead, orientation_id):
     racing each other cannot pass the cap.
     """
     with models.write_transaction():
+        if models.db.obj.for_update:
+            # PostgreSQL: the lead's row locked first, so a concurrent tap waits and then
+            # reads this change (SQLite's write transaction already locks the file).
+            models.Lead.select(models.Lead.id).where(
+                models.Lead.id == lead.id
+            ).for_update().execute()
         orientations = orientations_of(lead)
         target = next((o for o in orientations if o.id == orientation_id), None)
         current = current_orientation(orientations)
