@@ -44,6 +44,16 @@ CSP = "; ".join(
 
 
 class Request(flask.Request):
+    def _load_form_data(self):
+        super()._load_form_data()
+        # Werkzeug names None a multipart part whose name it cannot read (a newline in
+        # it), and Flask-WTF fails on that name (a 500): such a part is no field.
+        for name in ("form", "files"):
+            fields = self.__dict__[name]
+            if None in fields:
+                named = [(k, v) for k, v in fields.items(multi=True) if k is not None]
+                self.__dict__[name] = type(fields)(named)
+
     @cached_property
     def args(self):
         # Werkzeug decodes the raw query string strictly: bytes that are not UTF-8 (no

@@ -868,3 +868,15 @@ def test_a_referer_that_is_no_url_gets_the_kind_page_over_https(client):
     assert response.status_code == 400
     assert "Cette page a expiré" in text(response)
     assert count(models.Draft) == 0
+
+
+def test_a_multipart_part_with_an_unreadable_name_is_no_field(client):
+    token = csrf_token(client)
+    for name in ("\r", "a\nb"):
+        data = {name: "x", "age": "17"}
+        response = client.post("/jeune/age", data=data, content_type="multipart/form-data")
+        assert response.status_code == 400  # the token is looked for among the names
+        assert "Cette page a expiré" in text(response)
+        data["csrf_token"] = token
+        response = client.post("/jeune/age", data=data, content_type="multipart/form-data")
+        assert response.status_code == 303
