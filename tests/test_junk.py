@@ -183,7 +183,7 @@ junk_query = st.one_of(
 
 @st.composite
 def junk_request(draw, url, fields, token):
-    """keyword arguments for client.open(): method, headers, query, body, cookies."""
+    """(url, keyword arguments for client.open()): method, headers, query, scheme, body."""
     form = draw(junk_form(fields))
     csrf = draw(st.sampled_from(["token"] * 6 + ["missing", "junk"]))
     if csrf == "token":
