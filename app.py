@@ -3,17 +3,32 @@
 import datetime as dt
 import os
 from pathlib import Path
+from urllib.parse import parse_qsl
 
 import click
+import flask
 from flask import Flask, render_template, request, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.utils import cached_property
 
 import catalogue
 import leads
 import models
 import territory
 
-csrf = CSRFProtect()
+
+class CSRF(CSRFProtect):
+    def protect(self, *args, **kwargs):
+        # Over HTTPS Flask-WTF compares the Referer with the host through urlparse,
+        # which raises ValueError (a 500) on junk such as "http://[": a Referer that is
+        # no URL is no page of ours.
+        try:
+            super().protect(*args, **kwargs)
+        except ValueError as error:
+            raise CSRFError("The referrer header is malformed.") from error
+
+
+csrf = CSRF()
 
 CSP = "; ".join(
     [
@@ -29,8 +44,31 @@ CSP = "; ".join(
 )
 
 
+class Request(flask.Request):
+    def _load_form_data(self):
+        super()._load_form_data()
+        # Werkzeug names None a multipart part whose name it cannot read (a newline in
+        # it), and Flask-WTF fails on that name (a 500): such a part is no field.
+        for name in ("form", "files"):
+            fields = self.__dict__[name]
+            if None in fields:
+                named = [(k, v) for k, v in fields.items(multi=True) if k is not None]
+                self.__dict__[name] = type(fields)(named)
+
+    @cached_property
+    def args(self):
+        # Werkzeug decodes the raw query string strictly: bytes that are not UTF-8 (no
+        # browser sends them, a hostile client may) raised a 500. They are kept
+        # percent-encoded instead, as Werkzeug already does for invalid %XX escapes.
+        query = self.query_string.decode("utf-8", "werkzeug.url_quote")
+        return self.parameter_storage_class(
+            parse_qsl(query, keep_blank_values=True, errors="werkzeug.url_quote")
+        )
+
+
 def create_app(config=None):
     app = Flask(__name__, instance_relative_config=True)
+    app.request_class = Request
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.from_mapping(
         SECRET_KEY=os.environ.get("SECRET_KEY", ""),
@@ -108,7 +146,7 @@ def register_blueprints(app):
 
 
 def register_error_pages(app):
-    from views.rendering import is_partial, render
+    from views.rendering import current_url, is_partial, render
 
     @app.errorhandler(CSRFError)
     def csrf_expired(error):
@@ -116,7 +154,7 @@ def register_error_pages(app):
         if request.endpoint == "questionnaire.choisir":
             retry_url = url_for("questionnaire.resultat", **request.view_args)
         else:
-            retry_url = request.full_path.rstrip("?")
+            retry_url = current_url() or url_for("public.accueil")
         return render("errors/csrf.html", status=400, retry_url=retry_url)
 
     @app.errorhandler(400)
@@ -129,7 +167,10 @@ def register_error_pages(app):
 
     @app.errorhandler(405)
     def method_not_allowed(error):
-        return render("errors/400.html", status=405)
+        response = render("errors/400.html", status=405)
+        if error.valid_methods:
+            response.headers["Allow"] = ", ".join(error.valid_methods)
+        return response
 
     @app.errorhandler(413)
     def too_large(error):

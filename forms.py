@@ -11,7 +11,15 @@ from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField, RadioField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import AnyOf, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import (
+    AnyOf,
+    DataRequired,
+    InputRequired,
+    Length,
+    Optional,
+    StopValidation,
+    ValidationError,
+)
 from wtforms.widgets import CheckboxInput, ListWidget
 
 import phones
@@ -127,23 +135,50 @@ def choice(choices, message, **kwargs):
     )
 
 
-def several(choices, message=None, **kwargs):
-    """Checkboxes; `message` makes at least one box required."""
-    validators = [InputRequired(message)] if message else [Optional()]
+def several(choices, invalid, required=None, **kwargs):
+    """Checkboxes: blanks and repeats dropped, then every value sent must be one of
+    `choices` (`invalid` otherwise); `required` makes at least one box required.
+
+    No Optional(): it would end the validation at a blank first value and let the
+    other values through unchecked.
+    """
+    allowed = {value for value, _ in choices}
+
+    def check(form, field):
+        if any(value not in allowed for value in field.data):
+            raise StopValidation(invalid)
+        if required and not field.data:
+            raise StopValidation(required)
+
     return SelectMultipleField(
         choices=[SelectChoice(value, label) for value, label in choices],
         validate_choice=False,
-        validators=validators,
+        filters=[lambda values: list(dict.fromkeys(v for v in values or () if v))],
+        validators=[check],
         widget=ListWidget(prefix_label=False),
         option_widget=CheckboxInput(),
         **kwargs,
     )
 
 
-def check_several(field, choices, message):
-    allowed = {value for value, _ in choices}
-    if any(value not in allowed for value in field.data or []):
-        raise ValidationError(message)
+class Checkbox(BooleanField):
+    """A box that is ticked only when it sends its own value: "false", "0" or anything
+    else a browser never sends for it is no agreement (BooleanField takes any value
+    but "false" as true)."""
+
+    VALUE = "y"
+
+    def process_formdata(self, valuelist):
+        self.data = valuelist[:1] == [self.VALUE]
+
+    def _value(self):
+        # Re-shown after an error, the box keeps its own value, never the one sent.
+        return self.VALUE
+
+
+def checkbox(label, required=None, **kwargs):
+    """A single box; `required` is the message when it is left unticked."""
+    return Checkbox(label, validators=[DataRequired(required)] if required else [], **kwargs)
 
 
 PHONE_ERROR = "Indiquez un numéro de téléphone français, par exemple 06 12 34 56 78"
@@ -175,9 +210,13 @@ def check_name(what):
     return check
 
 
+# No keyboard types these; a pasted tab or newline in a one-line answer becomes a space.
+CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
 def strip(value):
-    """Trimmed text; a field missing from the POST becomes "" rather than None."""
-    return value.strip() if isinstance(value, str) else ""
+    """Trimmed one-line text; a field missing from the POST becomes "" rather than None."""
+    return CONTROL_RE.sub(" ", value).strip() if isinstance(value, str) else ""
 
 
 def labels(choices, values):
@@ -232,7 +271,7 @@ class StepForm(FlaskForm):
                 for item in value:
                     data.add(key, str(item))
             elif value is True:
-                data.add(key, "y")
+                data.add(key, Checkbox.VALUE)
             elif value not in (None, False, ""):
                 data.add(key, str(value))
         return cls(formdata=data, meta={"csrf": False})
@@ -265,7 +304,8 @@ class AgeForm(StepForm):
             raise ValidationError("Indiquez votre âge")
         if not field.data.isdecimal() or not field.data.isascii():
             raise ValidationError("Indiquez votre âge en chiffres, par exemple 17")
-        if not 1 <= int(field.data) <= 120:
+        # Checked before int(): Python refuses to convert more than 4,300 digits.
+        if len(field.data) > 3 or not 1 <= int(field.data) <= 120:
             raise ValidationError("Indiquez votre âge en années, entre 1 et 120")
 
     def answers(self):
@@ -391,23 +431,19 @@ class CommuneForm(StepForm):
 class SituationParticuliereForm(StepForm):
     situations = several(
         SITUATIONS_PARTICULIERES + [AUCUNE],
+        "Choisissez parmi les situations proposées",
         label="Êtes-vous dans l'une de ces situations ?",
         description="Ces réponses sont facultatives. Elles servent seulement à vous "
         "proposer une association qui accompagne en priorité des jeunes comme vous. "
         "Pour le handicap et l'ASE, nous vous demandons aussi votre accord.",
     )
-    accord_sensible = BooleanField(
+    accord_sensible = checkbox(
         "J'accepte que ma situation de handicap ou d'accompagnement par l'ASE soit "
         "utilisée pour me proposer une association, et transmise à cette seule association.",
     )
     shown_by = {"accord_sensible": ("situations", sorted(SENSITIVE))}
 
     def validate_situations(self, field):
-        check_several(
-            field,
-            SITUATIONS_PARTICULIERES + [AUCUNE],
-            "Choisissez parmi les situations proposées",
-        )
         if AUCUNE[0] in field.data and len(field.data) > 1:
             raise ValidationError(
                 "Cochez « Aucune de ces situations » seule, ou seulement les situations "
@@ -559,14 +595,10 @@ class ParentForm(StepForm):
         description="Donnez au moins l'adresse e-mail ou le téléphone de votre parent.",
     )
     parent_telephone = phone_field("Téléphone", "off")
-    parent_accord = BooleanField(
+    parent_accord = checkbox(
         "Mon parent ou représentant légal est d'accord pour cette demande",
-        validators=[
-            InputRequired(
-                "Cochez la case si votre parent ou représentant légal est d'accord. "
-                "Sans son accord, nous ne pouvons pas envoyer votre demande."
-            )
-        ],
+        required="Cochez la case si votre parent ou représentant légal est d'accord. "
+        "Sans son accord, nous ne pouvons pas envoyer votre demande.",
     )
 
     def validate(self, extra_validators=None):
@@ -584,7 +616,8 @@ class ParentForm(StepForm):
         contact += [
             v for v in (answers["parent_email"], phones.display(answers["parent_telephone"])) if v
         ]
-        return [("Parent ou représentant légal", contact), ("Accord du parent", "Oui")]
+        agreed = "Oui" if answers["parent_accord"] else "Non"
+        return [("Parent ou représentant légal", contact), ("Accord du parent", agreed)]
 
 
 # --- Parcours mentor ------------------------------------------------------------
@@ -629,19 +662,17 @@ class ExperienceForm(StepForm):
 class AccompagnementForm(StepForm):
     besoins = several(
         BESOINS_MENTOR,
-        "Choisissez au moins un sujet",
+        "Choisissez parmi les sujets proposés",
+        required="Choisissez au moins un sujet",
         label="Pour quoi aimeriez-vous accompagner un jeune ?",
         description="Plusieurs choix possibles.",
     )
     publics = several(
-        PUBLICS, label="Quels jeunes ? (facultatif)", description="Plusieurs choix possibles."
+        PUBLICS,
+        "Choisissez parmi les jeunes proposés",
+        label="Quels jeunes ? (facultatif)",
+        description="Plusieurs choix possibles.",
     )
-
-    def validate_besoins(self, field):
-        check_several(field, BESOINS_MENTOR, "Choisissez parmi les sujets proposés")
-
-    def validate_publics(self, field):
-        check_several(field, PUBLICS, "Choisissez parmi les jeunes proposés")
 
     @classmethod
     def summary(cls, answers):
@@ -704,13 +735,9 @@ FORMS = {
 
 
 class ConsentForm(FlaskForm):
-    consentement = BooleanField(
+    consentement = checkbox(
         "J'accepte que mes réponses soient transmises à l'association de mentorat qui me "
         "sera proposée, pour qu'elle me recontacte.",
-        validators=[
-            InputRequired(
-                "Cochez la case pour accepter que vos réponses soient transmises à "
-                "l'association, sans quoi elle ne pourra pas vous recontacter"
-            )
-        ],
+        required="Cochez la case pour accepter que vos réponses soient transmises à "
+        "l'association, sans quoi elle ne pourra pas vous recontacter",
     )

@@ -204,9 +204,44 @@ def current_orientation(orientations):
     return (chosen or proposed or [None])[0]
 
 
+# Changes of association a person may make on the result page: enough to correct a
+# choice, not a switch to flip for ever (each change moves the demande to another
+# association and stays in its history).
+MAX_CHANGES = 3
+CHANGE_EVENT = "choix_alternative"
+
+
+class TooManyChanges(Exception):
+    """The person already changed association MAX_CHANGES times."""
+
+
+def changes_made(lead):
+    Evenement = models.Evenement
+    return (
+        Evenement.select()
+        .where((Evenement.lead == lead) & (Evenement.kind == CHANGE_EVENT))
+        .count()
+    )
+
+
+def changes_left(lead):
+    return max(MAX_CHANGES - changes_made(lead), 0)
+
+
 def choose(lead, orientation_id):
-    """The person switches to an alternative: recorded, history kept."""
+    """The person switches to an alternative: recorded, history kept.
+
+    False when `orientation_id` is not one of the lead's orientations; TooManyChanges
+    once MAX_CHANGES are made, counted inside the write transaction so that taps
+    racing each other cannot pass the cap.
+    """
     with models.write_transaction():
+        if models.db.obj.for_update:
+            # PostgreSQL: the lead's row locked first, so a concurrent tap waits and then
+            # reads this change (SQLite's write transaction already locks the file).
+            models.Lead.select(models.Lead.id).where(
+                models.Lead.id == lead.id
+            ).for_update().execute()
         orientations = orientations_of(lead)
         target = next((o for o in orientations if o.id == orientation_id), None)
         current = current_orientation(orientations)
@@ -214,6 +249,8 @@ def choose(lead, orientation_id):
             return False
         if target.id == current.id:
             return True  # a second tap on the same button
+        if changes_made(lead) >= MAX_CHANGES:
+            raise TooManyChanges
         current.outcome = "refusee"
         current.outcome_reason = "autre_choix"
         current.save()
@@ -224,7 +261,7 @@ def choose(lead, orientation_id):
         lead.save(only=[models.Lead.association, models.Lead.updated_at])
         models.Evenement.create(
             lead=lead,
-            kind="choix_alternative",
+            kind=CHANGE_EVENT,
             author="personne",
             note=f"{current.programme.slug} -> {target.programme.slug}",
         )

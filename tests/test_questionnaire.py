@@ -114,6 +114,10 @@ def test_get_never_creates_a_draft(client):
         ("17.5", "Indiquez votre âge en chiffres, par exemple 17"),
         ("٣", "Indiquez votre âge en chiffres, par exemple 17"),
         ("0", "Indiquez votre âge en années, entre 1 et 120"),
+        ("1000", "Indiquez votre âge en années, entre 1 et 120"),
+        ("0017", "Indiquez votre âge en années, entre 1 et 120"),
+        # More digits than Python's int() accepts: refused by its length, never converted.
+        ("9" * 5000, "Indiquez votre âge en années, entre 1 et 120"),
     ],
 )
 def test_invalid_age_is_422_with_the_french_message(client, headers, value, message):
@@ -660,4 +664,220 @@ def test_result_page_takes_a_fixed_number_of_queries(client):
     location = submit(client, "jeune").headers["Location"]
     with count_queries() as queries:
         assert client.get(location).status_code == 200
-    assert len(queries) == 2  # the lead, its orientations with programmes and associations
+    # The lead, its orientations with programmes and associations, the changes made.
+    assert len(queries) == 3
+
+
+# --- bad input: HEAD, headers from the path, boxes, multi-choices, changes -------------
+
+
+def test_head_answers_as_get_does_on_every_page(client):
+    walk(client, "jeune", YOUTH_STEPS)
+    urls = [f"/jeune/{name}" for name, _ in YOUTH_STEPS] + ["/jeune/verifier"]
+    urls += ["/jeune/besoin?retour=verifier", "/jeune/parent", "/mentor/situation"]
+    with models.db.connection_context():
+        before = models.Draft.get().answers
+    for url in urls:
+        get, head = client.get(url), client.head(url)
+        assert head.status_code == get.status_code, url
+        assert head.get_data() == b""
+        assert head.headers.get("Location") == get.headers.get("Location")
+    location = submit(client, "jeune").headers["Location"]
+    assert client.head(location).status_code == client.get(location).status_code == 200
+    assert client.head(location + "/choisir").status_code == 405  # POST only
+    assert client.head("/jeune/plus-de-30-ans").status_code == 303
+    assert client.head("/communes/suggestions?commune=lyon").status_code == 200
+    with models.db.connection_context():
+        assert models.Draft.get().answers == before  # HEAD never saved anything
+        assert models.Draft.select().count() == 1
+
+
+def test_wrong_method_is_405_in_french_with_allow(client):
+    response = client.put("/jeune/age")
+    assert response.status_code == 405
+    assert 'lang="fr"' in text(response)
+    assert set(response.headers["Allow"].split(", ")) >= {"GET", "HEAD", "POST"}
+
+
+ODD_PATHS = [
+    "/jeune/%F0%9F%98%80",  # emoji
+    "/jeune/a%0Ab",  # newline
+    "/jeune/a%0D%0ASet-Cookie:x=1",  # header injection
+    "/jeune/a%00b",  # NUL
+    "/jeune/age?retour=%0A%00%F0%9F%98%80",
+    "/jeune/age?parcours=x&_external=1&_scheme=javascript",  # url_for's own arguments
+    "/%F0%9F%98%80/%0A",
+    "/jeune/%FF%FE",  # invalid UTF-8
+]
+RESTORE = {"HX-Request": "true", "HX-Request-Type": "full", "HX-History-Restore-Request": "true"}
+
+
+def assert_safe_headers(response):
+    for name, value in response.headers.items():
+        assert value.isascii() and value.isprintable(), (name, value)
+
+
+@pytest.mark.parametrize("path", ODD_PATHS)
+def test_an_odd_path_never_reaches_a_header(client, path):
+    for headers in ({}, HX, RESTORE):
+        response = client.get(path, headers=headers)
+        assert response.status_code in (200, 404), path
+        assert_safe_headers(response)
+
+
+def test_history_restore_rebuilds_the_url_percent_encoded(client):
+    response = client.get("/jeune/age?retour=%0A%F0%9F%98%80", headers=RESTORE)
+    assert response.status_code == 200
+    assert response.headers["HX-Replace-Url"] == "/jeune/age?retour=%0A%F0%9F%98%80"
+    response = client.get("/jeune/%F0%9F%98%80", headers=RESTORE)
+    assert response.status_code == 404
+    assert response.headers["HX-Replace-Url"] == "/jeune/%F0%9F%98%80"
+
+
+def test_the_expired_page_link_is_rebuilt_from_the_route(client):
+    walk(client, "jeune", YOUTH_STEPS[:2])
+    response = client.post("/jeune/besoin?retour=%0A%22%3E", data={"besoin": "emploi"})
+    assert response.status_code == 400
+    assert 'href="/jeune/besoin?retour=%0A%22%3E"' in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("value", ["false", "0", "no", "off", "on", "Y", "true", " y", ""])
+def test_consent_counts_only_with_the_box_own_value(client, value):
+    walk(client, "jeune", YOUTH_STEPS)
+    response = post(client, "/jeune/verifier", {"consentement": value})
+    assert response.status_code == 422
+    assert "Cochez la case pour accepter" in text(response)
+    assert 'value="y"' in text(response)  # the box keeps its own value, not the one sent
+    assert count(models.Lead) == 0
+
+
+@pytest.mark.parametrize("value", ["false", "0", "non", "yes"])
+def test_a_refused_parent_agreement_stops_the_parent_step(client, value):
+    walk(client, "jeune", [("age", {"age": "13"})] + YOUTH_STEPS[1:])
+    response = post(client, "/jeune/parent", dict(PARENT_STEP[1], parent_accord=value))
+    assert response.status_code == 422
+    assert "Cochez la case si votre parent ou représentant légal est d'accord" in text(response)
+    with models.db.connection_context():
+        assert "parent" not in models.Draft.get().answers
+
+
+def test_a_stored_refusal_never_shows_yes_and_is_never_sent(client):
+    walk(client, "jeune", [("age", {"age": "13"})] + YOUTH_STEPS[1:] + [PARENT_STEP])
+    assert "Accord du parent" in text(client.get("/jeune/verifier"))
+    with models.db.connection_context():
+        draft = models.Draft.get()
+        answers = dict(draft.answers)
+        answers["parent"] = dict(answers["parent"], parent_accord=False)
+        draft.answers = answers
+        draft.save()
+    html = text(client.get("/jeune/verifier"))
+    assert re.search(r"Accord du parent</dt>\s*<dd[^>]*>\s*Non\s*</dd>", html)
+    assert "« Votre parent ou représentant légal » n'est plus valable" in html
+    response = post(client, "/jeune/verifier", {"consentement": "y"})
+    assert response.headers["Location"] == "/jeune/verifier"
+    assert count(models.Lead) == 0
+
+
+@pytest.mark.parametrize("value", ["false", "0", "junk"])
+def test_sensitive_agreement_counts_only_with_the_box_own_value(client, value):
+    walk(client, "jeune", YOUTH_STEPS[:4])
+    data = {"situations": ["handicap"], "accord_sensible": value}
+    response = post(client, "/jeune/situation-particuliere", data)
+    assert response.status_code == 422
+    assert "cochez la case d'accord" in text(response)
+
+
+@pytest.mark.parametrize(
+    ("step", "data", "message"),
+    [
+        ("situation-particuliere", {"situations": ["", "evil"]}, "Choisissez parmi les situations"),
+        ("situation-particuliere", {"situations": ["qpv", "evil"]}, "Choisissez parmi les"),
+        ("accompagnement", {"besoins": ["", "evil"]}, "Choisissez parmi les sujets proposés"),
+        ("accompagnement", {"besoins": ["emploi"], "publics": ["", "x"]}, "parmi les jeunes"),
+        ("accompagnement", {"besoins": ["", ""]}, "Choisissez au moins un sujet"),
+    ],
+)
+def test_every_value_of_a_multi_choice_is_checked(client, step, data, message):
+    parcours, steps = (
+        ("jeune", YOUTH_STEPS[:4]) if step.startswith("sit") else ("mentor", MENTOR_STEPS[:3])
+    )
+    walk(client, parcours, steps)
+    response = post(client, f"/{parcours}/{step}", data)
+    assert response.status_code == 422
+    assert message in text(response)
+    with models.db.connection_context():
+        assert step not in models.Draft.get().answers
+
+
+def test_blank_and_repeated_boxes_are_dropped(client):
+    walk(client, "mentor", MENTOR_STEPS[:3])
+    data = {"besoins": ["", "emploi", "emploi", "orientation"], "publics": ["", "lyceens"]}
+    assert post(client, "/mentor/accompagnement", data).status_code == 303
+    with models.db.connection_context():
+        stored = models.Draft.get().answers["accompagnement"]
+    assert stored == {"besoins": ["emploi", "orientation"], "publics": ["lyceens"]}
+
+
+def test_changes_of_association_are_capped_and_said(client, headers):
+    walk(client, "jeune", YOUTH_STEPS)
+    location = submit(client, "jeune").headers["Location"]
+    assert "Vous pouvez changer d'association jusqu'à 3 fois." in text(client.get(location))
+    with models.db.connection_context():
+        first, second = models.Orientation.select().order_by(models.Orientation.rank)[:2]
+    token = csrf_token(client, location)
+    for target in (second, first, second):
+        response = post(client, location + "/choisir", {"orientation": target.id}, token=token)
+        assert response.status_code == 303
+    response = post(client, location + "/choisir", {"orientation": first.id}, headers, token)
+    html = text(response)
+    assert response.status_code == 409
+    assert ("<html" in html) is not bool(headers)
+    assert "Vous avez changé d'association 3 fois : ce n'est plus possible ici." in html
+    assert "/choisir" not in html
+    with models.db.connection_context():
+        outcomes = {o.rank: o.outcome for o in models.Orientation.select()}
+        lead = models.Lead.get()
+        assert outcomes[2] == "acceptee" and outcomes[1] == "refusee"
+        assert lead.evenements.where(models.Evenement.kind == "choix_alternative").count() == 3
+    # The current one tapped again is still fine; the page says why nothing else is.
+    response = post(client, location + "/choisir", {"orientation": second.id}, token=token)
+    assert response.status_code == 303
+    assert "ce n'est plus possible ici" in text(client.get(location))
+
+
+def test_a_huge_orientation_number_is_400(client):
+    walk(client, "jeune", YOUTH_STEPS)
+    location = submit(client, "jeune").headers["Location"]
+    for junk in ("9" * 5000, "1e3", "-1", "0x10"):
+        assert post(client, location + "/choisir", {"orientation": junk}).status_code == 400
+
+
+def test_a_raw_query_string_that_is_not_utf8_is_no_error(client):
+    response = client.get("/jeune/age", environ_overrides={"QUERY_STRING": "retour=\xff\x80"})
+    assert response.status_code == 200
+    assert 'action="/jeune/age"' in text(response)  # not the change link of the check page
+
+
+def test_a_referer_that_is_no_url_gets_the_kind_page_over_https(client):
+    token = csrf_token(client)
+    response = client.post(
+        "/jeune/age",
+        data={"age": "17", "csrf_token": token},
+        base_url="https://localhost",
+        headers={"Referer": "http://["},
+    )
+    assert response.status_code == 400
+    assert "Cette page a expiré" in text(response)
+    assert count(models.Draft) == 0
+
+
+def test_a_multipart_part_with_an_unreadable_name_is_no_field(client):
+    token = csrf_token(client)
+    for name in ("\r", "a\nb"):
+        data = {name: "x", "age": "17"}
+        response = client.post("/jeune/age", data=data, content_type="multipart/form-data")
+        assert response.status_code == 400  # the token is looked for among the names
+        assert "Cette page a expiré" in text(response)
+        data["csrf_token"] = token
+        response = client.post("/jeune/age", data=data, content_type="multipart/form-data")
+        assert response.status_code == 303

@@ -126,12 +126,12 @@ def step(parcours, etape):
         return redirect(landing_url(journey, etape), 303)
     if step.exit:
         if request.method == "POST":
-            abort(405)
+            abort(405, valid_methods=["GET", "HEAD"])
         return render_exit(journey, step)
 
     form_class = FORMS[parcours.name][etape]
     returning = request.args.get(RETURN_ARG) == CHECK
-    if request.method == "GET":
+    if request.method != "POST":  # GET, or HEAD which answers as GET does
         stored = journey.answers.get(etape)
         form = form_class(data=form_class.form_data(stored) if stored else None)
         return render_step(journey, step, form, returning)
@@ -222,7 +222,7 @@ def verifier(parcours):
         return redirect(landing_url(journey, CHECK), 303)
 
     form = ConsentForm()
-    if request.method == "GET":
+    if request.method != "POST":  # GET or HEAD
         return render_check(journey, form, stale=first_invalid_step(journey))
     if not form.validate():
         return render_check(journey, form, status=422)
@@ -292,26 +292,37 @@ def visible_lead(parcours, reference):
 
 @bp.get(f"/{PARCOURS_RULE}/resultat/<reference>")
 def resultat(parcours, reference):
-    lead = visible_lead(parcours, reference)
+    return render_result(visible_lead(parcours, reference))
+
+
+def render_result(lead, status=200):
+    parcours = PARCOURS[lead.kind]
     orientations = leads.orientations_of(lead)
     current = leads.current_orientation(orientations)
     alternatives = [o for o in orientations if o is not current]
     return render(
         "questionnaire/resultat.html",
-        parcours=PARCOURS[parcours],
+        status=status,
+        parcours=parcours,
         lead=lead,
         current=current,
         alternatives=alternatives,
-        title=page_title(
-            PARCOURS[parcours], f"Votre {PARCOURS[parcours].noun} est bien enregistrée"
-        ),
+        changes_left=leads.changes_left(lead),
+        max_changes=leads.MAX_CHANGES,
+        title=page_title(parcours, f"Votre {parcours.noun} est bien enregistrée"),
     )
 
 
 @bp.post(f"/{PARCOURS_RULE}/resultat/<reference>/choisir")
 def choisir(parcours, reference):
     lead = visible_lead(parcours, reference)
-    orientation_id = request.form.get("orientation", "")
-    if not orientation_id.isdecimal() or not leads.choose(lead, int(orientation_id)):
+    # None for anything but an integer (werkzeug catches int()'s ValueError).
+    orientation_id = request.form.get("orientation", type=int)
+    try:
+        chosen = orientation_id is not None and leads.choose(lead, orientation_id)
+    except leads.TooManyChanges:
+        # The result page says why nothing changed; htmx swaps it like any answer.
+        return render_result(lead, status=409)
+    if not chosen:
         abort(400)
     return redirect(result_url(lead), 303)

@@ -1,6 +1,8 @@
 """Full page or htmx fragment from the same template and the same URL."""
 
-from flask import make_response, render_template, request
+from urllib.parse import urlencode
+
+from flask import make_response, render_template, request, url_for
 
 
 def is_partial():
@@ -9,6 +11,18 @@ def is_partial():
         request.headers.get("HX-Request") == "true"
         and request.headers.get("HX-Request-Type") != "full"
     )
+
+
+def current_url():
+    """The URL asked for, rebuilt from its route and percent-encoded, or None when no
+    route matched. Never the raw path: it may hold an emoji, a newline or a NUL, which
+    no response header may carry."""
+    if request.url_rule is None:
+        return None
+    url = url_for(request.endpoint, **request.view_args)
+    if request.args:
+        url += "?" + urlencode(list(request.args.items(multi=True)))
+    return url
 
 
 def render(template, status=200, **context):
@@ -23,8 +37,8 @@ def render(template, status=200, **context):
         # A page answering a POST (422, choice of commune) is the same URL: pushing it
         # again would make the back button stay on the page once per error.
         response.headers["HX-Push-Url"] = "false"
-    elif request.headers.get("HX-History-Restore-Request") == "true":
+    elif request.headers.get("HX-History-Restore-Request") == "true" and (url := current_url()):
         # Back to a page that now redirects (the check page once sent): show the URL
         # of what is displayed.
-        response.headers["HX-Replace-Url"] = request.full_path.rstrip("?")
+        response.headers["HX-Replace-Url"] = url
     return response
