@@ -2,6 +2,7 @@
 the submission that turns a draft into a lead with its orientations."""
 
 import datetime as dt
+import functools
 import secrets
 
 import catalogue
@@ -31,16 +32,18 @@ def get_draft(token, parcours, max_age_days):
     """The person's draft, submitted or not, or None when unknown or too old."""
     if not token:
         return None
+    draft = next(iter(models.Draft.raw(draft_sql(models.db.obj), token)), None)
     oldest = models.now() - dt.timedelta(days=max_age_days)
-    return (
-        models.Draft.select()
-        .where(
-            (models.Draft.token == token)
-            & (models.Draft.parcours == parcours)
-            & (models.Draft.updated_at >= oldest)
-        )
-        .first()
-    )
+    if draft is None or draft.parcours != parcours or draft.updated_at < oldest:
+        return None
+    return draft
+
+
+@functools.lru_cache(maxsize=1)
+def draft_sql(database):
+    """Every step reads its draft by primary key: peewee builds this SELECT once per
+    database (building a query costs more than SQLite takes to run it)."""
+    return models.Draft.select().where(models.Draft.token == "").sql()[0]
 
 
 def save_step(token, parcours, step_name, step_answers, max_age_days):
@@ -81,7 +84,7 @@ def submit(token, first_invalid_step):
     Draft = models.Draft
     # Read before taking the write lock: other submits need not wait for these queries.
     snapshot, stats = catalogue.snapshot(), catalogue.stats()
-    with models.write_transaction():
+    with models.write_transaction(durable=True):
         claimed = (
             Draft.update(submitted_at=models.now())
             .where((Draft.token == token) & Draft.submitted_at.is_null())
@@ -183,7 +186,7 @@ def current_orientation(orientations):
 
 def choose(lead, orientation_id):
     """The person switches to an alternative: recorded, history kept."""
-    with models.write_transaction():
+    with models.write_transaction(durable=True):
         orientations = orientations_of(lead)
         target = next((o for o in orientations if o.id == orientation_id), None)
         current = current_orientation(orientations)
