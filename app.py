@@ -8,6 +8,7 @@ import click
 from flask import Flask, render_template, request, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
+import assets
 import catalogue
 import models
 import territory
@@ -82,14 +83,27 @@ def register_request_hooks(app):
         if not models.db.is_closed():
             models.db.close()
 
+    headers = security_headers(app)
+
     @app.after_request
-    def security_headers(response):
-        response.headers["Content-Security-Policy"] = CSP
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
-        if app.config["SESSION_COOKIE_SECURE"]:
-            response.headers["Strict-Transport-Security"] = "max-age=31536000"
+    def add_security_headers(response):
+        response.headers.update(headers)
         return response
+
+    # Static files never reach Flask: WhiteNoise answers them, with the same headers.
+    assets.init_app(app, headers)
+
+
+def security_headers(app):
+    """The headers of every response, pages and static files alike."""
+    headers = {
+        "Content-Security-Policy": CSP,
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "strict-origin-when-cross-origin",
+    }
+    if app.config["SESSION_COOKIE_SECURE"]:
+        headers["Strict-Transport-Security"] = "max-age=31536000"
+    return headers
 
 
 def register_blueprints(app):

@@ -145,7 +145,7 @@ def browser_seed_db(request, tmp_path_factory):
     path = tmp_path_factory.mktemp("browser-seed") / "seed.db"
     models.init_db(f"sqlite:///{path}")
     models.migrate()
-    models.db.close()
+    models.db.close_all()  # the last close checkpoints the WAL into the copied file
     return path
 
 
