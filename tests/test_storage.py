@@ -193,9 +193,11 @@ def test_a_write_transaction_takes_the_sqlite_write_lock_at_once(db, db_path, du
     if not on_sqlite():
         pytest.skip("SQLite's lock")
     other = sqlite3.connect(db_path, timeout=0, isolation_level=None)
-    with models.write_transaction(durable=durable):
-        with pytest.raises(sqlite3.OperationalError, match="locked"):
-            other.execute("BEGIN IMMEDIATE")
+    with (
+        models.write_transaction(durable=durable),
+        pytest.raises(sqlite3.OperationalError, match="locked"),
+    ):
+        other.execute("BEGIN IMMEDIATE")
     other.execute("BEGIN IMMEDIATE")
     other.execute("ROLLBACK")
     other.close()
