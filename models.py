@@ -246,8 +246,8 @@ def write_transaction(durable=False):
     step) the commit survives an app crash only, and skips the fsync that would cost
     more than the rest of the request. SQLite: synchronous=FULL for this commit, which
     in WAL mode fsyncs the whole WAL, earlier NORMAL commits included. PostgreSQL:
-    commits are durable by default; the others turn synchronous_commit off, which only
-    a server crash can lose, never a consistent state.
+    commits are durable by default; the others turn synchronous_commit off (a crash of
+    the server may lose the last ones, the database stays consistent).
     """
     if not isinstance(db.obj, SqliteDatabase):
         with db.atomic():
