@@ -36,11 +36,13 @@ db: install instance/config.py
 	$(FLASK) load-communes data/communes.csv.gz
 	$(FLASK) load-catalogue data/catalogue-demo.csv
 
+# Settings in gunicorn.conf.py, shared with `make bench`.
 run: db
-	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logformat '"%(m)s %(U)s" %(s)s %(b)s %(M)sms' --access-logfile - 'app:create_app()'
+	$(BIN)/gunicorn --config gunicorn.conf.py --workers $(WORKERS) --bind $(HOST):$(PORT) 'app:create_app()'
 
+# Restarts on a static file's change too: its hashed name is computed at start-up.
 dev: db
-	$(FLASK) run --debug --host $(HOST) --port $(PORT)
+	$(FLASK) run --debug --host $(HOST) --port $(PORT) --extra-files "$$(find static -type f | paste -sd:)"
 
 # Debian's Chromium for the browser tests (Playwright's own download does not work here).
 browser:
@@ -82,8 +84,10 @@ lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# Matcher time per person, then the steps against a bare Flask page (gunicorn + wrk, ~1 min).
 bench: install-test
 	$(BIN)/python scripts/bench_matcher.py
+	$(BIN)/python scripts/bench_steps.py
 
 # Share of youths and mentors the demo catalogue leaves on the waiting list (a throwaway DB).
 coverage: install

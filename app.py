@@ -11,6 +11,7 @@ from flask import Flask, render_template, request, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.utils import cached_property
 
+import assets
 import catalogue
 import leads
 import models
@@ -81,6 +82,9 @@ def create_app(config=None):
         SESSION_COOKIE_SECURE=os.environ.get("SESSION_COOKIE_SECURE", "0") == "1",
         # How long unfinished answers can be resumed, and kept: see apply_draft_lifetime.
         DRAFT_MAX_AGE_HOURS=24,
+        # The cookie is signed anew only when it changes (each saved step renews its
+        # lifetime), not on every page read: signing costs a tenth of a step's GET.
+        SESSION_REFRESH_EACH_REQUEST=False,
         WAITING_LIST_DAYS=10,
         LEAD_RETENTION_YEARS=3,
         # WTForms' own French messages, without Flask-Babel.
@@ -118,23 +122,36 @@ def apply_draft_lifetime(config):
 
 
 def register_request_hooks(app):
-    @app.before_request
-    def open_db():
-        models.db.connect(reuse_if_open=True)
-
+    # No connection is taken before the first query (peewee connects on demand), so a
+    # page without one (home, a step without a draft) never touches the pool. The
+    # teardown gives the thread's connection back to the pool (models.pooled), which
+    # rolls back whatever an error left open.
     @app.teardown_request
-    def close_db(exc):
+    def release_db(exc):
         if not models.db.is_closed():
             models.db.close()
 
+    headers = security_headers(app)
+
     @app.after_request
-    def security_headers(response):
-        response.headers["Content-Security-Policy"] = CSP
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
-        if app.config["SESSION_COOKIE_SECURE"]:
-            response.headers["Strict-Transport-Security"] = "max-age=31536000"
+    def add_security_headers(response):
+        response.headers.update(headers)
         return response
+
+    # Static files never reach Flask: WhiteNoise answers them, with the same headers.
+    assets.init_app(app, headers)
+
+
+def security_headers(app):
+    """The headers of every response, pages and static files alike."""
+    headers = {
+        "Content-Security-Policy": CSP,
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "strict-origin-when-cross-origin",
+    }
+    if app.config["SESSION_COOKIE_SECURE"]:
+        headers["Strict-Transport-Security"] = "max-age=31536000"
+    return headers
 
 
 def register_blueprints(app):

@@ -434,7 +434,7 @@ def load_file(path):
     problems = _unknown_communes(programmes)
     if problems:
         raise CatalogueError(problems)
-    with models.write_transaction():
+    with models.write_transaction(durable=True):
         report = _upsert(associations, programmes)
     invalidate()
     return report

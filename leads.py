@@ -2,6 +2,7 @@
 the submission that turns a draft into a lead with its orientations."""
 
 import datetime as dt
+import functools
 import secrets
 
 from peewee import IntegrityError
@@ -43,12 +44,20 @@ def get_draft(token, parcours, max_age_hours, lock=False):
     """
     if not token:
         return None
-    query = models.Draft.select().where(
-        (models.Draft.token == token)
-        & (models.Draft.parcours == parcours)
-        & (models.Draft.updated_at >= oldest_kept(max_age_hours))
-    )
-    return (models.locked(query) if lock else query).first()
+    if lock:
+        draft = models.locked(models.Draft.select().where(models.Draft.token == token)).first()
+    else:
+        draft = next(iter(models.Draft.raw(draft_sql(models.db.obj), token)), None)
+    if draft is None or draft.parcours != parcours or draft.updated_at < oldest_kept(max_age_hours):
+        return None
+    return draft
+
+
+@functools.lru_cache(maxsize=1)
+def draft_sql(database):
+    """Every step reads its draft by primary key: peewee builds this SELECT once per
+    database (building a query costs more than SQLite takes to run it)."""
+    return models.Draft.select().where(models.Draft.token == "").sql()[0]
 
 
 def purge_drafts(max_age_hours):
@@ -98,7 +107,7 @@ def submit(token, first_invalid_step):
     Draft = models.Draft
     # Read before taking the write lock: other submits need not wait for these queries.
     snapshot, stats = catalogue.snapshot(), catalogue.stats()
-    with models.write_transaction():
+    with models.write_transaction(durable=True):
         claimed = (
             Draft.update(submitted_at=models.now())
             .where((Draft.token == token) & Draft.submitted_at.is_null())
@@ -235,7 +244,7 @@ def choose(lead, orientation_id):
     once MAX_CHANGES are made, counted inside the write transaction so that taps
     racing each other cannot pass the cap.
     """
-    with models.write_transaction():
+    with models.write_transaction(durable=True):
         if models.db.obj.for_update:
             # PostgreSQL: the lead's row locked first, so a concurrent tap waits and then
             # reads this change (SQLite's write transaction already locks the file).

@@ -5,8 +5,10 @@ any playhouse.db_url URL otherwise, e.g. postgresql://user:pass@host:5432/db thr
 psycopg 3), so modules can import models without Flask.
 """
 
+import contextlib
 import datetime as dt
 import json
+import os
 from pathlib import Path
 
 from peewee import (
@@ -28,10 +30,12 @@ db = DatabaseProxy()
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
-# WAL for concurrent readers, FULL so a confirmed lead survives a power cut.
+# WAL for concurrent readers. Durability is chosen per transaction (write_transaction):
+# NORMAL by default, so a commit is safe from an app crash (it is in the WAL file) but
+# not fsynced, and a power cut may lose the last ones: a draft, retyped in a minute.
 SQLITE_PRAGMAS = {
     "journal_mode": "wal",
-    "synchronous": "full",
+    "synchronous": "normal",
     "foreign_keys": 1,
     "busy_timeout": 5000,
 }
@@ -189,18 +193,46 @@ class Evenement(BaseModel):
 MODELS = [Commune, Localite, Association, Programme, Lead, Draft, Orientation, Evenement]
 
 
+def pooled(url):
+    """The URL of peewee's pooled variant (sqlite+pool://, postgresql+pool://).
+
+    Opening a connection costs more than a whole page (SQLite's pragmas, PostgreSQL's
+    handshake), so each thread keeps one across requests: the request hooks only check
+    it out and back in. On check-out the pool discards a connection that died (PostgreSQL
+    pings it with SELECT 1), on check-in it rolls back a transaction left open, so the
+    next request never inherits one. Connections are never shared across a fork
+    (see forget_connections).
+    """
+    scheme, _, rest = url.partition("://")
+    return url if scheme.endswith("+pool") else f"{scheme}+pool://{rest}"
+
+
 def make_database(url):
+    # One connection per thread, as many as the server has threads: no upper bound.
+    # SQLite: a pooled connection may be handed to another thread, never to two at once.
+    pool = {"max_connections": None}
     if url.startswith("sqlite"):
-        return connect(url, pragmas=SQLITE_PRAGMAS)
+        return connect(pooled(url), pragmas=SQLITE_PRAGMAS, check_same_thread=False, **pool)
     if url.startswith("postgres"):  # postgresql://, postgres://, their +pool variants
         # Psycopg 3 (the pinned driver), even if psycopg2 happens to be installed too.
-        return connect(url, prefer_psycopg3=True)
-    return connect(url)
+        return connect(pooled(url), prefer_psycopg3=True, **pool)
+    return connect(pooled(url), **pool)
 
 
 def init_db(url):
     db.initialize(make_database(url))
     return db
+
+
+def forget_connections():
+    """In a forked child (a gunicorn worker of a preloaded app), drop the parent's
+    connections without closing them: closing would end the parent's PostgreSQL session,
+    and an SQLite connection must not be used across a fork. The child opens its own."""
+    if db.obj is not None:
+        db.obj.dispose()
+
+
+os.register_at_fork(after_in_child=forget_connections)
 
 
 def migrate():
@@ -209,15 +241,35 @@ def migrate():
         return Runner(db.obj, directory=str(MIGRATIONS_DIR)).up()
 
 
-def write_transaction():
+@contextlib.contextmanager
+def write_transaction(durable=False):
     """A write transaction that takes the SQLite write lock up front.
 
     A deferred read-then-write transaction fails at once with "database is
     locked" under concurrency, whatever the busy timeout.
+
+    `durable`: what cannot be redone by the person (a sent demande, a status change)
+    must survive a power cut, so its commit waits for the disk. Otherwise (a draft's
+    step) the commit survives an app crash only, and skips the fsync that would cost
+    more than the rest of the request. SQLite: synchronous=FULL for this commit, which
+    in WAL mode fsyncs the whole WAL, earlier NORMAL commits included. PostgreSQL:
+    commits are durable by default; the others turn synchronous_commit off (a crash of
+    the server may lose the last ones, the database stays consistent).
     """
-    if isinstance(db.obj, SqliteDatabase):
-        return db.atomic("IMMEDIATE")
-    return db.atomic()
+    if not isinstance(db.obj, SqliteDatabase):
+        with db.atomic():
+            if not durable:
+                db.execute_sql("SET LOCAL synchronous_commit TO OFF")
+            yield
+        return
+    if durable:
+        db.pragma("synchronous", "full")
+    try:
+        with db.atomic("IMMEDIATE"):
+            yield
+    finally:
+        if durable:
+            db.pragma("synchronous", SQLITE_PRAGMAS["synchronous"])
 
 
 def locked(query):

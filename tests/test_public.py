@@ -278,9 +278,13 @@ def test_server_error_page_renders_without_the_database(empty_database_url, monk
     def database_down(*args, **kwargs):
         raise OSError("database down")
 
-    # The database cannot even be opened: the error page must not care.
+    # The database cannot even be opened: the error page must not care. A draft to
+    # look up makes the step query it (a page without a query opens no connection).
     monkeypatch.setattr(models.db.obj, "connect", database_down)
-    response = app.test_client().get("/")
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["drafts"] = {"jeune": "a-draft-token"}
+    response = client.get("/jeune/age")
     html = text(response)
     assert response.status_code == 500
     assert outline(html).headings[0] == (1, "Désolé, le service rencontre un problème")

@@ -28,6 +28,7 @@ def count_queries():
     queries = []
     handler = logging.Handler()
     handler.emit = lambda record: queries.append(record.getMessage())
+    handler.addFilter(lambda record: record.name == "peewee")  # not peewee.pool's check-ins
     logger = logging.getLogger("peewee")
     level = logger.level
     logger.addHandler(handler)

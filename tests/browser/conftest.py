@@ -164,7 +164,7 @@ def browser_seed_db(request, browser_databases, tmp_path_factory):
     request.addfinalizer(lambda: browser_databases.drop(url))
     models.init_db(url)
     models.migrate()
-    models.db.close()
+    models.db.close_all()  # the last close checkpoints the WAL into the copied file
     return url
 
 

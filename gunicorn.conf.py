@@ -1,0 +1,15 @@
+"""gunicorn settings of `make run`, shared by scripts/bench_steps.py so that the bench
+measures the server as it runs (the command line adds --bind and may override workers)."""
+
+import gc
+
+workers = 2
+accesslog = "-"
+access_log_format = '"%(m)s %(U)s" %(s)s %(b)s %(M)sms'
+
+
+def post_worker_init(worker):
+    """The app is loaded: its start-up objects (modules, routes, forms) live as long as the
+    worker, so the cyclic GC stops walking them on each full collection (gc.freeze)."""
+    gc.collect()
+    gc.freeze()
