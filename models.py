@@ -253,13 +253,13 @@ def write_transaction(durable=False):
     step) the commit survives an app crash only, and skips the fsync that would cost
     more than the rest of the request. SQLite: synchronous=FULL for this commit, which
     in WAL mode fsyncs the whole WAL, earlier NORMAL commits included. PostgreSQL:
-    commits are durable by default; the others turn synchronous_commit off (a crash of
-    the server may lose the last ones, the database stays consistent).
+    synchronous_commit on for this commit, off for the others (a crash of the server may
+    lose the last of those, the database stays consistent).
     """
     if not isinstance(db.obj, SqliteDatabase):
         with db.atomic():
-            if not durable:
-                db.execute_sql("SET LOCAL synchronous_commit TO OFF")
+            # Said either way: the server's own default may be off.
+            db.execute_sql(f"SET LOCAL synchronous_commit TO {'ON' if durable else 'OFF'}")
             yield
         return
     if durable:
