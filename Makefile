@@ -86,6 +86,10 @@ lint: install-test
 
 # Matcher time per person, then the steps against a bare Flask page (gunicorn + wrk, ~1 min).
 bench: install-test
+	@if [ ! -x /usr/bin/wrk ] && [ "$$(id -u)" = 0 ]; then \
+		echo "Installation de wrk (Debian) pour le banc d'essai…"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; \
+	fi
 	$(BIN)/python scripts/bench_matcher.py
 	$(BIN)/python scripts/bench_steps.py
 
