@@ -245,12 +245,9 @@ def choose(lead, orientation_id):
     racing each other cannot pass the cap.
     """
     with models.write_transaction(durable=True):
-        if models.db.obj.for_update:
-            # PostgreSQL: the lead's row locked first, so a concurrent tap waits and then
-            # reads this change (SQLite's write transaction already locks the file).
-            models.Lead.select(models.Lead.id).where(
-                models.Lead.id == lead.id
-            ).for_update().execute()
+        # The lead's row locked first (PostgreSQL), so a concurrent tap waits, then
+        # counts this change.
+        models.locked(models.Lead.select(models.Lead.id).where(models.Lead.id == lead.id)).first()
         orientations = orientations_of(lead)
         target = next((o for o in orientations if o.id == orientation_id), None)
         current = current_orientation(orientations)

@@ -117,11 +117,15 @@ def youth_contact(page):
 
 def test_public_pages(small_phone):
     page, auditor = small_phone
-    for path in ("/", "/mentions-legales", "/donnees-personnelles", "/accessibilite"):
+    for path in (
+        "/",
+        "/mentions-legales",
+        "/donnees-personnelles",
+        "/accessibilite",
+        "/plan-du-site",
+    ):
         page.goto(path)
         auditor.audit(path)
-    page.goto("/plan-du-site")
-    auditor.audit("/plan-du-site")
     page.goto("/nulle-part")
     auditor.audit("404")
     auditor.check()
