@@ -150,6 +150,15 @@ class Lead(BaseModel):
     contact_pref = CharField(default="")
     created_at = DateTimeField(default=now, index=True)
     updated_at = DateTimeField(default=now)
+    # The first move out of "nouvelle": responsiveness is measured on it.
+    first_contact_at = DateTimeField(null=True)
+    # Moves on every change of status or association: an action sent from a page read
+    # before another change is refused, never applied over it.
+    version = IntegerField(default=0)
+
+    class Meta:
+        # The inbox lists an association's leads by status, oldest first.
+        indexes = ((("association", "status", "created_at"), False),)
 
 
 class Draft(BaseModel):
@@ -190,7 +199,83 @@ class Evenement(BaseModel):
     at = DateTimeField(default=now)
 
 
-MODELS = [Commune, Localite, Association, Programme, Lead, Draft, Orientation, Evenement]
+class Utilisateur(BaseModel):
+    """A member of an association's staff, or a platform admin (association None)."""
+
+    email = CharField(unique=True)  # stored lower-cased
+    password_hash = CharField(default="")  # "" until an invitation is accepted
+    role = CharField(max_length=12)  # "responsable" | "membre" | "admin"
+    association = ForeignKeyField(Association, null=True, backref="utilisateurs")
+    actif = BooleanField(default=True)
+    # Part of the session: moving it (logout, password change) revokes every session.
+    session_epoch = IntegerField(default=0)
+    created_at = DateTimeField(default=now)
+    last_login_at = DateTimeField(null=True)
+
+
+class Message(BaseModel):
+    """The e-mail outbox: written in the transaction of the change that causes it."""
+
+    to = CharField()
+    subject = CharField()
+    body = TextField()
+    kind = CharField(default="")
+    lead = ForeignKeyField(Lead, null=True, backref="messages", on_delete="SET NULL")
+    status = CharField(default="a_envoyer", index=True)  # a_envoyer | envoye | echec
+    attempts = SmallIntegerField(default=0)
+    next_attempt_at = DateTimeField(default=now, index=True)
+    claimed_by = CharField(default="")
+    claimed_until = DateTimeField(null=True)
+    last_error = TextField(default="")
+    created_at = DateTimeField(default=now)
+    sent_at = DateTimeField(null=True)
+
+
+class Binome(BaseModel):
+    """A mentor–youth pair formed by an association."""
+
+    jeune = ForeignKeyField(Lead, backref="binomes_jeune", on_delete="CASCADE")
+    mentor = ForeignKeyField(Lead, backref="binomes_mentor", on_delete="CASCADE")
+    association = ForeignKeyField(Association, backref="binomes")
+    started_at = DateTimeField(default=now)
+    ended_at = DateTimeField(null=True)
+
+
+class Note(BaseModel):
+    """A private note of an association's staff on a lead: never shown to another."""
+
+    lead = ForeignKeyField(Lead, backref="notes", on_delete="CASCADE")
+    association = ForeignKeyField(Association, backref="notes")
+    author = ForeignKeyField(Utilisateur, null=True, backref="notes", on_delete="SET NULL")
+    text = TextField()
+    at = DateTimeField(default=now)
+
+
+class Export(BaseModel):
+    """Who exported how many leads, when, and with which filters."""
+
+    utilisateur = ForeignKeyField(Utilisateur, backref="exports")
+    association = ForeignKeyField(Association, backref="exports")
+    rows = IntegerField()
+    filters = JSONField(default=dict)
+    at = DateTimeField(default=now)
+
+
+MODELS = [
+    Commune,
+    Localite,
+    Association,
+    Programme,
+    Lead,
+    Draft,
+    Orientation,
+    Evenement,
+    Utilisateur,
+    Message,
+    Binome,
+    Note,
+    Export,
+]
 
 
 def pooled(url):
