@@ -10,6 +10,7 @@ from flask import Flask, render_template, request, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.utils import cached_property
 
+import accounts
 import assets
 import cli
 import models
@@ -99,6 +100,7 @@ def create_app(config=None):
     apply_draft_lifetime(app.config)
     models.init_db(app.config["DATABASE_URL"])
     csrf.init_app(app)
+    accounts.login_manager.init_app(app)
     register_request_hooks(app)
     register_blueprints(app)
     register_error_pages(app)

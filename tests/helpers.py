@@ -79,3 +79,11 @@ def walk(client, parcours, steps, headers=None):
 
 def submit(client, parcours, headers=None):
     return post(client, f"/{parcours}/verifier", {"consentement": "y"}, headers)
+
+
+def log_in(client, user):
+    """Open a staff session for `user` (an Utilisateur) without the login page, as
+    Flask-Login stores it; the login page itself has its own tests."""
+    with client.session_transaction() as session:
+        session["_user_id"] = f"{user.id}:{user.session_epoch}"
+        session["_fresh"] = True
