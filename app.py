@@ -154,11 +154,12 @@ def security_headers(app):
 
 
 def register_blueprints(app):
-    from views import communes, public, questionnaire
+    from views import communes, espace, public, questionnaire
 
     app.register_blueprint(public.bp)
     app.register_blueprint(questionnaire.bp)
     app.register_blueprint(communes.bp)
+    app.register_blueprint(espace.bp)
 
 
 def register_error_pages(app):
