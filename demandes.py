@@ -22,7 +22,7 @@ import vocabulary as V
 from lifecycle import TransitionError
 from models import Binome, Evenement, Lead, Note, Orientation, Utilisateur
 
-DEFAULT_PUBLIC_URL = "http://127.0.0.1:5000"
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:5000"  # as app.py
 # Orientations of the latest run of the matcher; older ones are "expiree" or "transferee".
 LIVE_OUTCOMES = ("proposee", "acceptee", "refusee")
 
@@ -37,11 +37,20 @@ class NotAtAssociation(Exception):
 
 # --- Helpers ------------------------------------------------------------------------------------
 def author_of(by):
-    """What the timeline records as the author: a staff member's e-mail, or a word such as
-    "personne", "operateur" or "matcher 2026.11-1"."""
+    """What the timeline records as the author: a staff member's e-mail (an Utilisateur,
+    or Flask-Login's accounts.User around one), or a word such as "personne" or
+    "matcher 2026.11-1"."""
     if by is None:
         return ""
-    return by if isinstance(by, str) else by.email
+    if isinstance(by, str):
+        return by
+    return getattr(by, "row", by).email
+
+
+def user_row(by):
+    """The Utilisateur behind `by` (for Note.author), or None."""
+    row = getattr(by, "row", by)
+    return row if isinstance(row, Utilisateur) else None
 
 
 def public_url(url=None):
@@ -141,6 +150,7 @@ def change_status(lead, to, by, reason="", note="", expected_version=None):
         raise TransitionError("Choisissez la personne avec qui former le binôme.", "partner")
     with models.write_transaction(durable=True):
         row = _lock(lead, expected_version)
+        lifecycle.check(row.status, to, reason, note)
         binome = open_binome(row) if to == "terminee" else None
         if binome is not None:
             _end_pair(binome, by, note, first=row)
@@ -451,7 +461,9 @@ def add_note(lead, association, author, text):
         row = row.first()
         if row is None or row.association_id != association_id:
             raise NotAtAssociation
-        return Note.create(lead=row.id, association=association_id, author=author, text=text)
+        return Note.create(
+            lead=row.id, association=association_id, author=user_row(author), text=text
+        )
 
 
 def notes_of(lead, association):

@@ -5,6 +5,7 @@ e-mails in the same transaction, pairs and private notes."""
 import pytest
 from helpers import YOUTH_STEPS, submit, walk
 
+import accounts
 import demandes
 import leads
 import lifecycle
@@ -408,3 +409,16 @@ def test_notes_are_private_to_the_association(db):
     assert demandes.notes_of(lead, new) == []
     assert [n.text for n in demandes.notes_of(lead, old)] == ["Rappeler lundi"]
     assert Note.select().count() == 1
+
+
+def test_the_author_is_the_staff_member_behind_the_session(db):
+
+    lead = new_lead()
+    member = staff(lead.association_id, "claire@example.org")
+    session_user = accounts.load_user(f"{member.id}:0")
+    demandes.change_status(lead, "contactee", session_user)
+    assert events(lead)[-1].author == "claire@example.org"
+    note = demandes.add_note(lead, lead.association_id, session_user, "Vu au téléphone")
+    assert note.author_id == member.id
+    with pytest.raises(TransitionError, match="ne demande pas de motif"):
+        demandes.change_status(lead, "en_attente", session_user, reason="doublon")
