@@ -117,11 +117,11 @@ def _move(row, to, by, reason="", note="", action=None):
 
 
 def _refresh(lead, row):
-    """The caller's Lead object shows what was stored (the view renders it next)."""
+    """The caller's Lead object shows what was stored (the view renders it next); raw
+    values copied, so no query loads the association again."""
     if isinstance(lead, Lead) and lead is not row:
-        for name in ("status", "association", "waiting_list", "first_contact_at", "version"):
-            setattr(lead, name, getattr(row, name))
-        lead.updated_at = row.updated_at
+        lead.__data__.update(row.__data__)
+        lead.__rel__.pop("association", None)
         lead._dirty.clear()
 
 
@@ -132,6 +132,7 @@ def _save(row):
             Lead.association,
             Lead.waiting_list,
             Lead.first_contact_at,
+            Lead.routed_at,
             Lead.version,
             Lead.updated_at,
         ]
@@ -253,6 +254,7 @@ def _orient(row, exclude, by, programme_id, snapshot, stats, place, base_url):
     first = chosen or (result.proposals[0] if result.proposals else None)
     row.waiting_list = first is None
     row.association = first.association_id if first else None
+    row.routed_at = models.now()
     _event(
         row,
         "orientation" if first else "liste_attente",

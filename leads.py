@@ -212,8 +212,8 @@ def choose(lead, orientation_id):
         target.outcome = "acceptee"
         target.save()
         lead.association = target.programme.association_id
-        lead.updated_at = models.now()
-        lead.save(only=[models.Lead.association, models.Lead.updated_at])
+        lead.updated_at = lead.routed_at = models.now()
+        lead.save(only=[models.Lead.association, models.Lead.updated_at, models.Lead.routed_at])
         # A staff page read before this change must not act on the old association.
         Lead = models.Lead
         Lead.update(version=Lead.version + 1).where(Lead.id == lead.id).execute()

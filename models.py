@@ -150,7 +150,10 @@ class Lead(BaseModel):
     contact_pref = CharField(default="")
     created_at = DateTimeField(default=now, index=True)
     updated_at = DateTimeField(default=now)
-    # The first move out of "nouvelle": responsiveness is measured on it.
+    # When the lead reached its current association (or the waiting list): the promised
+    # call-back delay runs from it, and a hand-over starts it again (demandes.orient).
+    routed_at = DateTimeField(null=True)
+    # The first move out of "nouvelle" at that association: responsiveness is measured on it.
     first_contact_at = DateTimeField(null=True)
     # Moves on every change of status or association: an action sent from a page read
     # before another change is refused, never applied over it.

@@ -57,3 +57,15 @@ def working_days_between(start, end):
         day += dt.timedelta(days=1)
         count += is_working_day(day)
     return count
+
+
+def late_cutoff(today, n):
+    """The first day a lead may have arrived on and still not be late today, with `n`
+    working days promised: a lead that arrived before it is late (its due day,
+    add_working_days(arrival, n), is past). For an inbox filter in SQL: arrived < cutoff."""
+    today = _day(today)
+    day = today
+    # Due days only grow with the arrival day: walk back while the previous day is on time.
+    while add_working_days(day - dt.timedelta(days=1), n) >= today:
+        day -= dt.timedelta(days=1)
+    return day

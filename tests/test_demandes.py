@@ -213,11 +213,14 @@ def test_hand_over_to_the_next_association_with_both_e_mails(app, db):
     new = alternative.programme.association_id
     staff(new, "accueil@example.org")
     staff(old, "ancienne@example.org")
+    first_routed = lead.routed_at
     with app.app_context():
         demandes.hand_over(lead, "claire@example.org", "pas_de_mentor", expected_version=2)
     stored = fresh(lead)
     assert stored.association_id == new and stored.association_id != old
     assert (stored.status, stored.version, stored.first_contact_at) == ("nouvelle", 3, None)
+    # The new association's delay runs from the hand-over.
+    assert stored.routed_at > first_routed >= lead.created_at
     assert Orientation.get_by_id(old_orientation.id).outcome == "transferee"
     assert Orientation.get_by_id(old_orientation.id).outcome_reason == "pas_de_mentor"
     (transfer,) = events(lead, "transfert")

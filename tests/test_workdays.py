@@ -2,7 +2,7 @@ import datetime as dt
 
 import pytest
 
-from workdays import add_working_days, is_working_day, working_days_between
+from workdays import add_working_days, is_working_day, late_cutoff, working_days_between
 
 D = dt.date
 
@@ -56,3 +56,13 @@ def test_between_counts_day_by_day():
         end = start + dt.timedelta(days=length)
         by_day = sum(is_working_day(start + dt.timedelta(days=i)) for i in range(1, length + 1))
         assert working_days_between(start, end) == by_day
+
+
+def test_late_cutoff_agrees_with_the_due_day():
+    for today in (D(2026, 5, 4), D(2026, 5, 15), D(2026, 12, 28), D(2027, 1, 2)):
+        for n in (0, 1, 3, 5, 10):
+            cutoff = late_cutoff(today, n)
+            for offset in range(0, 40):
+                arrival = today - dt.timedelta(days=offset)
+                late = add_working_days(arrival, n) < today
+                assert late == (arrival < cutoff), (today, n, arrival)
