@@ -5,6 +5,7 @@ import click
 import catalogue
 import leads
 import models
+import scheduler
 import territory
 
 
@@ -51,3 +52,16 @@ def register(app):
         with models.db.connection_context():
             for slug, name in catalogue.list_associations():
                 click.echo(f"{slug}\t{name}")
+
+    @app.cli.command("tick")
+    def tick_command():
+        """Scheduled work, for cron or a systemd timer: sends the outbox (safe to overlap)."""
+        failed = False
+        for name, report, error in scheduler.tick(app):
+            if error is None:
+                click.echo(report)
+            else:
+                failed = True
+                click.echo(f"{name} : échec ({type(error).__name__}: {error})", err=True)
+        if failed:
+            raise SystemExit(1)

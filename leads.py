@@ -8,6 +8,7 @@ import secrets
 from peewee import IntegrityError
 
 import catalogue
+import emails
 import matcher
 import models
 import territory
@@ -129,6 +130,7 @@ def submit(token, first_invalid_step):
             raise InvalidDraft("commune")
         lead = create_lead(draft.parcours, answers, place)
         orient(lead, answers, place, snapshot, stats)
+        emails.notify_new_lead(lead)
         Draft.update(lead=lead).where(Draft.token == token).execute()
     return lead
 
