@@ -93,9 +93,14 @@ class Settings:
 
 def parse_smtp_url(url):
     """smtp://user:pass@host:port?starttls=auto|always|never, or smtps://… (SSL)."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
-        raise ConfigError("SMTP_URL doit ressembler à smtp://utilisateur:mot-de-passe@hôte:587")
+    example = "SMTP_URL doit ressembler à smtp://utilisateur:mot-de-passe@hôte:587"
+    try:
+        parts = urlsplit(url)
+        hostname = parts.hostname
+    except ValueError as error:  # e.g. "smtp://[": an IPv6 address not closed
+        raise ConfigError(example) from error
+    if parts.scheme not in ("smtp", "smtps") or not hostname:
+        raise ConfigError(example)
     query = {name: values[-1] for name, values in parse_qs(parts.query).items()}
     starttls = query.get("starttls", "never" if parts.scheme == "smtps" else "auto")
     if starttls not in STARTTLS_MODES:
@@ -109,7 +114,7 @@ def parse_smtp_url(url):
         raise ConfigError("SMTP_URL : identifiant et mot de passe en caractères ASCII")
     is_ssl = parts.scheme == "smtps"
     return Smtp(
-        host=parts.hostname,
+        host=hostname,
         port=port or (465 if is_ssl else 25),
         ssl=is_ssl,
         starttls=starttls,

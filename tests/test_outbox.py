@@ -8,6 +8,7 @@ import email
 import email.policy
 import os
 import signal
+import smtplib
 import socket
 import subprocess
 import sys
@@ -16,6 +17,9 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as settings_hypothesis
+from hypothesis import strategies as st
 from smtp_server import HOST, free_port
 
 import models
@@ -423,3 +427,59 @@ def test_a_failing_duty_does_not_stop_the_next(app, monkeypatch):
     ]
     assert isinstance(results[0][2], RuntimeError)
     assert ran == [T0]
+
+
+def tick_process(database_url, smtp_url):
+    """`flask tick` in a process of its own, configured here (never by instance/config.py)."""
+    script = (
+        "import app;"
+        f"a = app.create_app({{'SECRET_KEY': 'k', 'DATABASE_URL': {database_url!r},"
+        f" 'SMTP_URL': {smtp_url!r}}});"
+        "ctx = a.app_context(); ctx.push();"
+        "a.cli.main(['tick'], prog_name='flask')"
+    )
+    return subprocess.Popen(
+        [sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
+
+
+def test_two_ticks_at_once_in_two_processes_send_each_message_once(
+    app, db, database_url, smtp_server
+):
+    smtp_server.handler.delay = 0.02
+    smtp_server.start()
+    messages = queue(30)
+
+    ticks = [tick_process(database_url, smtp_server.url()) for _ in range(2)]
+    outputs = [tick.communicate(timeout=TIMEOUT * 2)[0] for tick in ticks]
+
+    assert [tick.returncode for tick in ticks] == [0, 0], outputs
+    sent = [int(out.split("E-mails : ")[1].split(" ")[0]) for out in outputs]
+    assert sum(sent) == 30, outputs
+    assert subjects(smtp_server) == sorted(m.subject for m in messages)  # each exactly once
+
+
+@settings_hypothesis(max_examples=200, deadline=None)
+@given(st.text(max_size=60) | st.from_regex(r"smtps?://[^/]{0,30}(\?starttls=.{0,8})?"))
+def test_any_smtp_url_is_parsed_or_refused_with_a_french_message(url):
+    try:
+        smtp = outbox.parse_smtp_url(url)
+    except outbox.ConfigError as error:
+        assert str(error).startswith("SMTP_URL")
+    else:
+        assert smtp.host and 0 <= smtp.port <= 65535
+        assert smtp.starttls in outbox.STARTTLS_MODES
+
+
+@settings_hypothesis(max_examples=100, deadline=None)
+@given(st.emails(), st.text(max_size=40))
+def test_errors_kept_for_the_operator_carry_no_address(address, text):
+    errors = [
+        smtplib.SMTPRecipientsRefused({address: (550, f"<{address}> {text}".encode())}),
+        smtplib.SMTPDataError(451, f"{text} {address} {text}"),
+        OSError(f"{text}{address}"),
+    ]
+    for error in errors:
+        described = outbox.describe(error)
+        assert address not in described
+        assert len(described) <= outbox.ERROR_LENGTH
