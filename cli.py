@@ -5,8 +5,16 @@ import click
 import catalogue
 import leads
 import models
+import outbox
 import scheduler
 import territory
+
+
+def describe(error):
+    """Our own configuration errors in full; others by class only (no personal data)."""
+    if isinstance(error, outbox.ConfigError):
+        return str(error)
+    return f"{type(error).__name__}, détails dans le journal"
 
 
 def register(app):
@@ -62,6 +70,6 @@ def register(app):
                 click.echo(report)
             else:
                 failed = True
-                click.echo(f"{name} : échec ({type(error).__name__}: {error})", err=True)
+                click.echo(f"{name} : échec ({describe(error)})", err=True)
         if failed:
             raise SystemExit(1)

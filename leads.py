@@ -267,6 +267,7 @@ def choose(lead, orientation_id):
         lead.association = target.programme.association_id
         lead.updated_at = models.now()
         lead.save(only=[models.Lead.association, models.Lead.updated_at])
+        emails.notify_new_lead(lead)  # the newly chosen association's staff
         models.Evenement.create(
             lead=lead,
             kind=CHANGE_EVENT,

@@ -38,10 +38,13 @@ import os
 import re
 import smtplib
 import ssl
+import time
 import uuid
 from email.message import EmailMessage
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
+
+import peewee
 
 import models
 
@@ -58,7 +61,8 @@ DEFAULT_TIMEOUT = 30  # seconds per SMTP operation (connect, each command)
 ERROR_LENGTH = 300
 
 STARTTLS_MODES = ("auto", "always", "never")
-EMAIL_RE = re.compile(r"[^\s<>()\"',;:]+@[^\s<>()\"',;:]+")
+# Anything around an @ up to a space or bracket: blanking too much beats keeping one.
+EMAIL_RE = re.compile(r"[^\s<>\[\]]*@[^\s<>\[\]]*")
 
 
 def queue(to, subject, body, kind, lead=None):
@@ -218,13 +222,25 @@ def claim(sender_id, now, limit=BATCH):
     )
 
 
+MARK_ATTEMPTS = 5
+
+
 def mark_sent(message, now):
+    """Record the sending at once. A busy database (SQLite's lock held beyond its busy
+    timeout) is waited for a little more: until this commits, a crash sends it twice."""
     Message = models.Message
-    with models.write_transaction(durable=True):
-        # By id alone: it has been sent, whoever holds the claim now.
-        Message.update(status=SENT, sent_at=now, claimed_by="", claimed_until=None).where(
-            (Message.id == message.id) & (Message.status == TO_SEND)
-        ).execute()
+    for attempt in range(1, MARK_ATTEMPTS + 1):
+        try:
+            with models.write_transaction(durable=True):
+                # By id alone: it has been sent, whoever holds the claim now.
+                Message.update(status=SENT, sent_at=now, claimed_by="", claimed_until=None).where(
+                    (Message.id == message.id) & (Message.status == TO_SEND)
+                ).execute()
+            return
+        except peewee.OperationalError:
+            if attempt == MARK_ATTEMPTS:
+                raise
+            time.sleep(0.2 * 2**attempt)
 
 
 def retry_delay(attempts):

@@ -9,6 +9,7 @@ they leave in the same tick).
 """
 
 import logging
+import traceback
 
 import models
 import outbox
@@ -36,6 +37,9 @@ def tick(app, now=None):
             with app.app_context(), models.db.connection_context():
                 results.append((duty.__name__, duty(app, now), None))
         except Exception as error:
-            log.exception("tick : la tâche %s a échoué", duty.__name__)
+            # The class and the frames, not the message: a database error may quote
+            # the values of a row (an e-mail address).
+            frames = "".join(traceback.format_tb(error.__traceback__))
+            log.error("tick : %s a échoué (%s)\n%s", duty.__name__, type(error).__name__, frames)
             results.append((duty.__name__, None, error))
     return results

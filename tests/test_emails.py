@@ -6,6 +6,7 @@ import pytest
 from helpers import MENTOR_STEPS, YOUTH_STEPS, submit, walk
 
 import emails
+import leads
 import models
 
 
@@ -112,3 +113,19 @@ def test_every_template_has_a_subject_line_then_a_body():
     assert body.startswith("Bonjour,") and body.endswith("\n")
     with pytest.raises(Exception, match="reference"):  # a missing value is never blank
         emails.render("nouvelle_demande", jeune=True, association="A", delai=5, link="L")
+
+
+def test_choosing_another_association_announces_the_lead_to_it(app, client, staff):
+    walk(client, "jeune", YOUTH_STEPS)
+    submit(client, "jeune")
+    lead = models.Lead.get()
+    first = lead.association_id
+    alternative = next(
+        o for o in leads.orientations_of(lead) if o.programme.association_id != first
+    )
+    assert leads.choose(lead, alternative.id)
+
+    to_new = models.Message.select().where(models.Message.to.in_(staff[lead.association_id]))
+    assert lead.association_id == alternative.programme.association_id
+    assert sorted(m.to for m in to_new) == sorted(staff[lead.association_id])
+    assert all(m.subject == f"Nouvelle demande {lead.reference}" for m in to_new)

@@ -26,6 +26,9 @@ import models
 import outbox
 import scheduler
 
+# aiosmtpd's warning when the tests ask it for AUTH without TLS on purpose.
+pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+
 ROOT = Path(__file__).resolve().parent.parent
 T0 = dt.datetime(2026, 3, 2, 9, 0)  # a fixed clock for the tests that move it
 TIMEOUT = 30
@@ -407,6 +410,14 @@ def test_tick_cli_says_what_is_wrong_with_the_settings(app, runner):
     result = runner.invoke(args=["tick"])
     assert result.exit_code == 1
     assert "SMTP_URL doit ressembler à smtp://" in result.output
+
+
+def test_tick_cli_names_other_errors_by_class_only(app, runner):
+    app.config["SMTP_TIMEOUT"] = "ines.martin@example.org"  # a ValueError quoting it
+    result = runner.invoke(args=["tick"])
+    assert result.exit_code == 1
+    assert "send_outbox : échec (ValueError, détails dans le journal)" in result.output
+    assert "ines.martin" not in result.output
 
 
 def test_a_failing_duty_does_not_stop_the_next(app, monkeypatch):
