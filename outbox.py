@@ -21,9 +21,10 @@ second. A sender never starts a message its lease may not cover to the end.
 
 Failures. A refused connection, a timeout, a 4xx answer: the message is tried again
 (after 1, 2, 4 minutes, then every 5) for 24 hours after it was queued, then left in
-"echec" for the operator. A recipient refused with a 5xx answer fails at once: retrying
-would not fix the address. `last_error` keeps the exception's class, the SMTP code and
-the server's text with any e-mail address blanked out, never the message itself.
+"echec" for the operator. A recipient or a message refused with a 5xx answer fails at
+once: retrying would not change the answer. `last_error` keeps the exception's class,
+the SMTP code and the server's text with any e-mail address blanked out, never the
+message itself.
 
 Without SMTP_URL, messages are written as .eml files in instance/mail/ (one per message,
 named after its id, written atomically) so a newcomer can read them.
@@ -312,9 +313,12 @@ def describe(error):
 
 
 def is_permanent(error):
-    """A 5xx refusal of the recipient: the address will not be fixed by retrying."""
+    """A 5xx refusal of the recipient or of this message: retrying will not change it.
+    (A refused sender or login is the server's set-up: retried, the operator fixes it.)"""
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         return all(code >= 500 for code, _ in error.recipients.values())
+    if isinstance(error, smtplib.SMTPDataError):
+        return error.smtp_code >= 500
     return isinstance(error, Unsendable)
 
 

@@ -45,6 +45,7 @@ class Handler:
         self.received = []
         self.refused = set()  # recipients answered 550
         self.delay = 0  # seconds before accepting a message: a slow server
+        self.data_reply = ""  # e.g. "451 …" or "554 …": the answer to every DATA
         self.lock = threading.Lock()
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
@@ -55,6 +56,8 @@ class Handler:
 
     async def handle_DATA(self, server, session, envelope):
         await asyncio.sleep(self.delay)
+        if self.data_reply:
+            return self.data_reply
         with self.lock:
             self.received.append(
                 Received(

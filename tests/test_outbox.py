@@ -177,6 +177,23 @@ def test_a_refused_recipient_fails_at_once_and_the_others_still_leave(app, db, s
     ]
 
 
+@pytest.mark.parametrize(
+    "reply, status",
+    [("451 4.3.0 Try again later", "a_envoyer"), ("554 5.7.1 Message refused", "echec")],
+)
+def test_a_refused_message_is_retried_unless_refused_for_good(app, db, smtp_server, reply, status):
+    smtp_server.handler.data_reply = reply
+    smtp_server.start()
+    config = settings(app, smtp_server.url())
+    (message,) = queue(1)
+
+    outbox.send_due(config)
+
+    row = reload(message)
+    assert (row.status, row.attempts) == (status, 1)
+    assert row.last_error == f"SMTPDataError {reply}"
+
+
 def test_a_message_that_cannot_be_built_fails_without_stopping_the_others(app, db, smtp_server):
     smtp_server.start()
     config = settings(app, smtp_server.url())
