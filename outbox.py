@@ -148,7 +148,7 @@ def settings_from(config, instance_path):
 def message_id(message, mail_from):
     """The same for every attempt: a copy sent twice is recognised as one."""
     domain = email.utils.parseaddr(mail_from)[1].rpartition("@")[2]
-    return f"<outbox.{message.id}.{message.created_at:%Y%m%d%H%M%S}@{domain}>"
+    return f"<outbox.{message.id}.{message.created_at:%Y%m%d%H%M%S%f}@{domain}>"
 
 
 class Unsendable(Exception):
@@ -355,7 +355,11 @@ class SmtpTransport:
     def send(self, message, mail_from):
         mail = build_email(message, mail_from)
         envelope_from = email.utils.parseaddr(mail_from)[1]
-        self.client.send_message(mail, from_addr=envelope_from, to_addrs=[message.to])
+        try:
+            self.client.send_message(mail, from_addr=envelope_from, to_addrs=[message.to])
+        except (smtplib.SMTPNotSupportedError, UnicodeError) as error:
+            # An address beyond ASCII and a server without SMTPUTF8: this message only.
+            raise Unsendable(type(error).__name__) from error
 
     def __exit__(self, *exc):
         try:
@@ -378,9 +382,10 @@ class DirectoryTransport:
         return self.directory / f"message-{message.id:06d}.eml"
 
     def send(self, message, mail_from):
-        # 8bit, so the file reads as plain French; LF line ends for a text editor.
+        # 8bit body and UTF-8 headers (RFC 6532), so the file reads as plain French in
+        # a text editor; LF line ends.
         mail = build_email(message, mail_from, cte="8bit")
-        data = mail.as_bytes(policy=email.policy.default)
+        data = mail.as_bytes(policy=email.policy.default.clone(utf8=True))
         target = self.path(message)
         partial = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")
         try:

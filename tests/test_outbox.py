@@ -208,6 +208,22 @@ def test_a_message_that_cannot_be_built_fails_without_stopping_the_others(app, d
     assert [r.rcpt_tos for r in smtp_server.received] == [["staff0@example.org"]]
 
 
+@pytest.mark.parametrize("smtputf8, status", [(True, "envoye"), (False, "echec")])
+def test_an_address_beyond_ascii_needs_a_server_that_takes_it(
+    app, db, smtp_server, smtputf8, status
+):
+    smtp_server.start(enable_SMTPUTF8=smtputf8)
+    config = settings(app, smtp_server.url())
+    accented = queue(1, to="jérôme@exemple.fr")[0]
+    plain = queue(1)[0]
+
+    outbox.send_due(config)
+
+    assert reload(accented).status == status
+    assert reload(plain).status == "envoye"  # never blocked by the other
+    assert len(smtp_server.received) == (2 if smtputf8 else 1)
+
+
 def test_two_senders_at_once_send_each_message_once(app, db, smtp_server):
     smtp_server.handler.delay = 0.02  # so neither finishes before the other starts
     smtp_server.start()
@@ -312,6 +328,7 @@ def test_without_smtp_url_messages_are_eml_files(app, db):
     assert [f.name for f in files] == [f"message-{m.id:06d}.eml" for m in messages]
     raw = files[0].read_bytes()
     assert "Message numéro 0 : délai dépassé.".encode() in raw  # readable as it is
+    assert f"Subject: {messages[0].subject}\n".encode() in raw
     mail = email.message_from_bytes(raw, policy=email.policy.default)
     assert str(mail["Subject"]) == messages[0].subject
     assert mail["To"] == messages[0].to
