@@ -2,8 +2,10 @@
 in the outbox by the change that causes them (inside its write transaction).
 
 A template's first line is the subject, then one empty line, then the body (plain text,
-UTF-8, short lines). Staff e-mails never carry personal data of the person: a reference
-and a link to the espace association, where staff must log in.
+UTF-8, short lines; `public_url` is always there for links). Staff e-mails never carry
+personal data of the person: a reference and a link to the espace association, where
+staff must log in. To add an e-mail: write templates/emails/<name>.txt, then, inside the
+write transaction of the change, `emails.send("<name>", to, kind="<name>", link=…)`.
 """
 
 import os
@@ -44,6 +46,12 @@ def render(name, **context):
     if not blank or "\n" in subject.strip():
         raise ValueError(f"emails/{name}.txt : l'objet, une ligne vide, puis le texte")
     return subject.strip(), body.strip() + "\n"
+
+
+def send(name, to, kind, lead=None, **context):
+    """Render templates/emails/<name>.txt and queue it; inside a write_transaction."""
+    subject, body = render(name, **context)
+    return outbox.queue(to, subject, body, kind=kind, lead=lead)
 
 
 def staff_of(association_id):

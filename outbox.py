@@ -2,13 +2,15 @@
 the e-mail, so an e-mail is never sent for a change that was rolled back, nor lost for
 one that was committed; and the sender that empties it (`send_due`, run by `tick`).
 
-Claims. A sender takes a batch of due rows with one compare-and-set UPDATE: it writes its
-own unique id and a lease (`claimed_until`) on rows that are unclaimed or whose lease has
-expired, then reads back the rows that carry its id. Two senders racing on the same rows
-(two `tick` at once, on SQLite or PostgreSQL) cannot both win one: SQLite runs the UPDATEs
-one after the other (BEGIN IMMEDIATE), PostgreSQL re-checks the WHERE clause on the row
-the first one committed, and skips the rows another claim holds (SKIP LOCKED). A sender
-killed mid-batch leaves its claim behind; once the lease expires another sender retries.
+Claims. A sender takes a batch of due rows in one write transaction: it selects their ids
+(on PostgreSQL locking them, and skipping rows another claim has locked: SKIP LOCKED), then
+a compare-and-set UPDATE writes its own unique id and a lease (`claimed_until`) on those
+that are still unclaimed or whose lease has expired; then it reads back the rows that
+carry its id. Two senders racing on the same rows (two `tick` at once, on SQLite or
+PostgreSQL) cannot both win one: SQLite runs the transactions one after the other (BEGIN
+IMMEDIATE), PostgreSQL holds the rows' locks until commit and re-checks the UPDATE's
+conditions on a row another transaction changed. A sender killed mid-batch leaves its
+claim behind; once the lease expires another sender retries.
 
 Never lost, never doubled. A row leaves "a_envoyer" only once the SMTP server has
 accepted the message (status "envoye") or retries are over (status "echec"). Each

@@ -129,3 +129,14 @@ def test_choosing_another_association_announces_the_lead_to_it(app, client, staf
     assert lead.association_id == alternative.programme.association_id
     assert sorted(m.to for m in to_new) == sorted(staff[lead.association_id])
     assert all(m.subject == f"Nouvelle demande {lead.reference}" for m in to_new)
+
+
+def test_send_queues_the_rendered_email_with_the_change_or_not_at_all(db):
+    context = dict(jeune=False, reference="M-23456", association="A", delai=5, link="L")
+    with models.write_transaction(durable=True):
+        emails.send("nouvelle_demande", "staff@example.org", kind="test", **context)
+    with pytest.raises(RuntimeError), models.write_transaction(durable=True):
+        emails.send("nouvelle_demande", "other@example.org", kind="test", **context)
+        raise RuntimeError("the change fails: its e-mail goes with it")
+    (message,) = models.Message.select()
+    assert (message.to, message.subject) == ("staff@example.org", "Nouvelle candidature M-23456")
