@@ -1,5 +1,7 @@
 """The `flask --app app …` commands: database, catalogue, scheduled work."""
 
+import sys
+
 import click
 from flask import url_for
 
@@ -65,7 +67,9 @@ def register(app):
         """Create a staff account (password from stdin or prompted), or invite it."""
         if admin == bool(slug):
             raise click.UsageError("Indiquez soit --association SLUG, soit --admin.")
-        with models.db.connection_context():
+        # A request context for url_for (the links' host is PUBLIC_URL, their path ours);
+        # outermost, since its teardown gives the connection back.
+        with app.test_request_context(), models.db.connection_context():
             association = None
             if slug:
                 association = models.Association.get_or_none(models.Association.slug == slug)
@@ -74,19 +78,17 @@ def register(app):
                         f"Association inconnue : {slug} (voir flask --app app list-associations)"
                     )
             password = None if invite else read_password()
-            # url_for outside a request: the links' host is PUBLIC_URL, their path ours.
-            with app.test_request_context():
-                try:
-                    row = accounts.create_account(
-                        email,
-                        "admin" if admin else role,
-                        association,
-                        models.now(),
-                        password=password,
-                        link=lambda token: url_for("espace.invitation", token=token),
-                    )
-                except accounts.AccountError as error:
-                    raise click.ClickException(str(error)) from error
+            try:
+                row = accounts.create_account(
+                    email,
+                    "admin" if admin else role,
+                    association,
+                    models.now(),
+                    password=password,
+                    link=lambda token: url_for("espace.invitation", token=token),
+                )
+            except accounts.AccountError as error:
+                raise click.ClickException(str(error)) from error
         if invite:
             click.echo(f"Invitation envoyée à {row.email} (lien valable 14 jours).")
         else:
@@ -103,7 +105,6 @@ def register(app):
 def read_password():
     """One line of standard input when it is not a terminal (scripts, pipes), else asked
     twice without echo."""
-    stdin = click.get_text_stream("stdin")
-    if not stdin.isatty():
-        return stdin.readline().rstrip("\r\n")
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
     return click.prompt("Mot de passe", hide_input=True, confirmation_prompt="Confirmez")

@@ -10,6 +10,7 @@ from werkzeug.routing import RequestRedirect
 
 import accounts
 import models
+import phones
 from staff_forms import (
     ROLE_LABELS,
     ChangePasswordForm,
@@ -308,7 +309,7 @@ def profile_form(association, formdata=None):
         "description": association.description,
         "site": association.site,
         "email": association.email,
-        "telephone": association.telephone,
+        "telephone": phones.display(association.telephone),
         "delai_recontact": str(association.delai_recontact),
     }
     return ProfileForm(formdata=formdata, data=data, prefix="profil")
