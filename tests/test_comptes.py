@@ -5,6 +5,8 @@ account page, the settings (responsable only, own association only), the CLI."""
 import datetime as dt
 import functools
 import re
+import statistics
+import time
 
 import argon2
 import pytest
@@ -754,3 +756,44 @@ def test_create_user_invite(app, runner):
     assert (
         models.Utilisateur.get(models.Utilisateur.email == "invite@example.org").password_hash == ""
     )
+
+
+def test_unknown_addresses_take_as_long_as_wrong_passwords(app, client):
+    """The dummy hash is verified for an unknown address: no timing tells them apart
+    (a bare lookup without argon2 would be some ten times faster)."""
+    make_user()
+
+    def median_time(email):
+        times = []
+        for number in range(accounts.MAX_FAILURES_PER_ACCOUNT - 1):
+            token = token_for(client)
+            start = time.perf_counter()
+            client.post(
+                LOGIN,
+                data={"email": email, "password": "faux mais long", "csrf_token": token},
+                environ_base={"REMOTE_ADDR": f"10.9.{len(email)}.{number}"},
+            )
+            times.append(time.perf_counter() - start)
+        return statistics.median(times)
+
+    known, unknown = median_time("staff@example.org"), median_time("personne@example.org")
+    assert 1 / 3 < unknown / known < 3, (known, unknown)
+
+
+def test_inviting_again_sends_a_fresh_link(app, client):
+    responsable(client)
+    assert invite(client, "deux@example.org").status_code == 303
+    assert invite(client, "deux@example.org", role="responsable").status_code == 303
+    first, second = models.Message.select().order_by(models.Message.id)
+    assert invitation_link(first) != invitation_link(second)
+    row = models.Utilisateur.get(models.Utilisateur.email == "deux@example.org")
+    assert row.role == "responsable" and models.Utilisateur.select().count() == 2
+    # Once the account is active, it is no invitation any more.
+    guest = app.test_client()
+    url = invitation_link(second)
+    guest.post(
+        url,
+        data={"nouveau": PASSWORD, "confirmation": PASSWORD, "csrf_token": token_for(guest, url)},
+    )
+    response = invite(client, "deux@example.org")
+    assert response.status_code == 422 and "existe déjà" in response.get_data(as_text=True)
