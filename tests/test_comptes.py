@@ -11,6 +11,7 @@ import time
 import argon2
 import pytest
 from helpers import CSRF_RE, csrf_token, log_in
+from test_questionnaire import count_queries
 
 import accounts
 import models
@@ -797,3 +798,22 @@ def test_inviting_again_sends_a_fresh_link(app, client):
     )
     response = invite(client, "deux@example.org")
     assert response.status_code == 422 and "existe déjà" in response.get_data(as_text=True)
+
+
+def test_settings_page_runs_a_fixed_number_of_queries(app, client):
+    responsable(client)
+
+    def queries_for_page():
+        with count_queries() as queries:
+            assert client.get("/espace/reglages").status_code == 200
+        return len(queries)
+
+    few = queries_for_page()
+    for number in range(10):
+        make_user(f"membre{number}@example.org", password=None if number % 2 else PASSWORD)
+    with models.write_transaction():
+        for row in models.Utilisateur.select().where(models.Utilisateur.password_hash == ""):
+            accounts.new_token(row, accounts.INVITATION, models.now())
+    html = client.get("/espace/reglages").get_data(as_text=True)
+    assert html.count("invitation envoyée") == 5
+    assert queries_for_page() == few
