@@ -521,10 +521,10 @@ def test_profile_saved_through_save_so_the_catalogue_moves(app, client):
 @pytest.mark.parametrize(
     "field, value, message",
     [
-        ("delai_recontact", "0", "entre 1 et 20"),
-        ("delai_recontact", "21", "entre 1 et 20"),
-        ("delai_recontact", "trois", "entre 1 et 20"),
-        ("delai_recontact", "", "entre 1 et 20"),
+        ("delai_recontact", "0", "entre 1 et 30"),
+        ("delai_recontact", "31", "entre 1 et 30"),
+        ("delai_recontact", "trois", "entre 1 et 30"),
+        ("delai_recontact", "", "entre 1 et 30"),
         ("site", "javascript:alert(1)", "adresse d&#39;un site"),
         ("email", "pas une adresse", "adresse e-mail valide"),
         ("telephone", "0899 12 34 56", "numéro de téléphone français"),
@@ -570,7 +570,7 @@ def test_programme_capacity_and_pause(app, client):
         {prefix + "capacite_mensuelle": "-1"},
         page="/espace/reglages",
     )
-    assert bad.status_code == 422 and "entre 0 et 1000" in bad.get_data(as_text=True)
+    assert bad.status_code == 422 and "entre 0 et 100000" in bad.get_data(as_text=True)
     assert (
         post(client, "/espace/reglages/programmes/999999", {}, page="/espace/reglages").status_code
         == 404
