@@ -209,7 +209,9 @@ MAX_FAILURES_PER_IP = 20
 def account_key(email):
     """What the throttle counts an account by: the address typed, known or not (so a
     throttled address says nothing of whether it has an account)."""
-    return hashlib.sha256((email or "").strip().lower().encode()).hexdigest()
+    # The normalised address when it is one: every spelling of an account counts for it.
+    text = normalize_email(email) or (email or "").strip().lower()
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def is_throttled(email, ip, now):
