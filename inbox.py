@@ -1,0 +1,314 @@
+"""The inbox of an association's staff: which leads, in which order, with which counts.
+
+No Flask here: the views parse the URL into `Filters`, this module turns them into a
+fixed number of SQL queries whatever the number of leads (tab counts, départements, one
+page of rows), and the CSV export reuses the same WHERE clause.
+
+Leads listed are the ones currently routed to the association (`Lead.association`):
+a lead handed over leaves the old association's inbox at once.
+"""
+
+import dataclasses
+import datetime as dt
+import functools
+
+import holidays
+from peewee import JOIN, Value, fn
+
+import models
+import phones
+
+# --- One place for the codes and labels the inbox shows (to move to vocabulary.py) ----------
+
+STATUS_LABELS = {
+    "nouvelle": "Nouvelle",
+    "contactee": "Contactée",
+    "en_attente": "En attente d'un binôme",
+    "binome": "Binôme formé",
+    "terminee": "Terminée",
+    "sans_suite": "Sans suite",
+}
+KIND_LABELS = {"jeune": "Demande (jeune)", "mentor": "Candidature (mentor)"}
+BESOIN_LABELS = {
+    "scolarite": "Scolarité",
+    "orientation": "Orientation",
+    "emploi": "Stage, alternance, premier emploi",
+    "entrepreneuriat": "Création d'activité",
+}
+CONTACT_PREF_LABELS = {"telephone": "Téléphone", "sms": "SMS", "email": "E-mail"}
+# The tab that shows every status; the inbox opens on the leads nobody has answered yet.
+ALL = "toutes"
+DEFAULT_STATUS = "nouvelle"
+TABS = (ALL, *STATUS_LABELS)
+PAGE_SIZES = (25, 50)
+SEARCH_MAX = 100
+
+
+def status_label(code):
+    return STATUS_LABELS.get(code, code)
+
+
+def besoin_labels(codes):
+    """A mentor's besoins are stored comma-joined; a youth's is one code."""
+    return [BESOIN_LABELS.get(code, code) for code in codes.split(",") if code]
+
+
+# --- Working days (to move to workdays.py) --------------------------------------------------
+
+
+@functools.lru_cache(maxsize=64)
+def _french_holidays(year):
+    return frozenset(holidays.France(years=year))
+
+
+def is_workday(day):
+    return day.weekday() < 5 and day not in _french_holidays(day.year)
+
+
+def workdays_before(day, count):
+    """The day `count` working days before `day` (`day` itself when count is 0)."""
+    while count > 0:
+        day -= dt.timedelta(days=1)
+        if is_workday(day):
+            count -= 1
+    return day
+
+
+def late_before(today, delai):
+    """Leads created before this instant and still "nouvelle" are late: the association
+    promised to call back within `delai` working days, counted from the day after the
+    demande (a demande sent on Friday with 2 days is due on Tuesday evening)."""
+    return dt.datetime.combine(workdays_before(today, delai), dt.time())
+
+
+# --- Filters ---------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Filters:
+    """What the staff asked for, already validated (see views.espace.demandes)."""
+
+    status: str = DEFAULT_STATUS  # a code of STATUS_LABELS, or ALL
+    kind: str = ""  # "" | "jeune" | "mentor"
+    besoin: str = ""
+    departement: str = ""
+    late: bool = False
+    q: str = ""
+    page: int = 1
+    per_page: int = PAGE_SIZES[0]
+
+    def as_dict(self):
+        """The non-default filters, as recorded with an export (no page)."""
+        defaults = Filters()
+        return {
+            field.name: getattr(self, field.name)
+            for field in dataclasses.fields(self)
+            if field.name not in ("page", "per_page")
+            and getattr(self, field.name) != getattr(defaults, field.name)
+        }
+
+
+def where_clause(association_id, filters, today, delai, with_status=True):
+    """The condition on Lead for `filters`; without the status when counting the tabs."""
+    Lead = models.Lead
+    condition = Lead.association == association_id
+    if with_status and filters.status != ALL:
+        condition &= Lead.status == filters.status
+    if filters.kind:
+        condition &= Lead.kind == filters.kind
+    if filters.besoin:
+        # ",orientation,emploi," holds ",emploi,": exact codes, never a prefix of another.
+        padded = Value(",").concat(Lead.besoin).concat(",")
+        condition &= padded.contains(f",{filters.besoin},")
+    if filters.departement:
+        condition &= Lead.departement == filters.departement
+    if filters.late:
+        condition &= (Lead.status == "nouvelle") & (Lead.created_at < late_before(today, delai))
+    if filters.q:
+        condition &= search_clause(filters.q)
+    return condition
+
+
+def search_clause(text):
+    """A name (part of the first or last name), a reference, an e-mail or a phone number."""
+    Lead = models.Lead
+    text = text.strip()[:SEARCH_MAX]
+    lowered = text.lower()
+    condition = (
+        fn.LOWER(Lead.prenom).contains(lowered)
+        | fn.LOWER(Lead.nom).contains(lowered)
+        | (fn.LOWER(Lead.prenom.concat(" ").concat(Lead.nom)).contains(lowered))
+        | (Lead.reference == text.upper())
+        | (fn.LOWER(Lead.email) == lowered)
+    )
+    # Numbers are stored in E.164: "06 12 34 56 78" and "+33612345678" find the same lead.
+    number = phones.canonical(text)
+    if number:
+        condition |= Lead.telephone == number
+    return condition
+
+
+# --- The page --------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Row:
+    """One line of the inbox."""
+
+    id: int
+    reference: str
+    kind: str
+    status: str
+    prenom: str
+    nom: str
+    besoin: str
+    departement: str
+    commune: str
+    created_at: dt.datetime
+    version: int
+    waiting_days: int
+    late: bool
+
+    @property
+    def status_label(self):
+        return status_label(self.status)
+
+    @property
+    def besoins(self):
+        return besoin_labels(self.besoin)
+
+
+@dataclasses.dataclass
+class Page:
+    filters: Filters
+    rows: list
+    counts: dict  # status code -> count, ALL -> total, under every filter but the status
+    total: int  # rows under every filter
+    departements: list  # the départements of the association's leads, for the filter
+
+    @property
+    def pages(self):
+        return max(1, -(-self.total // self.filters.per_page))
+
+    @property
+    def first(self):
+        return (self.filters.page - 1) * self.filters.per_page + 1 if self.rows else 0
+
+    @property
+    def last(self):
+        return self.first + len(self.rows) - 1 if self.rows else 0
+
+
+def status_counts(association_id, filters, today, delai):
+    """One GROUP BY for every tab."""
+    Lead = models.Lead
+    query = (
+        Lead.select(Lead.status, fn.COUNT(Lead.id).alias("n"))
+        .where(where_clause(association_id, filters, today, delai, with_status=False))
+        .group_by(Lead.status)
+        .tuples()
+    )
+    counts = dict.fromkeys(STATUS_LABELS, 0)
+    counts.update(dict(query))
+    counts[ALL] = sum(counts.values())
+    return counts
+
+
+def departements_of(association_id):
+    Lead = models.Lead
+    query = (
+        Lead.select(Lead.departement)
+        .where((Lead.association == association_id) & (Lead.departement != ""))
+        .distinct()
+        .order_by(Lead.departement)
+        .tuples()
+    )
+    return [code for (code,) in query]
+
+
+def rows_query(association_id, filters, today, delai):
+    """The leads under `filters`, oldest waiting first, with their commune's name (one
+    join, no query per row). The answers (JSON) are not read: the list needs none."""
+    Lead, Commune = models.Lead, models.Commune
+    return (
+        Lead.select(
+            Lead.id,
+            Lead.reference,
+            Lead.kind,
+            Lead.status,
+            Lead.prenom,
+            Lead.nom,
+            Lead.besoin,
+            Lead.departement,
+            Lead.created_at,
+            Lead.version,
+            Lead.email,
+            Lead.telephone,
+            Lead.contact_pref,
+            Lead.age,
+            Lead.situation,
+            Lead.first_contact_at,
+            Commune.nom.alias("commune_nom"),
+        )
+        .join(Commune, JOIN.LEFT_OUTER, on=(Lead.commune == Commune.insee))
+        .where(where_clause(association_id, filters, today, delai))
+        .order_by(Lead.created_at, Lead.id)
+    )
+
+
+def to_row(record, today, late_limit):
+    created = record["created_at"]
+    return Row(
+        id=record["id"],
+        reference=record["reference"],
+        kind=record["kind"],
+        status=record["status"],
+        prenom=record["prenom"],
+        nom=record["nom"],
+        besoin=record["besoin"],
+        departement=record["departement"],
+        commune=record["commune_nom"] or "",
+        created_at=created,
+        version=record["version"],
+        waiting_days=max(0, (today - created.date()).days),
+        late=record["status"] == "nouvelle" and created < late_limit,
+    )
+
+
+def page(association, filters, today=None):
+    """The inbox page for `filters`: three queries, whatever the number of leads."""
+    today = today or models.now().date()
+    delai = association.delai_recontact
+    counts = status_counts(association.id, filters, today, delai)
+    total = counts.get(filters.status, 0)
+    last_page = max(1, -(-total // filters.per_page))
+    filters = dataclasses.replace(filters, page=min(max(filters.page, 1), last_page))
+    query = rows_query(association.id, filters, today, delai).paginate(
+        filters.page, filters.per_page
+    )
+    late_limit = late_before(today, delai)
+    rows = [to_row(record, today, late_limit) for record in query.dicts()]
+    return Page(
+        filters=filters,
+        rows=rows,
+        counts=counts,
+        total=total,
+        departements=departements_of(association.id),
+    )
+
+
+def by_references(association_id, references):
+    """The association's leads among `references` (a selection), in inbox order."""
+    Lead = models.Lead
+    return (
+        Lead.select()
+        .where((Lead.association == association_id) & Lead.reference.in_(list(references)))
+        .order_by(Lead.created_at, Lead.id)
+    )
+
+
+EVENT_LABELS = {
+    "orientation": "Orientée vers votre association par le service",
+    "liste_attente": "Mise sur liste d'attente : aucun programme ne correspondait",
+    "choix_alternative": "La personne a choisi cette association parmi les propositions",
+}
