@@ -80,6 +80,12 @@ def date_fr(value):
 
 
 @bp.app_template_filter()
+def iso_utc(value):
+    """For <time datetime>: whole seconds, as the HTML standard takes them."""
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@bp.app_template_filter()
 def event_label(event):
     """What happened, in plain words."""
     label = inbox.EVENT_LABELS.get(event["kind"])
