@@ -333,6 +333,13 @@ def test_htmx_gets_the_region_a_browser_the_page(client, people):
     assert 'id="liste"' in partial and "J-T0001" in partial
     # Focus goes to the number of results after a swap, never on a full page.
     assert 'id="resultats" tabindex="-1" autofocus' in partial
+    selected = body(
+        client.get("/espace/?type=jeune", headers={"HX-Request": "true", "HX-Request-Type": "full"})
+    )
+    assert (
+        selected.startswith("<!doctype html>")
+        and 'id="resultats" tabindex="-1" autofocus' in selected
+    )
     assert "autofocus" not in full
     # The filter form updates the list in place and the URL.
     assert 'data-hx-get="/espace/"' in full and 'data-hx-target="#liste"' in full

@@ -202,7 +202,18 @@ def demandes():
         inbox_url=inbox_url,
         labels=inbox,
         query=urlencode(query_args(page.filters, page="")),
+        swapped=list_swapped(),
         title=inbox_title(page, bool(errors)),
+    )
+
+
+def list_swapped():
+    """htmx asked for the list region: it selects #liste from a whole page (it says
+    HX-Request-Type "full" for that), so the focus cue cannot hang on `partial`. Not for
+    a history restore, which shows the page as it was."""
+    return (
+        request.headers.get("HX-Request") == "true"
+        and request.headers.get("HX-History-Restore-Request") != "true"
     )
 
 
