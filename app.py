@@ -14,6 +14,7 @@ import accounts
 import assets
 import cli
 import models
+import vocabulary
 
 
 class CSRF(CSRFProtect):
@@ -103,6 +104,8 @@ def create_app(config=None):
     accounts.login_manager.init_app(app)
     register_request_hooks(app)
     register_blueprints(app)
+    # One vocabulary: {{ lead.status|label("statut") }}.
+    app.add_template_filter(vocabulary.jinja_label, "label")
     register_error_pages(app)
     cli.register(app)
     return app

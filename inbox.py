@@ -10,66 +10,50 @@ a lead handed over leaves the old association's inbox at once.
 
 import dataclasses
 import datetime as dt
-import functools
 
-import holidays
 from peewee import JOIN, Value, fn
 
+import lifecycle
 import models
 import phones
+import vocabulary as V
+import workdays
 
-# --- One place for the codes and labels the inbox shows (to move to vocabulary.py) ----------
+# --- Codes and labels: vocabulary.py ---------------------------------------------------------
 
-STATUS_LABELS = {
-    "nouvelle": "Nouvelle",
-    "contactee": "Contactée",
-    "en_attente": "En attente d'un binôme",
-    "binome": "Binôme formé",
-    "terminee": "Terminée",
-    "sans_suite": "Sans suite",
+STATUS_LABELS = V.STATUT.labels()
+# "Demande (jeune)", "Candidature (mentor)": the staff's words (CONTENT.md).
+KIND_LABELS = {
+    term.code: f"{term.say('nom').capitalize()} ({term.label.lower()})" for term in V.PARCOURS
 }
-KIND_LABELS = {"jeune": "Demande (jeune)", "mentor": "Candidature (mentor)"}
-BESOIN_LABELS = {
-    "scolarite": "Scolarité",
-    "orientation": "Orientation",
-    "emploi": "Stage, alternance, premier emploi",
-    "entrepreneuriat": "Création d'activité",
-}
-CONTACT_PREF_LABELS = {"telephone": "Téléphone", "sms": "SMS", "email": "E-mail"}
+BESOIN_LABELS = V.BESOIN.labels()
+CONTACT_PREF_LABELS = V.CONTACT_PREF.labels()
 # The tab that shows every status; the inbox opens on the leads nobody has answered yet.
 ALL = "toutes"
-DEFAULT_STATUS = "nouvelle"
+DEFAULT_STATUS = lifecycle.INITIAL
 TABS = (ALL, *STATUS_LABELS)
 PAGE_SIZES = (25, 50)
 SEARCH_MAX = 100
 
 
 def status_label(code):
-    return STATUS_LABELS.get(code, code)
+    return V.STATUT.label(code)
 
 
 def besoin_labels(codes):
     """A mentor's besoins are stored comma-joined; a youth's is one code."""
-    return [BESOIN_LABELS.get(code, code) for code in codes.split(",") if code]
+    return [V.BESOIN.label(code) for code in codes.split(",") if code]
 
 
-# --- Working days (to move to workdays.py) --------------------------------------------------
-
-
-@functools.lru_cache(maxsize=64)
-def _french_holidays(year):
-    return frozenset(holidays.France(years=year))
-
-
-def is_workday(day):
-    return day.weekday() < 5 and day not in _french_holidays(day.year)
+# --- Working days --------------------------------------------------------------------------
 
 
 def workdays_before(day, count):
-    """The day `count` working days before `day` (`day` itself when count is 0)."""
+    """The day `count` working days before `day` (`day` itself when count is 0): the
+    reverse of workdays.add_working_days."""
     while count > 0:
         day -= dt.timedelta(days=1)
-        if is_workday(day):
+        if workdays.is_working_day(day):
             count -= 1
     return day
 
@@ -77,7 +61,8 @@ def workdays_before(day, count):
 def late_before(today, delai):
     """Leads created before this instant and still "nouvelle" are late: the association
     promised to call back within `delai` working days, counted from the day after the
-    demande (a demande sent on Friday with 2 days is due on Tuesday evening)."""
+    demande (workdays.add_working_days), and that day is over. One bound for the whole
+    inbox, so "late" is a plain comparison in SQL."""
     return dt.datetime.combine(workdays_before(today, delai), dt.time())
 
 
@@ -305,10 +290,3 @@ def by_references(association_id, references):
         .where((Lead.association == association_id) & Lead.reference.in_(list(references)))
         .order_by(Lead.created_at, Lead.id)
     )
-
-
-EVENT_LABELS = {
-    "orientation": "Orientée vers votre association par le service",
-    "liste_attente": "Mise sur liste d'attente : aucun programme ne correspondait",
-    "choix_alternative": "La personne a choisi cette association parmi les propositions",
-}

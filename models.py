@@ -178,7 +178,8 @@ class Orientation(BaseModel):
     score = IntegerField()
     reasons = JSONField(default=list)
     matcher_version = CharField(max_length=20)
-    outcome = CharField(default="proposee")  # proposee | acceptee | refusee | expiree
+    # vocabulary.RESULTAT_ORIENTATION: proposee | acceptee | refusee | expiree | transferee
+    outcome = CharField(default="proposee")
     outcome_reason = CharField(default="")
     created_at = DateTimeField(default=now, index=True)
 
@@ -195,6 +196,8 @@ class Evenement(BaseModel):
     from_status = CharField(default="")
     to_status = CharField(default="")
     author = CharField(default="")
+    # A code of the action's list of reasons (vocabulary.MOTIF_SANS_SUITE, MOTIF_TRANSFERT).
+    motif = CharField(default="")
     note = TextField(default="")
     at = DateTimeField(default=now)
 

@@ -19,6 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import models  # noqa: E402
+import vocabulary  # noqa: E402
 from app import create_app  # noqa: E402
 
 PAGES = [
@@ -31,7 +32,7 @@ PAGES = [
     ("recherche d'un téléphone", "/espace/?statut=toutes&q=06 00 00 42 42"),
     ("fragment htmx", "/espace/?statut=toutes&type=mentor"),
 ]
-STATUSES = ["nouvelle", "contactee", "en_attente", "binome", "terminee", "sans_suite"]
+STATUSES = list(vocabulary.STATUT.codes)
 
 
 def fill(count):

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 import exports
 import inbox
 import models
+import workdays
 
 LOGIN = "/espace/connexion"
 
@@ -263,6 +264,21 @@ def test_late_counts_working_days_only():
     assert inbox.workdays_before(dt.date(2026, 12, 28), 1) == dt.date(2026, 12, 24)
 
 
+def test_late_agrees_with_the_promised_date_of_workdays():
+    """Late today exactly when the promised day (workdays.add_working_days) is past."""
+    start = dt.date(2026, 4, 1)  # Easter Monday, 1 and 8 May, Ascension, Whit Monday
+    for delai in (0, 1, 2, 5, 10):
+        for offset in range(0, 75):
+            created = start + dt.timedelta(days=offset)
+            for today in (created + dt.timedelta(days=n) for n in range(0, 20)):
+                late = dt.datetime.combine(created, dt.time(12)) < inbox.late_before(today, delai)
+                assert late == (workdays.add_working_days(created, delai) < today), (
+                    created,
+                    today,
+                    delai,
+                )
+
+
 @pytest.mark.parametrize(
     "query",
     ["Prénom7", "prénom7", "durand", "Prénom7 Durand", "J-T0007", "j-t0007", "P7@EXAMPLE.ORG"],
@@ -400,7 +416,7 @@ def test_lead_page_answers_contacts_reasons_timeline(client, people):
     orientation = next(o for o in lead.orientations if o.rank == 1)
     for reason in orientation.reasons:
         assert reason.replace("'", "&#39;") in page
-    assert "Orientée vers votre association par le service" in page
+    assert "Orientée par la plateforme" in page
 
 
 def test_a_mentor_page_shows_its_answers(client, people):
@@ -418,14 +434,23 @@ def test_the_new_association_never_sees_the_old_ones_notes(client, people):
     models.Evenement.create(lead=lead, kind="orientation", author="matcher")
     models.Evenement.create(lead=lead, kind="statut", to_status="contactee", note="Secret de A")
     models.Note.create(lead=lead, association=people["a"], text="Note privée de A")
-    models.Evenement.create(lead=lead, kind="confiee", note="Raison donnée à B")
+    models.Evenement.create(
+        lead=lead, kind="transfert", motif="pas_de_mentor", note="Texte libre de A"
+    )
+    models.Evenement.create(lead=lead, kind="orientation", note="repli : à distance")
     models.Lead.update(association=people["b"]).where(models.Lead.id == lead.id).execute()
     log_in(client, people["staff_b"])
     page = body(client.get(f"/espace/demandes/{lead.reference}"))
     assert "Note privée de A" not in page
     assert "Secret de A" not in page
-    assert "Raison donnée à B" in page
-    assert "Statut : Contactée" in page  # the event itself stays in the timeline
+    assert "Texte libre de A" not in page
+    # The events themselves stay, with their coded reason; what came after is shown.
+    assert "Statut : Contactée" in page
+    assert "Confiée à une autre association, motif : Pas de mentor disponible" in page
+    assert "repli : à distance" in page
+    # Association A, which handed it over, sees its own notes no more (404).
+    log_in(client, people["staff_a"])
+    assert client.get(f"/espace/demandes/{lead.reference}").status_code == 404
 
 
 def test_add_a_note_prg_and_htmx(client, people):
@@ -462,8 +487,8 @@ def test_note_errors_are_french_422(client, people):
     empty = client.post(url + "/notes", data={"csrf_token": token, "text": "   "})
     assert empty.status_code == 422
     assert "Écrivez la note avant de l&#39;ajouter" in body(empty)
-    long = client.post(url + "/notes", data={"csrf_token": token, "text": "a" * 5001})
-    assert long.status_code == 422 and "5000 caractères au plus" in body(long)
+    long = client.post(url + "/notes", data={"csrf_token": token, "text": "a" * 2001})
+    assert long.status_code == 422 and "2000 caractères au plus" in body(long)
     no_token = client.post(url + "/notes", data={"text": "sans jeton"})
     assert no_token.status_code == 400
     assert models.Note.select().count() == 0
@@ -545,7 +570,7 @@ def test_export_the_filtered_inbox(client, people):
     assert by_ref["J-T0001"]["Téléphone"] == "06 12 34 00 01"
     assert by_ref["J-T0001"]["Statut"] == "Nouvelle"
     assert by_ref["J-T0003"]["Statut"] == "Contactée"
-    assert by_ref["M-T0002"]["Besoin"] == "Stage, alternance, premier emploi, Scolarité"
+    assert by_ref["M-T0002"]["Besoin"] == "Stage, alternance ou premier emploi, Scolarité"
     export = models.Export.get()
     assert (export.utilisateur_id, export.association_id, export.rows) == (
         people["staff_a"].id,

@@ -13,16 +13,18 @@ from urllib.parse import parse_qsl, urlencode
 from flask import abort, flash, make_response, redirect, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from peewee import JOIN, fn
+from peewee import JOIN
 from wtforms import TextAreaField
 from wtforms.fields.core import UnboundField
 from wtforms.validators import DataRequired, Length
 
+import demandes as actions
 import exports
 import inbox
-import leads
+import lifecycle
 import models
 import phones
+import vocabulary as V
 from accounts import staff_required
 from forms import FORMS, ChoiceForm
 from journeys import PARCOURS
@@ -30,10 +32,10 @@ from views.rendering import render
 
 from . import bp
 
-NOTE_MAX = 5000
-# Events after which a lead is with a new association: what the association before wrote
-# in them (a reason, a note) is not shown to the new one.
-ARRIVAL_EVENTS = frozenset({"orientation", "choix_alternative", "confiee", "transfert"})
+NOTE_MAX = lifecycle.NOTE_MAX
+# Events that bring a lead to a new association: the notes written in the timeline up to
+# them (the hand-over's included) belong to the association before, and are not shown.
+ARRIVAL_EVENTS = frozenset({lifecycle.HAND_OVER.code, "choix_alternative"})
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
 QUERY_KEYS = ("statut", "type", "besoin", "departement", "retard", "q", "page", "par_page")
 
@@ -88,9 +90,8 @@ def iso_utc(value):
 @bp.app_template_filter()
 def event_label(event):
     """What happened, in plain words."""
-    label = inbox.EVENT_LABELS.get(event["kind"])
-    if label:
-        return label
+    if event["kind"] in V.EVENEMENT:
+        return V.EVENEMENT.label(event["kind"])
     if event["to_status"] and event["to_status"] != event["from_status"]:
         return f"Statut : {inbox.status_label(event['to_status'])}"
     return event["kind"]
@@ -275,21 +276,21 @@ def contact_links(lead):
 
 def matcher_reasons(lead):
     """Why the matcher proposed this association: its orientation in effect."""
-    orientations = leads.orientations_of(lead)
+    orientations = actions.orientations_of(lead)
     mine = [o for o in orientations if o.programme.association_id == lead.association_id]
-    return leads.current_orientation(mine)
+    return actions.current_orientation(mine)
 
 
 def timeline(lead):
-    """Who did what, when; the notes written before the lead came to this association
-    are left out (they belong to the association before)."""
+    """Who did what, when, and why (the coded reason); the free notes written before the
+    lead came to this association are left out (they belong to the association before)."""
     events = list(
         models.Evenement.select()
         .where(models.Evenement.lead == lead)
         .order_by(models.Evenement.at, models.Evenement.id)
     )
     arrivals = [i for i, event in enumerate(events) if event.kind in ARRIVAL_EVENTS]
-    since = arrivals[-1] if arrivals else 0
+    since = arrivals[-1] + 1 if arrivals else 0
     return [
         {
             "at": event.at,
@@ -297,10 +298,16 @@ def timeline(lead):
             "from_status": event.from_status,
             "to_status": event.to_status,
             "author": event.author,
+            "motif": motif_label(event),
             "note": event.note if index >= since else "",
         }
         for index, event in enumerate(events)
     ]
+
+
+def motif_label(event):
+    reasons = lifecycle.BY_CODE[event.kind].reasons if event.kind in lifecycle.BY_CODE else None
+    return reasons.label(event.motif) if reasons and event.motif else ""
 
 
 def notes_of(lead):
@@ -354,13 +361,13 @@ def ajouter_note(reference):
     form = NoteForm()
     if not form.validate():
         return render_lead(lead, form, status=422)
-    with models.write_transaction(durable=True):
-        models.Note.create(
-            lead=lead,
-            association=current_user.association_id,
-            author=current_user.row.id,
-            text=form.text.data.strip(),
-        )
+    try:
+        actions.add_note(lead, current_user.association_id, current_user.row, form.text.data)
+    except actions.NotAtAssociation:  # handed over meanwhile
+        abort(404)
+    except lifecycle.TransitionError as error:
+        form.text.errors.append(error.message)
+        return render_lead(lead, form, status=422)
     flash("Note ajoutée.", "succes")
     target = url_for("espace.demande", reference=lead.reference, note="ajoutee")
     return redirect(target + "#notes", 303)
@@ -380,7 +387,7 @@ def selection():
         return redirect(back_to_inbox(), 303)
     done, stale = [], []
     for lead in inbox.by_references(current_user.association_id, chosen):
-        if lifecycle_contacted(lead, chosen[lead.reference]):
+        if mark_contacted(lead, chosen[lead.reference]):
             done.append(lead.reference)
         else:
             stale.append(lead.reference)
@@ -395,31 +402,13 @@ def selection():
     return redirect(back_to_inbox(), 303)
 
 
-def lifecycle_contacted(lead, version):
-    """Mark `lead` contacted if it still is at `version` and "nouvelle"; False otherwise.
-
-    Interim, until core's lifecycle.change_status is merged: the same effect (status,
-    first contact time, version, timeline entry) in one durable transaction."""
-    Lead = models.Lead
-    with models.write_transaction(durable=True):
-        current = models.locked(Lead.select().where(Lead.id == lead.id)).first()
-        if current is None or current.version != version or current.status != "nouvelle":
-            return False
-        at = models.now()
-        Lead.update(
-            status="contactee",
-            first_contact_at=fn.COALESCE(Lead.first_contact_at, at),
-            version=Lead.version + 1,
-            updated_at=at,
-        ).where(Lead.id == lead.id).execute()
-        models.Evenement.create(
-            lead=lead,
-            kind="statut",
-            from_status="nouvelle",
-            to_status="contactee",
-            author=current_user.row.email,
-            at=at,
-        )
+def mark_contacted(lead, version):
+    """core's change_status, checked against the version the page showed; False when the
+    lead moved on since (or is no longer "nouvelle")."""
+    try:
+        actions.change_status(lead, "contactee", by=current_user.row, expected_version=version)
+    except (actions.StaleLead, lifecycle.TransitionError):
+        return False
     return True
 
 
