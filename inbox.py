@@ -10,6 +10,7 @@ a lead handed over leaves the old association's inbox at once.
 
 import dataclasses
 import datetime as dt
+import re
 
 from peewee import JOIN, Value, fn
 
@@ -114,23 +115,28 @@ def where_clause(association_id, filters, today, delai, with_status=True):
     return condition
 
 
+REFERENCE_RE = re.compile(r"^[JM]-[0-9A-Z]{5}$")
+
+
 def search_clause(text):
-    """A name (part of the first or last name), a reference, an e-mail or a phone number."""
+    """A reference, an e-mail address or a phone number: that one exactly (a reference
+    through its unique index); anything else: part of the first or last name."""
     Lead = models.Lead
     text = text.strip()[:SEARCH_MAX]
     lowered = text.lower()
-    condition = (
-        fn.LOWER(Lead.prenom).contains(lowered)
-        | fn.LOWER(Lead.nom).contains(lowered)
-        | (fn.LOWER(Lead.prenom.concat(" ").concat(Lead.nom)).contains(lowered))
-        | (Lead.reference == text.upper())
-        | (fn.LOWER(Lead.email) == lowered)
-    )
+    if REFERENCE_RE.match(text.upper()):
+        return Lead.reference == text.upper()
+    if "@" in text:
+        return fn.LOWER(Lead.email) == lowered
     # Numbers are stored in E.164: "06 12 34 56 78" and "+33612345678" find the same lead.
     number = phones.canonical(text)
     if number:
-        condition |= Lead.telephone == number
-    return condition
+        return Lead.telephone == number
+    return (
+        fn.LOWER(Lead.prenom).contains(lowered)
+        | fn.LOWER(Lead.nom).contains(lowered)
+        | fn.LOWER(Lead.prenom.concat(" ").concat(Lead.nom)).contains(lowered)
+    )
 
 
 # --- The page --------------------------------------------------------------------------------
@@ -199,16 +205,20 @@ def status_counts(association_id, filters, today, delai):
     return counts
 
 
-def departements_of(association_id):
+def departements_query(association_id):
+    """Read from the (association, departement) index alone (migration 0007)."""
     Lead = models.Lead
-    query = (
+    return (
         Lead.select(Lead.departement)
         .where((Lead.association == association_id) & (Lead.departement != ""))
         .distinct()
         .order_by(Lead.departement)
         .tuples()
     )
-    return [code for (code,) in query]
+
+
+def departements_of(association_id):
+    return [code for (code,) in departements_query(association_id)]
 
 
 def rows_query(association_id, filters, today, delai):

@@ -650,3 +650,26 @@ def test_junk_at_the_note_form_never_500(client, people, text, extra):
         "/espace/demandes/selection", data={"csrf_token": token, "demande": [text], "retour": text}
     )
     assert selection.status_code == 303
+
+
+# --- Indexes ------------------------------------------------------------------------------
+
+
+def test_migration_0007_indexes_the_departements_of_an_association(app):
+    names = {index.name for index in models.db.get_indexes("lead")}
+    assert "lead_association_id_departement" in names
+    assert "lead_association_id_status_created_at" in names
+
+
+@pytest.mark.sqlite_only
+def test_the_departement_list_reads_the_index_only(app, people):
+    many_leads(people["a"], 300)
+    sql, params = inbox.departements_query(people["a"].id).sql()
+    plan = " ".join(str(row) for row in models.db.execute_sql("EXPLAIN QUERY PLAN " + sql, params))
+    assert "COVERING INDEX lead_association_id_departement" in plan, plan
+
+
+def test_a_reference_search_uses_the_reference_alone():
+    clause = inbox.search_clause(" j-7k3q9 ")
+    sql, params = models.Lead.select().where(clause).sql()
+    assert params == ["J-7K3Q9"] and "LIKE" not in sql
