@@ -12,6 +12,7 @@ from helpers import CSRF_RE, HX, MENTOR_STEPS, YOUTH_STEPS, csrf_token, log_in, 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import demandes as actions
 import exports
 import inbox
 import models
@@ -673,3 +674,36 @@ def test_a_reference_search_uses_the_reference_alone():
     clause = inbox.search_clause(" j-7k3q9 ")
     sql, params = models.Lead.select().where(clause).sql()
     assert params == ["J-7K3Q9"] and "LIKE" not in sql
+
+
+def test_after_a_real_hand_over_the_new_association_sees_the_lead_not_the_old_notes(client, app):
+    """Through core's demandes.hand_over: the matcher re-runs without the first association."""
+    walk(client, "jeune", YOUTH_STEPS)
+    reference = submit(client, "jeune").headers["Location"].rsplit("/", 1)[1]
+    lead = models.Lead.get(models.Lead.reference == reference)
+    first = lead.association_id
+    old = models.Utilisateur.create(email="x@example.org", role="membre", association=first)
+    actions.change_status(lead, "contactee", by=old)
+    actions.add_note(lead, first, old, "Note privée de l'ancienne")
+    actions.hand_over(lead, old, "pas_de_mentor", note="Texte libre de l'ancienne")
+    lead = models.Lead.get_by_id(lead.id)
+    assert lead.association_id not in (None, first)
+    new = models.Utilisateur.create(
+        email="y@example.org", role="membre", association=lead.association_id
+    )
+    log_in(client, new)
+    page = body(client.get(f"/espace/demandes/{reference}"))
+    assert "Note privée de l&#39;ancienne" not in page and "Note privée" not in page
+    assert "Texte libre" not in page
+    assert "motif : Pas de mentor disponible en ce moment" in page
+    programme = models.Programme.get_by_id(
+        models.Orientation.get(
+            (models.Orientation.lead == lead.id) & (models.Orientation.outcome == "proposee")
+        ).programme_id
+    )
+    assert programme.association_id == lead.association_id
+    assert f"Programme proposé : {programme.nom}" in page.replace("&#39;", "'")
+    assert reference in body(client.get("/espace/"))  # back to "nouvelle", in the new inbox
+    log_in(client, old)
+    assert client.get(f"/espace/demandes/{reference}").status_code == 404
+    assert reference not in body(client.get("/espace/?statut=toutes"))
