@@ -115,7 +115,7 @@ def where_clause(association_id, filters, today, delai, with_status=True):
     return condition
 
 
-REFERENCE_RE = re.compile(r"^[JM]-[0-9A-Z]{5}$")
+REFERENCE_RE = re.compile(r"[JM]-[0-9A-Z]{5}")
 
 
 def search_clause(text):
@@ -124,7 +124,7 @@ def search_clause(text):
     Lead = models.Lead
     text = text.strip()[:SEARCH_MAX]
     lowered = text.lower()
-    if REFERENCE_RE.match(text.upper()):
+    if REFERENCE_RE.fullmatch(text.upper()):
         return Lead.reference == text.upper()
     if "@" in text:
         return fn.LOWER(Lead.email) == lowered

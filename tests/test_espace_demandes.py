@@ -6,6 +6,7 @@ import contextlib
 import csv
 import datetime as dt
 import io
+from urllib.parse import quote
 
 import pytest
 from helpers import CSRF_RE, HX, MENTOR_STEPS, YOUTH_STEPS, csrf_token, log_in, submit, walk
@@ -651,6 +652,9 @@ def test_junk_at_the_note_form_never_500(client, people, text, extra):
         "/espace/demandes/selection", data={"csrf_token": token, "demande": [text], "retour": text}
     )
     assert selection.status_code == 303
+    exported = client.post("/espace/export.csv", data={"csrf_token": token, "demande": [text]})
+    assert exported.status_code in (200, 303)
+    assert client.get("/espace/demandes/" + quote(text, safe="")).status_code in (404, 200)
 
 
 # --- Indexes ------------------------------------------------------------------------------
@@ -707,3 +711,32 @@ def test_after_a_real_hand_over_the_new_association_sees_the_lead_not_the_old_no
     log_in(client, old)
     assert client.get(f"/espace/demandes/{reference}").status_code == 404
     assert reference not in body(client.get("/espace/?statut=toutes"))
+
+
+def test_nul_bytes_and_control_characters_never_reach_the_database(client, people):
+    """PostgreSQL refuses NUL in text with an error: every input is checked before."""
+    lead = make_lead(people["a"], 1)
+    log_in(client, people["staff_a"])
+    token = csrf_token(client)
+    assert client.get("/espace/demandes/J-T%000001").status_code == 404
+    assert client.get("/espace/demandes/J-T0001%0A").status_code == 404
+    note = client.post(
+        f"/espace/demandes/{lead.reference}/notes", data={"csrf_token": token, "text": "a\x00b"}
+    )
+    assert note.status_code == 422 and "caractères non valides" in body(note)
+    kept = client.post(
+        f"/espace/demandes/{lead.reference}/notes",
+        data={"csrf_token": token, "text": "ligne 1\r\nligne 2\tfin"},
+    )
+    assert kept.status_code == 303
+    exported = client.post(
+        "/espace/export.csv", data={"csrf_token": token, "demande": ["J-T0001\x00:0", "J-T0001:0"]}
+    )
+    assert [line[0] for line in read_csv(exported)[1:]] == ["J-T0001"]
+    selection = client.post(
+        "/espace/demandes/selection",
+        data={"csrf_token": token, "demande": ["J\x00:0", "J-T0001:٣", "J-T0001:0"]},
+    )
+    assert selection.status_code == 303
+    assert models.Lead.get_by_id(lead.id).status == "contactee"
+    assert client.get("/espace/?q=a%00b").status_code == 400

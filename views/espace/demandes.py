@@ -7,6 +7,7 @@ htmx the list region is swapped in place, without JS the same URL is a full page
 """
 
 import datetime as dt
+import re
 import zoneinfo
 from urllib.parse import parse_qsl, urlencode
 
@@ -16,7 +17,7 @@ from flask_wtf import FlaskForm
 from peewee import JOIN
 from wtforms import TextAreaField
 from wtforms.fields.core import UnboundField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, ValidationError
 
 import demandes as actions
 import exports
@@ -37,6 +38,9 @@ NOTE_MAX = lifecycle.NOTE_MAX
 # them (the hand-over's included) belong to the association before, and are not shown.
 ARRIVAL_EVENTS = frozenset({lifecycle.HAND_OVER.code, "choix_alternative"})
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
+# What a reference may look like ("J-7K3Q9"): anything else is no lead, and never reaches
+# the database (PostgreSQL refuses a NUL byte with an error).
+REFERENCE_RE = re.compile(r"[A-Za-z0-9-]{1,20}")
 QUERY_KEYS = ("statut", "type", "besoin", "departement", "retard", "q", "page", "par_page")
 
 
@@ -49,6 +53,11 @@ class NoteForm(FlaskForm):
             Length(max=NOTE_MAX, message=f"La note doit faire {NOTE_MAX} caractères au plus"),
         ],
     )
+
+    def validate_text(self, field):
+        # Line breaks and tabs are text; other control characters (NUL…) are not.
+        if any(not (ch.isprintable() or ch in "\n\r\t") for ch in field.data or ""):
+            raise ValidationError("La note contient des caractères non valides")
 
 
 @bp.after_request
@@ -177,8 +186,10 @@ def association():
 
 def lead_or_404(reference):
     """The lead `reference` if it is routed to the user's association; 404 otherwise."""
+    if not REFERENCE_RE.fullmatch(reference):
+        abort(404)
     lead = models.Lead.get_or_none(
-        (models.Lead.reference == reference[:20])
+        (models.Lead.reference == reference)
         & (models.Lead.association == current_user.association_id)
     )
     if lead is None:
@@ -417,8 +428,8 @@ def selected_versions():
     chosen = {}
     for value in request.form.getlist("demande")[:500]:
         reference, _, version = value.partition(":")
-        if reference and version.isdigit() and len(version) < 10:
-            chosen.setdefault(reference[:20], int(version))
+        if REFERENCE_RE.fullmatch(reference) and version.isascii() and version.isdigit():
+            chosen.setdefault(reference, int(version[:9]))
     return chosen
 
 
@@ -463,8 +474,8 @@ def selected_references():
     """The references ticked ("J-7K3Q9:4": reference and the version shown), deduplicated."""
     references = []
     for value in request.form.getlist("demande")[:500]:
-        reference = value.partition(":")[0][:20]
-        if reference and reference not in references:
+        reference = value.partition(":")[0]
+        if REFERENCE_RE.fullmatch(reference) and reference not in references:
             references.append(reference)
     return references
 
