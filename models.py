@@ -160,8 +160,12 @@ class Lead(BaseModel):
     version = IntegerField(default=0)
 
     class Meta:
-        # The inbox lists an association's leads by status, oldest first.
-        indexes = ((("association", "status", "created_at"), False),)
+        # The inbox lists an association's leads by status, oldest first, and the
+        # départements of its leads (migration 0007).
+        indexes = (
+            (("association", "status", "created_at"), False),
+            (("association", "departement"), False),
+        )
 
 
 class Draft(BaseModel):

@@ -130,7 +130,7 @@ def test_login_lands_on_the_home_of_the_role(app, client):
     user = make_user()
     response = login(client, "  STAFF@example.org ", PASSWORD)
     assert response.status_code == 303
-    assert response.headers["Location"] == home(app, "membre")
+    assert response.headers["Location"] == "/espace/"  # the inbox, the staff home
     assert client.get("/espace/compte").status_code == 200
     admin = make_user("admin@example.org", role="admin")
     other = app.test_client()
@@ -173,11 +173,11 @@ def test_empty_fields_are_named(client):
     "next_url, expected",
     [
         ("/espace/compte?onglet=1", "/espace/compte?onglet=1"),
-        ("//evil.example/x", None),
-        ("https://evil.example/", None),
-        ("/\\evil.example", None),
-        ("javascript:alert(1)", None),
-        ("/\nx", None),
+        ("//evil.example/x", "/espace/"),
+        ("https://evil.example/", "/espace/"),
+        ("/\\evil.example", "/espace/"),
+        ("javascript:alert(1)", "/espace/"),
+        ("/\nx", "/espace/"),
     ],
 )
 def test_next_goes_to_a_local_path_only(app, client, next_url, expected):
@@ -207,7 +207,7 @@ def test_anonymous_visitors_are_sent_to_the_login_page(client):
 
 def test_a_logged_in_user_opening_the_login_page_goes_home(app, client):
     log_in(client, make_user())
-    assert client.get(LOGIN).headers["Location"] == home(app, "membre")
+    assert client.get(LOGIN).headers["Location"] == "/espace/"
 
 
 # --- Throttle ------------------------------------------------------------------------

@@ -232,6 +232,28 @@ def mentor_pages(app, pages):
     pages.fetch(client, "mentor-resultat", submit(client, "mentor").headers["Location"])
 
 
+def espace_pages(app, pages):
+    """The espace association: inbox (filtered, in error, empty), a lead's page, a note
+    refused; a staff member of the association the lead was sent to."""
+    client = app.test_client()
+    walk(client, "jeune", YOUTH_STEPS)
+    location = submit(client, "jeune").headers["Location"]
+    with models.db.connection_context():
+        lead = models.Lead.get(models.Lead.reference == location.rsplit("/", 1)[1])
+        user = models.Utilisateur.create(
+            email="html@example.org", role="membre", association=lead.association_id
+        )
+        models.Note.create(lead=lead, association=lead.association_id, author=user, text="Note")
+    log_in(client, user)
+    pages.fetch(client, "espace-demandes", "/espace/")
+    pages.fetch(client, "espace-demandes-filtrees", "/espace/?statut=toutes&type=jeune&retard=1")
+    pages.fetch(client, "espace-demandes-recherche-vide", "/espace/?q=personne")
+    pages.fetch(client, "espace-demandes-400", "/espace/?statut=perdu&page=x", status=400)
+    url = f"/espace/demandes/{lead.reference}"
+    pages.fetch(client, "espace-demande", url)
+    pages.post(client, "espace-demande-note-422", url + "/notes", {"text": ""})
+
+
 def public_pages(app, pages):
     client = app.test_client()
     for url in (
