@@ -7,12 +7,15 @@ csrf_token()), so these forms do not add a second token field.
 from urllib.parse import urlsplit
 
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField, TextAreaField
-from wtforms.validators import InputRequired, ValidationError
+from wtforms import HiddenField, PasswordField, RadioField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length, ValidationError
 
 import accounts
 import catalogue
+import lifecycle
 import phones
+import vocabulary as V
 from forms import EMAIL_ERROR, PHONE_ERROR, Checkbox, choice, strip
 
 
@@ -272,3 +275,111 @@ class InviteForm(StaffForm):
 
 
 # === end of accounts and settings =====================================================
+
+
+# === Lead actions (issue 6 §3: the lead page's status block, pairs, hand-over) ========
+# Each form carries the lead's version the page showed: demandes.py refuses an action
+# from a page read before another change (StaleLead), the view answers 409.
+
+NOTE_MAX = lifecycle.NOTE_MAX
+NOTE_INVALID = "La note contient des caractères non valides"
+
+
+def version_of(value):
+    """The version a form sent, or None when it is none (the page is then treated as
+    stale: reloaded, it carries a good one)."""
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 9:
+        return int(value)
+    return None
+
+
+class ActionForm(StaffForm):
+    """A button of the status block: the lead's version only."""
+
+    version = HiddenField(filters=[strip])
+
+    def expected_version(self):
+        return version_of(self.version.data)
+
+
+def note_field(label, description):
+    return TextAreaField(
+        label,
+        filters=[multiline],
+        description=description,
+        validators=[
+            Length(max=NOTE_MAX, message=f"Écrivez une note de {NOTE_MAX} caractères au plus")
+        ],
+        render_kw={"rows": 3},
+    )
+
+
+def printable_note(form, field):
+    # multiline() turned control characters into spaces; a NUL or the like is refused
+    # before that in the raw value (PostgreSQL refuses a NUL byte).
+    raw = field.raw_data[0] if field.raw_data else ""
+    if isinstance(raw, str) and any(not (c.isprintable() or c in "\n\r\t") for c in raw):
+        raise ValidationError(NOTE_INVALID)
+
+
+class ReasonForm(ActionForm):
+    """An action that takes a reason from a fixed list; "autre" needs the note
+    (lifecycle.check_input decides, the view shows its message on the field)."""
+
+    reasons = None  # a vocabulary.Vocab
+
+    def __init__(self, *args, reasons, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.motif.choices = [SelectChoice(code, label) for code, label in reasons.choices()]
+        self.allowed = set(reasons.codes)
+
+    motif = RadioField("Motif", choices=[], validate_choice=False)
+    note = note_field("Note (obligatoire pour « Autre »)", "Visible dans l'historique")
+
+    def validate_motif(self, field):
+        if field.data not in self.allowed:
+            raise ValidationError("Choisissez un motif dans la liste")
+
+    def validate_note(self, field):
+        printable_note(self, field)
+
+
+class SansSuiteForm(ReasonForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, reasons=V.MOTIF_SANS_SUITE, **kwargs)
+
+
+class PairForm(ActionForm):
+    """The partner of the binôme: "REFERENCE:version" of one of the listed candidates."""
+
+    partenaire = RadioField("Avec qui former le binôme ?", choices=[], validate_choice=False)
+
+    def partner(self):
+        """(reference, version) chosen, or None."""
+        reference, _, version = (self.partenaire.data or "").partition(":")
+        version = version_of(version)
+        if version is None or not reference.isascii() or not 0 < len(reference) <= 20:
+            return None
+        return reference, version
+
+    def validate_partenaire(self, field):
+        if self.partner() is None:
+            raise ValidationError("Choisissez la personne avec qui former le binôme")
+
+
+class HandOverForm(ReasonForm):
+    """The association to confide the lead to (one of the matcher's proposals, the first
+    by default), and why."""
+
+    programme = RadioField("À quelle association ?", choices=[], validate_choice=False)
+
+    def __init__(self, *args, programmes=(), **kwargs):
+        super().__init__(*args, reasons=V.MOTIF_TRANSFERT, **kwargs)
+        self.programme_ids = {str(p) for p in programmes}
+
+    def validate_programme(self, field):
+        if field.data not in self.programme_ids:
+            raise ValidationError("Choisissez une des associations proposées")
+
+
+# === end of lead actions ==============================================================

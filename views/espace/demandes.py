@@ -31,7 +31,7 @@ from forms import FORMS, ChoiceForm
 from journeys import PARCOURS
 from views.rendering import render
 
-from . import bp
+from . import bp, statut
 
 NOTE_MAX = lifecycle.NOTE_MAX
 # Events that bring a lead to a new association: the notes written in the timeline up to
@@ -331,7 +331,9 @@ def notes_of(lead):
     )
 
 
-def render_lead(lead, form=None, status=200):
+def render_lead(lead, form=None, status=200, **status_block):
+    """The lead page; `status_block`: statut.status_context's arguments (an action's
+    form sent back with its errors, or the message of a refused action)."""
     form = form or NoteForm()
     today = models.now().date()
     assoc = association()
@@ -355,7 +357,9 @@ def render_lead(lead, form=None, status=200):
         waiting_days=max(0, (today - lead.created_at.date()).days),
         labels=inbox,
         noted=request.args.get("note") == "ajoutee",
+        acted=request.args.get("action") == "faite",
         back_url=url_for("espace.demandes"),
+        **statut.status_context(lead, **status_block),
     )
 
 
