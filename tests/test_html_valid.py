@@ -232,7 +232,7 @@ def mentor_pages(app, pages):
     pages.fetch(client, "mentor-resultat", submit(client, "mentor").headers["Location"])
 
 
-def espace_pages(app, pages):
+def espace_lead_pages(app, pages):
     """The espace association: inbox (filtered, in error, empty), a lead's page, a note
     refused; a staff member of the association the lead was sent to."""
     client = app.test_client()
@@ -252,6 +252,58 @@ def espace_pages(app, pages):
     url = f"/espace/demandes/{lead.reference}"
     pages.fetch(client, "espace-demande", url)
     pages.post(client, "espace-demande-note-422", url + "/notes", {"text": ""})
+    lead_action_pages(client, pages, lead, user)
+
+
+def lead_action_pages(client, pages, lead, user):
+    """The lead page's actions: refused (422, 409), done (the page focused on its status),
+    the binôme and hand-over pages, with their errors."""
+    url = f"/espace/demandes/{lead.reference}"
+    version = str(lead.version)
+    pages.post(
+        client, "espace-action-422-motif", url + "/actions/classer_sans_suite", {"version": version}
+    )
+    pages.post(
+        client,
+        "espace-action-409-perimee",
+        url + "/actions/contacter",
+        {"version": "999"},
+        status=409,
+    )
+    pages.fetch(client, "espace-binome-pas-encore", url + "/binome")
+    with models.db.connection_context():
+        import demandes
+
+        demandes.change_status(lead, "contactee", user)
+        mentor = models.Lead.create(
+            reference="M-HTML1",
+            kind="mentor",
+            status="en_attente",
+            suivi_token="html-mentor",
+            answers={
+                "besoins": ["orientation"],
+                "modalite": "les_deux",
+                "publics": ["lyceens"],
+                "disponibilite": "2_4h",
+                "commune": "69123",
+            },
+            association=lead.association_id,
+            prenom="Paul",
+            nom="Durand",
+            besoin="orientation",
+            departement="69",
+            commune="69123",
+        )
+        lead = models.Lead.get_by_id(lead.id)
+    pages.fetch(client, "espace-demande-contactee", url + "?action=faite")
+    pages.fetch(client, "espace-binome", url + "/binome")
+    pages.post(client, "espace-binome-422", url + "/binome", {"version": str(lead.version)})
+    pages.fetch(client, "espace-confier", url + "/confier")
+    pages.post(client, "espace-confier-422", url + "/confier", {"version": str(lead.version)})
+    with models.db.connection_context():
+        demandes.form_pair(lead, mentor, user, lead.association_id)
+    pages.fetch(client, "espace-demande-binome-mentor", "/espace/demandes/M-HTML1")
+    pages.fetch(client, "espace-confier-impossible", url + "/confier")
 
 
 def public_pages(app, pages):
@@ -367,6 +419,7 @@ def test_every_page_is_valid_html(app, tmp_path):
     youth_pages(app, pages)
     mentor_pages(app, pages)
     espace_pages(app, pages)
+    espace_lead_pages(app, pages)
     # These two change the database (catalogue emptied, then a postal code gone): last.
     waiting_list_page(app, pages)
     stale_check_page(app, pages)
