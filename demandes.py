@@ -176,7 +176,9 @@ def tried_associations(orientations):
 
 def person_of(lead, place=None):
     """The matcher's Person, from the lead's stored answers."""
-    answers = lead.answers
+    answers = lead.answers or {}
+    if place is None and not answers.get("commune"):  # no commune recorded: no match
+        return None
     place = place or territory.place(answers["commune"], answers.get("code_postal"))
     place = place or territory.place(answers["commune"])  # a postal code gone since
     if place is None:

@@ -1,0 +1,150 @@
+"""Access control, swept over the URL map: every rule under /espace/ and /admin/, every
+method it takes. A route added later without its guard fails here.
+
+- Anonymous visitors are sent to the login page (never a 200, never a 500), except on
+  the pages meant for them (PUBLIC: login, lost password, e-mailed links, logout).
+- Staff of association B, on the URLs of association A's lead (and A's programme and
+  staff member): 404, as for something that does not exist; nothing of A changes.
+- Staff (membre or responsable) on the operator's /admin/ pages: 404.
+"""
+
+import re
+
+import pytest
+from helpers import csrf_token, log_in
+
+import models
+
+PUBLIC = {
+    "espace.connexion",
+    "espace.deconnexion",
+    "espace.mot_de_passe_oublie",
+    "espace.reinitialisation",
+    "espace.invitation",
+}
+PREFIXES = ("/espace/", "/admin/")
+LOGIN = "/espace/connexion"
+ARGUMENT_RE = re.compile(r"<(?:[a-z_]+:)?([a-z_]+)>")
+
+
+@pytest.fixture
+def world(app):
+    with models.db.connection_context():
+        a, b = list(models.Association.select().order_by(models.Association.id).limit(2))
+        lead = models.Lead.create(
+            reference="J-SWEEP1",
+            kind="jeune",
+            suivi_token="sweep",
+            answers={},
+            association=a,
+            prenom="Inès",
+            nom="Martin",
+            besoin="orientation",
+            departement="69",
+        )
+        return {
+            "lead": lead,
+            "programme": models.Programme.get(models.Programme.association == a),
+            "staff_a": models.Utilisateur.create(
+                email="a@example.org", role="responsable", association=a
+            ),
+            "staff_b": models.Utilisateur.create(
+                email="b@example.org", role="responsable", association=b
+            ),
+            "membre_b": models.Utilisateur.create(
+                email="mb@example.org", role="membre", association=b
+            ),
+        }
+
+
+def rules(app):
+    """(endpoint, rule, methods) of every rule under PREFIXES; there must be some of each."""
+    found = [
+        (rule.endpoint, rule.rule, sorted(rule.methods & {"GET", "POST"}))
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith(PREFIXES)
+    ]
+    assert any(rule.startswith("/espace/") for _, rule, _ in found)
+    return found
+
+
+def url_of(rule, world):
+    """The rule with A's objects in its arguments (A's lead, programme, staff member)."""
+    values = {
+        "reference": world["lead"].reference,
+        "code": "contacter",
+        "token": "inconnu",
+        "programme_id": str(world["programme"].id),
+        "user_id": str(world["staff_a"].id),
+    }
+    return ARGUMENT_RE.sub(lambda m: values.get(m.group(1), "1"), rule)
+
+
+def concerns_a(rule):
+    return any(name in rule for name in ("<reference>", "programme_id>", "user_id>"))
+
+
+def request(client, method, url, token):
+    if method == "GET":
+        return client.get(url)
+    return client.post(url, data={"csrf_token": token, "version": "0", "text": "x"})
+
+
+def a_unchanged(world):
+    lead = models.Lead.get_by_id(world["lead"].id)
+    assert (lead.status, lead.version, lead.association_id) == (
+        "nouvelle",
+        0,
+        world["lead"].association_id,
+    )
+    assert models.Note.select().count() == 0
+    assert models.Evenement.select().count() == 0
+    assert models.Utilisateur.get_by_id(world["staff_a"].id).actif
+
+
+def test_anonymous_visitors_are_sent_to_the_login_page(app, client, world):
+    token = csrf_token(client)
+    checked = 0
+    for endpoint, rule, methods in rules(app):
+        url = url_of(rule, world)
+        for method in methods:
+            response = request(client, method, url, token)
+            where = (method, url, response.status_code)
+            assert response.status_code < 500, where
+            if endpoint in PUBLIC:
+                continue
+            assert response.status_code in (302, 303), where
+            assert response.headers["Location"].startswith(LOGIN), where
+            checked += 1
+    assert checked >= 15
+    a_unchanged(world)
+
+
+@pytest.mark.parametrize("who", ["staff_b", "membre_b"])
+def test_staff_of_another_association_get_404_on_a_s_urls(app, client, world, who):
+    log_in(client, world[who])
+    token = csrf_token(client)
+    checked = 0
+    for endpoint, rule, methods in rules(app):
+        if endpoint in PUBLIC:
+            continue
+        url = url_of(rule, world)
+        for method in methods:
+            response = request(client, method, url, token)
+            where = (method, url, response.status_code)
+            assert response.status_code < 500, where
+            if concerns_a(rule) or rule.startswith("/admin/"):
+                assert response.status_code == 404, where
+                checked += 1
+            else:  # B's own pages: never anything of A
+                assert world["lead"].reference not in response.get_data(as_text=True), where
+    assert checked >= 8
+    a_unchanged(world)
+
+
+def test_staff_of_a_reach_the_same_urls(app, client, world):
+    """The sweep's URLs are real: A's own staff are not refused on A's lead pages."""
+    log_in(client, world["staff_a"])
+    lead_url = f"/espace/demandes/{world['lead'].reference}"
+    for path in ("", "/binome", "/confier"):
+        assert client.get(lead_url + path).status_code == 200, path
