@@ -35,6 +35,21 @@ MENTOR = {
     "email": "paul.durand@example.org",
     "telephone": "",
 }
+YOUTH = {
+    "commune": "69123",
+    "code_postal": "69003",
+    "commune_label": "Lyon (69003)",
+    "age": 17,
+    "situation": "lycee_general",
+    "besoin": "orientation",
+    "situations_particulieres": [],
+    "rencontre": "les_deux",
+    "prenom": "Inès",
+    "nom": "Martin",
+    "email": "ines@example.org",
+    "telephone": "+33612345678",
+    "contact_pref": "sms",
+}
 
 
 def create_user(live, email, slug):
@@ -152,3 +167,59 @@ def test_a_demande_from_the_questionnaire_to_a_binome_and_the_csv(
     expect(anonymous).to_have_url(re.compile(r"/espace/connexion"))
     expect(anonymous.locator("body")).not_to_contain_text("Inès")
     assert_accessible(anonymous)
+
+
+def test_classer_sans_suite_then_rouvrir_then_hand_over(
+    new_page, js, _live_server, assert_accessible, console_errors
+):
+    """The reasons' form (422 without a note for « autre »), re-opening, and the hand-over
+    page: the lead leaves the inbox, its page is then 404 for this association."""
+    with models.db.connection_context():
+        place = territory.place("69123", "69003")
+        with models.write_transaction(durable=True):
+            lead = leads.create_lead("jeune", YOUTH, place)
+            demandes.orient(lead, place=place)
+        lead = models.Lead.get_by_id(lead.id)
+        slug = lead.association.slug
+    create_user(_live_server, "claire@example.org", slug)
+    page = new_page(js=js)
+    log_in(page, "claire@example.org")
+    page.goto(f"/espace/demandes/{lead.reference}")
+    status = page.locator("#statut-titre")
+
+    console_errors.allow_http_error(422)
+    page.locator("summary", has_text="Classer sans suite").click()
+    page.get_by_label("Autre (préciser)").check()
+    page.locator("#statut").get_by_role("button", name="Classer sans suite").click()
+    summary = page.locator(".error-summary")
+    expect(summary).to_contain_text("Précisez le motif dans la note.")
+    if js:
+        expect(summary).to_be_focused()
+    assert_accessible(page)
+    page.get_by_label("Note (obligatoire pour « Autre »)").fill("Déménage à l'étranger")
+    page.get_by_label("Autre (préciser)").check()
+    page.locator("#statut").get_by_role("button", name="Classer sans suite").click()
+    expect(status).to_have_text("Statut : Sans suite")
+    expect(page.locator("#historique")).to_contain_text("Classée sans suite, motif : Autre")
+    expect(page.locator("#historique")).to_contain_text("Déménage à l'étranger")
+    assert_accessible(page)
+
+    page.get_by_role("button", name="Rouvrir").click()
+    expect(status).to_have_text("Statut : Contactée")
+    if js:
+        expect(status).to_be_focused()
+
+    page.get_by_role("link", name="Confier à une autre association").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("à une autre association")
+    assert_accessible(page)
+    page.get_by_label("Hors de notre territoire").check()
+    page.get_by_role("button", name="Confier la demande").click()
+    expect(page).to_have_url(re.compile(r"/espace/$"))
+    expect(page.get_by_role("status")).to_contain_text(f"La demande {lead.reference} est confiée")
+    assert_accessible(page)
+    with models.db.connection_context():
+        moved = models.Lead.get_by_id(lead.id)
+        assert moved.association_id not in (None, lead.association_id)
+        assert models.Message.select().where(models.Message.kind == "transfert").count() == 1
+    console_errors.allow_http_error(404)
+    assert page.goto(f"/espace/demandes/{lead.reference}").status == 404
