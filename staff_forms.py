@@ -337,6 +337,8 @@ class ReasonForm(ActionForm):
     note = note_field("Note (obligatoire pour « Autre »)", "Visible dans l'historique")
 
     def validate_motif(self, field):
+        if not field.data:
+            raise ValidationError("Choisissez un motif")
         if field.data not in self.allowed:
             raise ValidationError("Choisissez un motif dans la liste")
 
