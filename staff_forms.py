@@ -380,8 +380,12 @@ class HandOverForm(ReasonForm):
         self.programme_ids = {str(p) for p in programmes}
 
     def validate_programme(self, field):
-        if field.data not in self.programme_ids:
+        # Nothing picked: the matcher's first proposal.
+        if field.data and field.data not in self.programme_ids:
             raise ValidationError("Choisissez une des associations proposées")
+
+    def programme_id(self):
+        return int(self.programme.data) if self.programme.data else None
 
 
 # === end of lead actions ==============================================================

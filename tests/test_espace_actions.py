@@ -514,4 +514,44 @@ def test_junk_at_the_pair_and_hand_over_forms_never_500(
         "motif": motif,
     }
     response = client.post(url, data=data)
-    assert response.status_code in (303, 409, 422), (response.status_code, body(response)[:300])
+    if response.status_code == 404:  # handed over by an earlier example: no longer ours
+        assert fresh(lead).association_id != setting["staff"].association_id
+    else:
+        assert response.status_code in (303, 409, 422), (response.status_code, body(response)[:300])
+
+
+def test_hand_over_without_a_pick_goes_to_the_matchers_first(client, setting):
+    lead = setting["lead"]
+    log_in(client, setting["staff"])
+    first = demandes.hand_over_proposals(lead)[0]
+    url = page_of(lead) + "/confier"
+    response = client.post(
+        url,
+        data={
+            "csrf_token": token(client, url),
+            "version": str(lead.version),
+            "motif": "hors_criteres",
+        },
+    )
+    assert response.status_code == 303
+    assert fresh(lead).association_id == first.association_id
+    stale = client.post(
+        url, data={"csrf_token": token(client, "/espace/"), "version": "0", "motif": "autre"}
+    )
+    assert stale.status_code == 404  # no longer ours
+
+
+def test_hand_over_from_a_stale_page_gets_409(client, setting):
+    lead = setting["lead"]
+    log_in(client, setting["staff"])
+    url = page_of(lead) + "/confier"
+    csrf = token(client, url)
+    shown = fresh(lead).version
+    demandes.change_status(lead, "contactee", "collegue@example.org")
+    response = client.post(
+        url, data={"csrf_token": csrf, "version": str(shown), "motif": "hors_territoire"}
+    )
+    assert response.status_code == 409
+    assert "Rien n&#39;a été modifié" in body(response)
+    assert fresh(lead).association_id == lead.association_id
+    assert kinds(lead)[-1] == "contacter"

@@ -266,7 +266,7 @@ def confier(reference):
             form.motif.data,
             form.note.data,
             expected_version=version,
-            programme_id=int(form.programme.data),
+            programme_id=form.programme_id(),
         )
     except demandes.StaleLead:
         return refused(reference)
@@ -276,9 +276,12 @@ def confier(reference):
             field.errors = [*field.errors, error.message]
             return render_hand_over(lead, form, proposals, status=422)
         return refused(reference, f"{error.message} {STALE}")
-    chosen = next(p for p in proposals if p.programme_id == int(form.programme.data))
+    chosen = models.Association.get_by_id(row.association_id) if row.association_id else None
+    if chosen is None:  # the matcher found none after all: the waiting list
+        flash(f"La demande {row.reference} est en liste d'attente de la plateforme.", "succes")
+        return redirect(url_for("espace.demandes"), 303)
     flash(
-        f"La demande {row.reference} est confiée à {chosen.programme.association_nom}. "
+        f"La demande {row.reference} est confiée à {chosen.nom}. "
         "La personne et l'association en sont informées par e-mail.",
         "succes",
     )
