@@ -555,3 +555,14 @@ def test_hand_over_from_a_stale_page_gets_409(client, setting):
     assert "Rien n&#39;a été modifié" in body(response)
     assert fresh(lead).association_id == lead.association_id
     assert kinds(lead)[-1] == "contacter"
+
+
+def test_a_stale_page_with_a_bad_reason_is_stale_first(client, setting):
+    """A form sent back with its errors shows the version it carries: a stale page must
+    get 409, never a 422 whose form would then carry the new version."""
+    lead = setting["lead"]
+    log_in(client, setting["staff"])
+    shown = fresh(lead).version
+    demandes.change_status(lead, "contactee", "collegue@example.org")
+    response = act(client, lead, "classer_sans_suite", version=shown, motif="autre")
+    assert response.status_code == 409

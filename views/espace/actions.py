@@ -80,11 +80,10 @@ def agir(reference, code):
         abort(404)
     form = staff_forms.SansSuiteForm() if action.reasons else staff_forms.ActionForm()
     version = form.expected_version()
-    if version is None:
-        return refused(reference)
-    if lead.status not in action.from_statuses:
-        # Not offered for the status the lead has now (the version check below holds
-        # it there): the page that showed the button was stale.
+    if version != lead.version or lead.status not in action.from_statuses:
+        # Checked before the form too: a form sent back with its errors carries the
+        # version it shows, so a stale page must never be re-shown as a fresh one.
+        # demandes.change_status checks again under the row's lock.
         return refused(reference)
     if not form.validate():
         return render_lead(lead, status=422, action_form=form, action_code=code)
@@ -173,7 +172,7 @@ def former_binome(reference):
         return render_pair(lead, form, fits)
     form = pair_form(fits)
     version = form.expected_version()
-    if version is None:
+    if version != lead.version:
         return refused(reference)
     if not form.validate():
         return render_pair(lead, form, fits, status=422)
@@ -253,7 +252,7 @@ def confier(reference):
         return render_hand_over(lead, hand_over_form(proposals, formdata=False), proposals)
     form = hand_over_form(proposals)
     version = form.expected_version()
-    if version is None:
+    if version != lead.version:
         return refused(reference)
     if not proposals:
         return render_hand_over(lead, form, proposals, status=409)
