@@ -105,18 +105,19 @@ def side_of(lead, commune_nom=""):
 class Fit:
     candidate: Side
     score: int
-    reasons: tuple  # plain French sentences, most telling first
+    reasons: tuple  # what speaks for the pair, plain French sentences
+    cautions: tuple = ()  # what speaks against it
 
 
 def fit(jeune, mentor):
-    """The score and reasons of the pair (jeune, mentor)."""
-    score, reasons = 0, []
+    """The score, reasons and cautions of the pair (jeune, mentor)."""
+    score, reasons, cautions = 0, [], []
     for part in (_besoin, _meeting, _publics, _disponibilite):
         points, reason = part(jeune, mentor)
         score += points
         if reason:
-            reasons.append(reason)
-    return score, tuple(reasons)
+            (reasons if points > 0 else cautions).append(reason)
+    return score, tuple(reasons), tuple(cautions)
 
 
 def rank(subject, candidates):
@@ -127,8 +128,7 @@ def rank(subject, candidates):
         if candidate.kind == subject.kind or candidate.lead_id == subject.lead_id:
             continue
         jeune, mentor = (subject, candidate) if subject.kind == "jeune" else (candidate, subject)
-        score, reasons = fit(jeune, mentor)
-        fits.append(Fit(candidate, score, reasons))
+        fits.append(Fit(candidate, *fit(jeune, mentor)))
     return sorted(fits, key=lambda f: (-f.score, _waiting_key(f.candidate), f.candidate.lead_id))
 
 

@@ -53,7 +53,7 @@ def test_the_shared_besoin_comes_first():
     assert [f.candidate.reference for f in ranked] == ["M-3", "M-2"]
     assert "Même besoin : Orientation" in ranked[0].reasons
     assert (
-        ranked[1].reasons[0]
+        ranked[1].cautions[0]
         == "Besoin différent : le mentor propose Stage, alternance ou premier emploi"
     )
 
@@ -67,7 +67,7 @@ def test_closer_is_better_commune_then_departement_then_region():
     ]
     ranked = pairing.rank(jeune(format="proximite"), candidates)
     assert [f.candidate.reference for f in ranked] == ["M-5", "M-4", "M-3", "M-2"]
-    reasons = [" ".join(f.reasons) for f in ranked]
+    reasons = [" ".join(f.reasons + f.cautions) for f in ranked]
     assert "Même commune : Lyon" in reasons[0]
     assert "Même département : Rhône (69)" in reasons[1]
     assert "Même région : Auvergne-Rhône-Alpes" in reasons[2]
@@ -82,7 +82,7 @@ def test_remote_only_ignores_distance_and_incompatible_formats_go_last():
     ranked = pairing.rank(jeune(format="distance"), [in_person_only, far])
     assert [f.candidate.reference for f in ranked] == ["M-2", "M-3"]
     assert "Rencontres à distance : cela convient aux deux" in ranked[0].reasons
-    assert any(r.startswith("Façons de se rencontrer incompatibles") for r in ranked[1].reasons)
+    assert ranked[1].cautions[0].startswith("Façons de se rencontrer incompatibles")
     assert ranked[1].score < ranked[0].score
 
 
@@ -98,7 +98,7 @@ def test_the_mentors_wished_publics_and_availability():
     assert [f.candidate.reference for f in ranked] == ["M-4", "M-3", "M-2"]
     assert "Le mentor souhaite accompagner des lycéen·nes" in ranked[0].reasons
     assert "Disponibilité du mentor : plus de 4 heures par mois" in ranked[0].reasons
-    assert "Le mentor préfère accompagner des collégien·nes" in ranked[2].reasons
+    assert "Le mentor préfère accompagner des collégien·nes" in ranked[2].cautions
 
 
 def test_equal_fit_the_oldest_waiting_first_then_the_smallest_id():
@@ -140,6 +140,7 @@ def test_side_of_reads_a_lead_row():
 
 @pytest.mark.parametrize("meeting", ["", "inconnu"])
 def test_unknown_formats_fall_back_to_distance(meeting):
-    score, reasons = pairing.fit(jeune(format=meeting), mentor(2, format=meeting))
+    score, reasons, cautions = pairing.fit(jeune(format=meeting), mentor(2, format=meeting))
+    assert cautions == ()
     assert "Même commune : Lyon" in reasons
     assert score == WEIGHTS["besoin"] + WEIGHTS["commune"] + WEIGHTS["publics"] + 4
