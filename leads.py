@@ -44,20 +44,37 @@ def get_draft(token, parcours, max_age_hours, lock=False):
     """
     if not token:
         return None
-    if lock:
-        draft = models.locked(models.Draft.select().where(models.Draft.token == token)).first()
-    else:
-        draft = next(iter(models.Draft.raw(draft_sql(models.db.obj), token)), None)
+    row = models.db.execute_sql(draft_sql(models.db.obj, lock), (token,)).fetchone()
+    draft = row and draft_from_row(row)
     if draft is None or draft.parcours != parcours or draft.updated_at < oldest_kept(max_age_hours):
         return None
     return draft
 
 
-@functools.lru_cache(maxsize=1)
-def draft_sql(database):
+@functools.lru_cache(maxsize=4)
+def draft_sql(database, lock=False):
     """Every step reads its draft by primary key: peewee builds this SELECT once per
-    database (building a query costs more than SQLite takes to run it)."""
-    return models.Draft.select().where(models.Draft.token == "").sql()[0]
+    database (building a query costs more than SQLite takes to run it). `lock`: the
+    FOR UPDATE variant on PostgreSQL (models.locked)."""
+    query = models.Draft.select().where(models.Draft.token == "")
+    return (models.locked(query) if lock else query).sql()[0]
+
+
+def draft_from_row(row):
+    """The Draft of a row of draft_sql, its columns read as peewee would (Draft.raw
+    costs as much as the query itself)."""
+    fields = models.Draft._meta.sorted_fields  # the order of draft_sql's columns
+    values = {f.name: f.python_value(v) for f, v in zip(fields, row, strict=True)}
+    return models.Draft(__no_default__=True, **values)  # as peewee does: no default computed
+
+
+@functools.lru_cache(maxsize=2)
+def save_answers_sql(database):
+    """The one UPDATE by primary key of each saved step, built once per database like
+    draft_sql (parameters: answers, updated_at, token)."""
+    Draft = models.Draft
+    update = Draft.update({Draft.answers: {}, Draft.updated_at: models.now()})
+    return update.where(Draft.token == "").sql()[0]
 
 
 def purge_drafts(max_age_hours):
@@ -87,7 +104,13 @@ def save_step(token, parcours, step_name, step_answers, max_age_hours):
             del answers[name]
         draft.answers = answers
         draft.updated_at = models.now()
-        draft.save(only=[models.Draft.answers, models.Draft.updated_at])
+        Draft = models.Draft
+        params = (
+            Draft.answers.db_value(answers),
+            Draft.updated_at.db_value(draft.updated_at),
+            draft.token,
+        )
+        models.db.execute_sql(save_answers_sql(models.db.obj), params)
     return draft
 
 

@@ -1,6 +1,7 @@
 """The questionnaire engine through the Flask test client, with and without htmx."""
 
 import contextlib
+import datetime as dt
 import html as html_lib
 import logging
 import re
@@ -8,6 +9,7 @@ import time
 
 import pytest
 from helpers import (
+    CSRF_RE,
     HX,
     MENTOR_STEPS,
     PARENT_STEP,
@@ -882,3 +884,58 @@ def test_a_multipart_part_with_an_unreadable_name_is_no_field(client):
         data["csrf_token"] = token
         response = client.post("/jeune/age", data=data, content_type="multipart/form-data")
         assert response.status_code == 303
+
+
+# --- the light request path: cached pages, reused CSRF tokens -----------------------
+
+
+def test_a_cached_question_page_carries_each_session_its_own_token(app):
+    first, second = app.test_client(), app.test_client()
+    pages = [c.get("/jeune/age").get_data(as_text=True) for c in (first, second, first)]
+    tokens = [CSRF_RE.search(page).group(1) for page in pages]
+    assert tokens[0] != tokens[1]  # one page from the cache, two sessions
+    assert tokens[2] == tokens[0]  # signed once, reused within the session
+    assert pages[0] == pages[2]
+    assert pages[0].replace(tokens[0], "") == pages[1].replace(tokens[1], "")
+    assert "csrf-" not in pages[1]  # the placeholder never shows
+    stolen = post(second, "/jeune/age", {"age": "17"}, token=tokens[0])
+    assert stolen.status_code == 400
+    assert post(first, "/jeune/age", {"age": "17"}, token=tokens[0]).status_code == 303
+
+
+def test_a_cached_page_shows_the_answer_stored_now(client):
+    walk(client, "jeune", YOUTH_STEPS[:3])
+    checked = re.compile(
+        r'checked class="radio__input" id="besoin-\d+" name="besoin"[^>]*value="(\w+)"'
+    )
+    assert checked.findall(client.get("/jeune/besoin").get_data(as_text=True)) == ["orientation"]
+    assert post(client, "/jeune/besoin", {"besoin": "emploi"}).status_code == 303
+    assert checked.findall(client.get("/jeune/besoin").get_data(as_text=True)) == ["emploi"]
+    fragment = client.get("/jeune/besoin", headers=HX).get_data(as_text=True)
+    assert "<html" not in fragment and checked.findall(fragment) == ["emploi"]
+
+
+def test_typed_answers_are_never_kept_in_the_page_cache(app, client):
+    walk(client, "jeune", YOUTH_STEPS)
+    assert client.get("/jeune/situation-particuliere").status_code == 200
+    page = client.get("/jeune/coordonnees").get_data(as_text=True)
+    assert "ines.martin@example.org" in page
+    cached = "".join(app.extensions["step_pages"].values())
+    assert 'name="situations"' in cached  # choices are kept
+    assert "ines.martin@example.org" not in cached and "Martin" not in cached
+
+
+def test_a_reused_token_still_expires_with_its_time_limit(app, client):
+    token = csrf_token(client)
+    assert csrf_token(client) == token  # reused: no new signature
+    app.config["WTF_CSRF_TIME_LIMIT"] = -1  # any token is now too old
+    assert post(client, "/jeune/age", {"age": "17"}, token=token).status_code == 400
+
+
+def test_a_remembered_session_cookie_still_expires_with_its_lifetime(app, client):
+    walk(client, "jeune", YOUTH_STEPS[:1])
+    assert client.get("/jeune/situation").status_code == 200  # the cookie just signed
+    app.config["PERMANENT_SESSION_LIFETIME"] = dt.timedelta(seconds=-1)
+    response = client.get("/jeune/situation")
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith("/jeune/age?depuis=situation")
