@@ -11,7 +11,7 @@ import flask
 from flask import Flask, current_app, g, render_template, request, url_for
 from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFError, CSRFProtect, same_origin
-from itsdangerous import URLSafeTimedSerializer
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.utils import cached_property
 
 import accounts
@@ -54,6 +54,9 @@ class CSRF(CSRFProtect):
 
 csrf = CSRF()
 
+# An unchanged session cookie is signed anew only once it is this old (should_set_cookie).
+COOKIE_RENEWAL_SECONDS = 300
+
 
 class RememberingSerializer(URLSafeTimedSerializer):
     """Flask's session serializer, remembering what it signed (SessionInterface)."""
@@ -65,12 +68,14 @@ class RememberingSerializer(URLSafeTimedSerializer):
     def dumps(self, obj, salt=None):
         signed_at = time.time()  # before signing: the cookie is at least this old
         signed = super().dumps(obj, salt)
+        # What loads would give back (the tagged JSON's round trip), not `obj` itself.
+        self.remember(signed, self.serializer.loads(self.serializer.dumps(obj)), signed_at)
+        return signed
+
+    def remember(self, signed, data, signed_at):
         if len(self.remembered) >= SessionInterface.MAX_REMEMBERED:
             self.remembered.clear()  # bounded memory; they are read the long way
-        # What loads would give back (the tagged JSON's round trip), not `obj` itself.
-        data = self.serializer.loads(self.serializer.dumps(obj))
-        self.remembered[signed] = (data, signed_at)
-        return signed
+        self.remembered[signed] = (copy.deepcopy(data), signed_at)
 
 
 class SessionInterface(SecureCookieSessionInterface):
@@ -88,11 +93,9 @@ class SessionInterface(SecureCookieSessionInterface):
     def get_signing_serializer(self, app):
         if not app.secret_key:
             return None
-        keys = [*(app.config["SECRET_KEY_FALLBACKS"] or []), app.secret_key]
+        keys = (*(app.config["SECRET_KEY_FALLBACKS"] or []), app.secret_key)
         cached = app.extensions.get("session_serializer")
-        if cached is None or cached.secret_keys != [
-            k.encode() if isinstance(k, str) else k for k in keys
-        ]:
+        if cached is None or cached.keys != keys:  # one per set of keys
             cached = app.extensions["session_serializer"] = RememberingSerializer(
                 keys,
                 salt=self.salt,
@@ -103,16 +106,44 @@ class SessionInterface(SecureCookieSessionInterface):
                 },
                 remembered={},
             )
+            cached.keys = keys
         return cached
 
-    def open_session(self, app, request):
+    def known_cookie(self, app, request):
+        """(data, signed_at) of the request's cookie when this worker knows it."""
         serializer = self.get_signing_serializer(app)
         value = request.cookies.get(self.get_cookie_name(app))
         known = serializer.remembered.get(value) if serializer and value else None
         lifetime = app.permanent_session_lifetime.total_seconds()
-        if known is not None and time.time() - known[1] <= lifetime:
+        return known if known and time.time() - known[1] <= lifetime else None
+
+    def open_session(self, app, request):
+        if known := self.known_cookie(app, request):
             return self.session_class(copy.deepcopy(known[0]))
-        return super().open_session(app, request)
+        # Flask's open_session, the cookie then known (signed by another worker).
+        serializer = self.get_signing_serializer(app)
+        value = request.cookies.get(self.get_cookie_name(app))
+        if serializer is None or not value:
+            return None if serializer is None else self.session_class()
+        max_age = int(app.permanent_session_lifetime.total_seconds())
+        try:
+            data, signed_at = serializer.loads(value, max_age=max_age, return_timestamp=True)
+        except BadSignature:
+            return self.session_class()
+        serializer.remember(value, data, signed_at.timestamp())
+        return self.session_class(data)
+
+    def should_set_cookie(self, app, session):
+        """Also not when the cookie brought back holds the same data and was signed less
+        than COOKIE_RENEWAL_SECONDS ago: each answer of the same draft would otherwise
+        sign an identical cookie (a fifth of a step's POST) only to push its expiry by
+        seconds. The cookie then lasts its lifetime from at most that long before the
+        last saved step."""
+        if not super().should_set_cookie(app, session):
+            return False
+        known = self.known_cookie(app, request)
+        fresh = known and time.time() - known[1] < COOKIE_RENEWAL_SECONDS
+        return not (fresh and known[0] == dict(session))
 
 
 CSP = "; ".join(
@@ -167,8 +198,9 @@ def create_app(config=None):
         SESSION_COOKIE_SECURE=os.environ.get("SESSION_COOKIE_SECURE", "0") == "1",
         # How long unfinished answers can be resumed, and kept: see apply_draft_lifetime.
         DRAFT_MAX_AGE_HOURS=24,
-        # The cookie is signed anew only when it changes (each saved step renews its
-        # lifetime), not on every page read: signing costs a tenth of a step's GET.
+        # The cookie is signed anew only when it changes (a saved step renews its
+        # lifetime, at most every 5 minutes: SessionInterface), not on every page read:
+        # signing costs a tenth of a step's GET.
         SESSION_REFRESH_EACH_REQUEST=False,
         WAITING_LIST_DAYS=10,
         LEAD_RETENTION_YEARS=3,

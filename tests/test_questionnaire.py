@@ -939,3 +939,14 @@ def test_a_remembered_session_cookie_still_expires_with_its_lifetime(app, client
     response = client.get("/jeune/situation")
     assert response.status_code == 303
     assert response.headers["Location"].endswith("/jeune/age?depuis=situation")
+
+
+def test_an_unchanged_session_cookie_is_signed_again_only_once_old(client, monkeypatch):
+    import app as application
+
+    assert "Set-Cookie" in post(client, "/jeune/age", {"age": "17"}).headers  # a new draft
+    same = post(client, "/jeune/situation", {"situation": "college"})
+    assert same.status_code == 303 and "Set-Cookie" not in same.headers
+    monkeypatch.setattr(application, "COOKIE_RENEWAL_SECONDS", 0)
+    renewed = post(client, "/jeune/situation", {"situation": "college"})
+    assert "Expires=" in renewed.headers["Set-Cookie"]

@@ -144,6 +144,7 @@ def step(parcours, etape):
     if request.method != "POST":  # GET, or HEAD which answers as GET does
         return cached_step_page(journey, step, form_class, returning)
 
+    csrf_token()  # the session's signed token, reused: the form would sign a new one
     form = form_class()
     if not form.validate():
         return render_step(journey, step, form, returning, status=422)
