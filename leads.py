@@ -5,7 +5,7 @@ import datetime as dt
 import functools
 import secrets
 
-from peewee import IntegrityError
+from peewee import DateTimeField, IntegrityError
 
 import catalogue
 import matcher
@@ -64,8 +64,19 @@ def draft_from_row(row):
     """The Draft of a row of draft_sql, its columns read as peewee would (Draft.raw
     costs as much as the query itself)."""
     fields = models.Draft._meta.sorted_fields  # the order of draft_sql's columns
-    values = {f.name: f.python_value(v) for f, v in zip(fields, row, strict=True)}
+    values = {f.name: column_value(f, v) for f, v in zip(fields, row, strict=True)}
     return models.Draft(__no_default__=True, **values)  # as peewee does: no default computed
+
+
+def column_value(field, value):
+    # SQLite gives times as ISO text: fromisoformat reads it in C, where peewee's
+    # python_value tries strptime formats in turn (a third of the draft's read).
+    if isinstance(value, str) and isinstance(field, DateTimeField):
+        try:
+            return dt.datetime.fromisoformat(value)
+        except ValueError:
+            pass
+    return field.python_value(value)
 
 
 @functools.lru_cache(maxsize=2)
@@ -84,34 +95,66 @@ def purge_drafts(max_age_hours):
     return Draft.delete().where(Draft.updated_at < oldest_kept(max_age_hours)).execute()
 
 
-def save_step(token, parcours, step_name, step_answers, max_age_hours):
+def save_step(token, parcours, step_name, step_answers, max_age_hours, seen=None):
     """Store one step's answers; answers on abandoned branches are dropped.
 
-    The draft is read again inside the write transaction, so a save racing with
-    another tab's save or submit never writes back stale answers. Returns the
-    draft, created on the first valid answer (never on a GET) or when the previous
-    one was sent; creating one also purges the expired ones, so no cron is needed
-    for drafts not to outlive their cookie.
+    A save racing with another tab's save or submit never writes back stale answers.
+    `seen`, the draft as the request read it: its new answers are worked out before the
+    write lock is taken, and written only if the draft has not changed since (one UPDATE
+    on token and updated_at), so the lock is held for one statement: with two workers
+    writing, the other waits less (SQLite's busy handler sleeps a millisecond or more).
+    Otherwise (or without `seen`) the draft is read again inside the write transaction.
+    Returns the draft, created on the first valid answer (never on a GET) or when the
+    previous one was sent; creating one also purges the expired ones, so no cron is
+    needed for drafts not to outlive their cookie.
     """
+    if seen is not None and seen.token == token and seen.submitted_at is None:
+        answers = step_answers_added(seen.answers, parcours, step_name, step_answers)
+        updated_at = models.now()
+        params = (*draft_values(answers, updated_at), token, draft_value_of_time(seen))
+        with models.write_transaction():
+            saved = models.db.execute_sql(save_if_unchanged_sql(models.db.obj), params)
+        if saved.rowcount == 1:
+            seen.answers, seen.updated_at = answers, updated_at
+            return seen
     with models.write_transaction():
         draft = get_draft(token, parcours, max_age_hours, lock=True)
         if draft is None or draft.submitted_at is not None:
             purge_drafts(max_age_hours)
             draft = models.Draft.create(token=new_token(), parcours=parcours, answers={})
-        answers = dict(draft.answers)
-        answers[step_name] = step_answers
-        for name in Journey(PARCOURS[parcours], answers).inapplicable():
-            del answers[name]
+        answers = step_answers_added(draft.answers, parcours, step_name, step_answers)
         draft.answers = answers
         draft.updated_at = models.now()
-        Draft = models.Draft
-        params = (
-            Draft.answers.db_value(answers),
-            Draft.updated_at.db_value(draft.updated_at),
-            draft.token,
-        )
+        params = (*draft_values(answers, draft.updated_at), draft.token)
         models.db.execute_sql(save_answers_sql(models.db.obj), params)
     return draft
+
+
+def step_answers_added(answers, parcours, step_name, step_answers):
+    answers = dict(answers)
+    answers[step_name] = step_answers
+    for name in Journey(PARCOURS[parcours], answers).inapplicable():
+        del answers[name]
+    return answers
+
+
+def draft_values(answers, updated_at):
+    Draft = models.Draft
+    return Draft.answers.db_value(answers), Draft.updated_at.db_value(updated_at)
+
+
+def draft_value_of_time(draft):
+    return models.Draft.updated_at.db_value(draft.updated_at)
+
+
+@functools.lru_cache(maxsize=2)
+def save_if_unchanged_sql(database):
+    """save_answers_sql, only while the draft is as read: same updated_at, not sent
+    (parameters: answers, updated_at, token, updated_at as read)."""
+    Draft = models.Draft
+    update = Draft.update({Draft.answers: {}, Draft.updated_at: models.now()})
+    unchanged = (Draft.updated_at == models.now()) & Draft.submitted_at.is_null()
+    return update.where((Draft.token == "") & unchanged).sql()[0]
 
 
 def new_reference(kind):

@@ -535,6 +535,32 @@ def test_a_late_save_from_another_tab_never_reopens_a_sent_draft(app, client):
         assert sent.answers["besoin"] == {"besoin": "orientation"}
 
 
+def test_a_save_from_a_stale_read_keeps_the_answers_saved_meanwhile(app, client):
+    walk(client, "jeune", YOUTH_STEPS[:3])
+    token = draft_token(client)
+    with app.test_request_context(), models.db.connection_context():
+        first, second = (leads.get_draft(token, "jeune", 30) for _ in range(2))
+        leads.save_step(token, "jeune", "besoin", {"besoin": "emploi"}, 30, seen=first)
+        commune = {"commune": "Lyon (69003)"}
+        saved = leads.save_step(token, "jeune", "commune", commune, 30, seen=second)
+        assert saved.token == token
+        answers = models.Draft.get(models.Draft.token == token).answers
+        assert answers["besoin"] == {"besoin": "emploi"} and answers["commune"] == commune
+    # and a submitted draft read before its submit is never written to
+    walk(client, "jeune", YOUTH_STEPS[3:])
+    with app.test_request_context(), models.db.connection_context():
+        before = leads.get_draft(token, "jeune", 30)
+    submit(client, "jeune")
+    with app.test_request_context(), models.db.connection_context():
+        later = leads.save_step(
+            token, "jeune", "besoin", {"besoin": "orientation"}, 30, seen=before
+        )
+        assert later.token != token
+        assert models.Draft.get(models.Draft.token == token).answers["besoin"] == {
+            "besoin": "emploi"
+        }
+
+
 def test_submit_checks_the_answers_inside_its_transaction(app, client):
     walk(client, "jeune", YOUTH_STEPS)
     token = draft_token(client)

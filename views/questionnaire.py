@@ -157,6 +157,7 @@ def step(parcours, etape):
         etape,
         form.answers(),
         current_app.config["DRAFT_MAX_AGE_HOURS"],
+        seen=draft,
     )
     remember_draft(parcours.name, draft)
     journey = Journey(parcours, draft.answers)
@@ -203,7 +204,7 @@ def cached_step_page(journey, step, form_class, returning):
         returning,
         is_partial(),
         journey.progress(step.name),
-        back_url(journey, step.name, returning),
+        returning or journey.previous(step.name),  # what back_url is made of
         sent_back(journey, step),
         # The only settings the step templates read (public.demo_instance, step.html).
         public.demo_instance()["demo"],
