@@ -133,6 +133,17 @@ class SessionInterface(SecureCookieSessionInterface):
         serializer.remember(value, data, signed_at.timestamp())
         return self.session_class(data)
 
+    def save_session(self, app, session, response):
+        # Flask's, which works out every cookie setting before finding, on a page read,
+        # that there is nothing to set: that case answered first, as Flask answers it.
+        accessed = session.accessed  # before .permanent, which counts as an access
+        refresh = app.config["SESSION_REFRESH_EACH_REQUEST"] and session.permanent
+        if not session.modified and not refresh:
+            if accessed:
+                response.vary.add("Cookie")
+            return
+        super().save_session(app, session, response)
+
     def should_set_cookie(self, app, session):
         """Also not when the cookie brought back holds the same data and was signed less
         than COOKIE_RENEWAL_SECONDS ago: each answer of the same draft would otherwise

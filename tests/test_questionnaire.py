@@ -917,7 +917,10 @@ def test_a_multipart_part_with_an_unreadable_name_is_no_field(client):
 
 def test_a_cached_question_page_carries_each_session_its_own_token(app):
     first, second = app.test_client(), app.test_client()
-    pages = [c.get("/jeune/age").get_data(as_text=True) for c in (first, second, first)]
+    responses = [c.get("/jeune/age") for c in (first, second, first)]
+    assert all("Cookie" in r.headers["Vary"] and r.status_code == 200 for r in responses)
+    assert "Set-Cookie" in responses[0].headers and "Set-Cookie" not in responses[2].headers
+    pages = [r.get_data(as_text=True) for r in responses]
     tokens = [CSRF_RE.search(page).group(1) for page in pages]
     assert tokens[0] != tokens[1]  # one page from the cache, two sessions
     assert tokens[2] == tokens[0]  # signed once, reused within the session
