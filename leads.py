@@ -100,8 +100,9 @@ def save_step(token, parcours, step_name, step_answers, max_age_hours, seen=None
 
     A save racing with another tab's save or submit never writes back stale answers.
     `seen`, the draft as the request read it: its new answers are worked out before the
-    write lock is taken, and written only if the draft has not changed since (one UPDATE
-    on token and updated_at), so the lock is held for one statement: with two workers
+    write lock is taken, and written only if its answers have not changed since (one
+    UPDATE on token and answers: what the new ones are made from), so the lock is held
+    for one statement: with two workers
     writing, the other waits less (SQLite's busy handler sleeps a millisecond or more).
     Otherwise (or without `seen`) the draft is read again inside the write transaction.
     Returns the draft, created on the first valid answer (never on a GET) or when the
@@ -111,7 +112,7 @@ def save_step(token, parcours, step_name, step_answers, max_age_hours, seen=None
     if seen is not None and seen.token == token and seen.submitted_at is None:
         answers = step_answers_added(seen.answers, parcours, step_name, step_answers)
         updated_at = models.now()
-        params = (*draft_values(answers, updated_at), token, draft_value_of_time(seen))
+        params = (*draft_values(answers, updated_at), token, answers_value(seen.answers))
         with models.write_transaction():
             saved = models.db.execute_sql(save_if_unchanged_sql(models.db.obj), params)
         if saved.rowcount == 1:
@@ -143,17 +144,17 @@ def draft_values(answers, updated_at):
     return Draft.answers.db_value(answers), Draft.updated_at.db_value(updated_at)
 
 
-def draft_value_of_time(draft):
-    return models.Draft.updated_at.db_value(draft.updated_at)
+def answers_value(answers):
+    return models.Draft.answers.db_value(answers)  # sorted keys: one text per answers
 
 
 @functools.lru_cache(maxsize=2)
 def save_if_unchanged_sql(database):
-    """save_answers_sql, only while the draft is as read: same updated_at, not sent
-    (parameters: answers, updated_at, token, updated_at as read)."""
+    """save_answers_sql, only while the draft is as read: same answers, not sent
+    (parameters: answers, updated_at, token, answers as read)."""
     Draft = models.Draft
     update = Draft.update({Draft.answers: {}, Draft.updated_at: models.now()})
-    unchanged = (Draft.updated_at == models.now()) & Draft.submitted_at.is_null()
+    unchanged = (Draft.answers == {}) & Draft.submitted_at.is_null()
     return update.where((Draft.token == "") & unchanged).sql()[0]
 
 
