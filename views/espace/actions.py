@@ -50,6 +50,16 @@ def back_to_lead(lead):
     return redirect(url + "#statut", 303)
 
 
+def gone():
+    return render(
+        "espace/plus-confiee.html",
+        status=409,
+        title="Demande confiée ailleurs – Espace association",
+        message=GONE,
+        back_url=url_for("espace.demandes"),
+    )
+
+
 def refused(reference, message=STALE):
     """409: the lead as it is now, with why nothing was done; or a short page when it
     is no longer at the association."""
@@ -58,14 +68,48 @@ def refused(reference, message=STALE):
         & (models.Lead.association == current_user.association_id)
     )
     if lead is None:
-        return render(
-            "espace/plus-confiee.html",
-            status=409,
-            title="Demande confiée ailleurs – Espace association",
-            message=GONE,
-            back_url=url_for("espace.demandes"),
-        )
+        return gone()
     return render_lead(lead, status=409, stale_message=message)
+
+
+def was_ours(reference):
+    """The association had this lead and lost it: it handed it over ("transferee"), or
+    the person chose another association ("autre_choix", kept when it expires). Saying
+    it is gone tells its staff nothing they did not know; an association that was only
+    one of the alternatives proposed never had it."""
+    Orientation, Programme = models.Orientation, models.Programme
+    return (
+        Orientation.select(Orientation.id)
+        .join(Programme)
+        .switch(Orientation)
+        .join(models.Lead)
+        .where(
+            (models.Lead.reference == reference)
+            & (Programme.association == current_user.association_id)
+            & (
+                (Orientation.outcome == "transferee")
+                | (Orientation.outcome_reason == "autre_choix")
+            )
+        )
+        .exists()
+    )
+
+
+def lead_to_act_on(reference):
+    """The lead an action is sent for, at the user's association. One no longer there
+    (the person chose another association, or it was handed over, since the page was
+    read) gets the 409 page that says so; one never there, 404 as an unknown one."""
+    if not REFERENCE_RE.fullmatch(reference):
+        abort(404)
+    lead = models.Lead.get_or_none(
+        (models.Lead.reference == reference)
+        & (models.Lead.association == current_user.association_id)
+    )
+    if lead is None:
+        if was_ours(reference):
+            abort(gone())
+        abort(404)
+    return lead
 
 
 # --- Status ------------------------------------------------------------------------------
@@ -74,7 +118,7 @@ def refused(reference, message=STALE):
 @bp.post("/demandes/<reference>/actions/<code>")
 @staff_required
 def agir(reference, code):
-    lead = lead_or_404(reference)
+    lead = lead_to_act_on(reference)
     action = lifecycle.BY_CODE.get(code)
     if action is None or action.to is None or action.to in lifecycle.PAIR_STATUSES:
         abort(404)
@@ -165,7 +209,7 @@ def render_pair(lead, form, fits, status=200):
 @bp.route("/demandes/<reference>/binome", methods=["GET", "POST"])
 @staff_required
 def former_binome(reference):
-    lead = lead_or_404(reference)
+    lead = lead_or_404(reference) if request.method == "GET" else lead_to_act_on(reference)
     fits = candidates(lead) if lead.status in PAIR_ACTION.from_statuses else []
     if request.method == "GET":
         form = pair_form(fits, sent=False)
@@ -245,7 +289,7 @@ def hand_over_form(proposals, formdata=True):
 @bp.route("/demandes/<reference>/confier", methods=["GET", "POST"])
 @staff_required
 def confier(reference):
-    lead = lead_or_404(reference)
+    lead = lead_or_404(reference) if request.method == "GET" else lead_to_act_on(reference)
     allowed = lead.status in lifecycle.HAND_OVER.from_statuses
     proposals = list(demandes.hand_over_proposals(lead)) if allowed else []
     if request.method == "GET":
