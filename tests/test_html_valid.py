@@ -304,6 +304,26 @@ def lead_action_pages(client, pages, lead, user):
         demandes.form_pair(lead, mentor, user, lead.association_id)
     pages.fetch(client, "espace-demande-binome-mentor", "/espace/demandes/M-HTML1")
     pages.fetch(client, "espace-confier-impossible", url + "/confier")
+    with models.db.connection_context():  # a lead handed over since the page was read
+        programme = models.Programme.get(models.Programme.association == lead.association_id)
+        gone = models.Lead.create(
+            reference="J-HTML2", kind="jeune", suivi_token="html-gone", answers={}
+        )
+        models.Orientation.create(
+            lead=gone,
+            programme=programme,
+            rank=1,
+            score=1,
+            matcher_version="t",
+            outcome="transferee",
+        )
+    pages.post(
+        client,
+        "espace-action-409-confiee-ailleurs",
+        "/espace/demandes/J-HTML2/actions/contacter",
+        {"version": "0"},
+        status=409,
+    )
 
 
 def public_pages(app, pages):
