@@ -13,6 +13,7 @@ from werkzeug.utils import cached_property
 import accounts
 import assets
 import cli
+import log_redaction
 import models
 import vocabulary
 
@@ -105,6 +106,8 @@ def create_app(config=None):
     csrf.init_app(app)
     accounts.login_manager.init_app(app)
     register_request_hooks(app)
+    # Flask logs an exception with its path, the development server every request line.
+    log_redaction.protect(app.logger, "werkzeug")
     register_blueprints(app)
     # One vocabulary: {{ lead.status|label("statut") }}.
     app.add_template_filter(vocabulary.jinja_label, "label")
