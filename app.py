@@ -87,6 +87,10 @@ def create_app(config=None):
         # The cookie is signed anew only when it changes (each saved step renews its
         # lifetime), not on every page read: signing costs a tenth of a step's GET.
         SESSION_REFRESH_EACH_REQUEST=False,
+        # The sender's settings (outbox.py).
+        MAIL_FROM=os.environ.get("MAIL_FROM", '"1 jeune, 1 mentor" <ne-pas-repondre@localhost>'),
+        SMTP_URL=os.environ.get("SMTP_URL", ""),  # "": .eml files in instance/mail/
+        SMTP_TIMEOUT=30,
         WAITING_LIST_DAYS=10,
         LEAD_RETENTION_YEARS=3,
         # WTForms' own French messages, without Flask-Babel.
