@@ -146,7 +146,9 @@ def register_request_hooks(app):
 
     @app.after_request
     def add_security_headers(response):
-        response.headers.update(headers)
+        # A view may be stricter (the follow-up pages: Referrer-Policy no-referrer).
+        for name, value in headers.items():
+            response.headers.setdefault(name, value)
         return response
 
     # Static files never reach Flask: WhiteNoise answers them, with the same headers.
@@ -166,12 +168,13 @@ def security_headers(app):
 
 
 def register_blueprints(app):
-    from views import communes, espace, public, questionnaire
+    from views import communes, espace, public, questionnaire, suivi
 
     app.register_blueprint(public.bp)
     app.register_blueprint(questionnaire.bp)
     app.register_blueprint(communes.bp)
     app.register_blueprint(espace.bp)
+    app.register_blueprint(suivi.bp)
 
 
 def register_error_pages(app):
@@ -192,6 +195,11 @@ def register_error_pages(app):
 
     @app.errorhandler(404)
     def not_found(error):
+        if request.path.startswith("/suivi/"):
+            # A follow-up link cut or mangled in an e-mail: say how to get it again.
+            from views import suivi
+
+            return suivi.private(suivi.not_found())
         return render("errors/404.html", status=404)
 
     @app.errorhandler(405)
