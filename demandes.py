@@ -13,6 +13,7 @@ An action taken from a page read before another change carries that page's
 import contextlib
 
 import catalogue
+import emails
 import lifecycle
 import matcher
 import models
@@ -287,27 +288,21 @@ def fallback_note(result):
 
 # --- E-mails ------------------------------------------------------------------------------------
 def staff_emails(association_id):
-    query = Utilisateur.select(Utilisateur.email).where(
-        (Utilisateur.association == association_id) & Utilisateur.actif
-    )
-    return [email for (email,) in query.order_by(Utilisateur.id).tuples()]
+    return [user.email for user in emails.staff_of(association_id)]
 
 
 def notify_staff(row, association_id, base_url=None):
     """« Nouvelle demande J-XXXXX » to the association's active staff: the reference and
-    a link, never the person's data (an e-mail is read on any device, forwarded, kept)."""
-    noun = V.PARCOURS.label(row.kind, "nom")
+    a link, never the person's data (an e-mail is read on any device, forwarded, kept).
+    The text: templates/emails/nouvelle_demande.txt (emails.py)."""
     association = models.Association.get_by_id(association_id)
-    link = f"{public_url(base_url)}/espace/demandes/{row.reference}"
-    subject = f"Nouvelle {noun} {row.reference}"
-    body = (
-        "Bonjour,\n\n"
-        f"Une nouvelle {noun} ({row.reference}) est arrivée pour {association.nom} sur "
-        "1 jeune, 1 mentor.\n\n"
-        f"Pour la consulter et recontacter la personne : {link}\n\n"
-        "Ce message vous est envoyé par 1 jeune, 1 mentor parce que vous faites partie de "
-        f"l'équipe de {association.nom} dans l'espace association. Pour ne plus le recevoir, "
-        "demandez à la personne responsable de votre association de désactiver votre compte.\n"
+    subject, body = emails.render(
+        "nouvelle_demande",
+        jeune=row.kind == "jeune",
+        reference=row.reference,
+        association=association.nom,
+        delai=association.delai_recontact,
+        link=f"{public_url(base_url)}/espace/demandes/{row.reference}",
     )
     for email in staff_emails(association_id):
         outbox.queue(email, subject, body, "nouvelle_demande", lead=row)
