@@ -326,7 +326,9 @@ def notify_person_of_hand_over(row, association):
         f"{association.nom} vous recontacte sous {association.delai_recontact} jours ouvrés "
         "pour vous présenter la suite.\n\n"
         + (f"Ses coordonnées :\n{contact}\n\n" if contact else "")
-        + "Vous n'avez rien à faire d'ici là.\n\n— L'équipe 1 jeune, 1 mentor\n"
+        + "Vous n'avez rien à faire d'ici là. Pour suivre votre "
+        + f"{noun} : {public_url()}/suivi/{row.suivi_token}\n\n"
+        + "— L'équipe 1 jeune, 1 mentor\n"
     )
     subject = f"Votre {noun} {row.reference} est confiée à {association.nom}"
     return outbox.queue(row.email, subject, body, "transfert", lead=row)

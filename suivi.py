@@ -326,6 +326,19 @@ def say_not_contacted(lead, expected_version=None):
             row, AUTHOR, "autre", NOT_CONTACTED_NOTE, expected_version=expected_version
         )
         notify_staff(previous, "demande_reprise", row)
+        if row.association_id is None and row.email:
+            # No association left: hand_over tells nobody; the person learns it here.
+            emails.send(
+                "liste_attente",
+                row.email,
+                "liste_attente",
+                lead=row,
+                prenom=row.prenom,
+                reference=row.reference,
+                noun=V.PARCOURS.label(row.kind, "nom"),
+                waiting_list_days=waiting_days(),
+                link=link(row),
+            )
     return row
 
 

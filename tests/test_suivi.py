@@ -214,6 +214,7 @@ def test_not_contacted_hands_over_and_tells_everyone(client):
     assert not any(word in old_notice.body for word in PERSONAL)
     (person,) = messages(kind="transfert")
     assert person.to == EMAIL and new_name in person.subject
+    assert page_url(lead) in person.body  # the same follow-up link
     body = text(client.get(response.headers["Location"]))
     assert "Nous avons confié votre demande à une autre association." in body
     assert f"Votre demande a été confiée à {new_name} le" in body
@@ -222,18 +223,25 @@ def test_not_contacted_hands_over_and_tells_everyone(client):
 
 
 def test_not_contacted_never_returns_to_an_association(client):
+    """Asked again and again: a new association each time, then the waiting list, which
+    the person is told by e-mail."""
     lead = send_youth(client)
     tried = {lead.association_id}
-    for _ in range(6):
+    for _ in range(20):
         make_late(lead)
         with models.db.connection_context():
+            suivi.say_not_contacted(Lead.get_by_id(lead.id))
             row = Lead.get_by_id(lead.id)
-            if row.association_id is None:
-                break
-            suivi.say_not_contacted(row)
-            row = Lead.get_by_id(lead.id)
-        assert row.association_id is None or row.association_id not in tried
+        if row.association_id is None:
+            break
+        assert row.association_id not in tried
         tried.add(row.association_id)
+    assert row.association_id is None and row.waiting_list and len(tried) >= 2
+    (mail,) = messages(kind="liste_attente")
+    assert mail.to == EMAIL and page_url(lead) in mail.body
+    assert "liste d'attente" in mail.subject
+    with models.db.connection_context():
+        assert not suivi.can_say_not_contacted(row)  # nobody left to hand it to
 
 
 # --- « Je ne souhaite plus être accompagné·e » --------------------------------------------------
