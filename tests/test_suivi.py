@@ -10,7 +10,7 @@ import json
 import re
 
 import pytest
-from helpers import CSRF_RE, HX, PARENT_STEP, YOUTH_STEPS, submit, walk
+from helpers import CSRF_RE, HX, MENTOR_STEPS, PARENT_STEP, YOUTH_STEPS, submit, walk
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from peewee import CharField, TextField
@@ -93,6 +93,20 @@ def test_submit_sends_the_confirmation_with_the_link(client):
     result = text(client.get(f"/jeune/resultat/{lead.reference}"))
     assert f"Un e-mail de confirmation vous a été envoyé à <strong>{EMAIL}</strong>" in result
     assert lead.suivi_token not in result  # the link is in the e-mail, not on a shared screen
+
+
+def test_a_mentor_gets_the_confirmation_of_a_candidature(client):
+    walk(client, "mentor", MENTOR_STEPS)
+    assert submit(client, "mentor").status_code == 303
+    with models.db.connection_context():
+        lead = Lead.get(Lead.kind == "mentor")
+    (mail,) = messages(kind="confirmation")
+    assert mail.to == "paul.durand@example.org"
+    assert mail.subject == f"Votre candidature {lead.reference} est enregistrée"
+    assert page_url(lead) in mail.body
+    body = text(client.get(page_url(lead)))
+    assert f"Votre candidature {lead.reference}" in body
+    assert "Votre candidature a bien été transmise à" in body
 
 
 def test_without_an_e_mail_the_result_page_shows_the_link(client):
