@@ -80,8 +80,6 @@ def create_app(config=None):
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=os.environ.get("SESSION_COOKIE_SECURE", "0") == "1",
-        # The site's address in e-mails (links to the espace association, to the follow-up).
-        PUBLIC_URL=os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000"),
         # How long unfinished answers can be resumed, and kept: see apply_draft_lifetime.
         DRAFT_MAX_AGE_HOURS=24,
         # The cookie is signed anew only when it changes (each saved step renews its

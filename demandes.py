@@ -17,13 +17,10 @@ import emails
 import lifecycle
 import matcher
 import models
-import outbox
 import territory
-import vocabulary as V
 from lifecycle import TransitionError
 from models import Binome, Evenement, Lead, Note, Orientation, Utilisateur
 
-DEFAULT_PUBLIC_URL = "http://127.0.0.1:5000"  # as app.py
 # Orientations of the latest run of the matcher; older ones are "expiree" or "transferee".
 LIVE_OUTCOMES = ("proposee", "acceptee", "refusee")
 
@@ -52,17 +49,6 @@ def user_row(by):
     """The Utilisateur behind `by` (for Note.author), or None."""
     row = getattr(by, "row", by)
     return row if isinstance(row, Utilisateur) else None
-
-
-def public_url(url=None):
-    """The site's address for links in e-mails: `url`, else the app's PUBLIC_URL."""
-    if url:
-        return url.rstrip("/")
-    from flask import current_app, has_app_context
-
-    if has_app_context():
-        return current_app.config.get("PUBLIC_URL", DEFAULT_PUBLIC_URL).rstrip("/")
-    return DEFAULT_PUBLIC_URL
 
 
 def _transaction():
@@ -264,7 +250,7 @@ def _orient(row, exclude, by, programme_id, snapshot, stats, place, base_url):
         note=fallback_note(result) if person is not None else "commune inconnue",
     )
     if first is not None:
-        notify_staff(row, first.association_id, base_url)
+        emails.notify_new_lead(row, first.association_id, base_url)
     return result
 
 
@@ -284,54 +270,6 @@ def fallback_note(result):
     if result.fallback:
         return "repli : seulement des programmes nationaux ou à distance"
     return ""
-
-
-# --- E-mails ------------------------------------------------------------------------------------
-def staff_emails(association_id):
-    return [user.email for user in emails.staff_of(association_id)]
-
-
-def notify_staff(row, association_id, base_url=None):
-    """« Nouvelle demande J-XXXXX » to the association's active staff: the reference and
-    a link, never the person's data (an e-mail is read on any device, forwarded, kept).
-    The text: templates/emails/nouvelle_demande.txt (emails.py)."""
-    association = models.Association.get_by_id(association_id)
-    subject, body = emails.render(
-        "nouvelle_demande",
-        jeune=row.kind == "jeune",
-        reference=row.reference,
-        association=association.nom,
-        delai=association.delai_recontact,
-        link=f"{public_url(base_url)}/espace/demandes/{row.reference}",
-    )
-    for email in staff_emails(association_id):
-        outbox.queue(email, subject, body, "nouvelle_demande", lead=row)
-
-
-def notify_person_of_hand_over(row, association):
-    """« Votre demande J-XXXXX est confiée à <Association> », with its public contact."""
-    if not row.email:
-        return None
-    noun = V.PARCOURS.label(row.kind, "nom")
-    contact = [
-        f"- e-mail : {association.email}" if association.email else "",
-        f"- téléphone : {association.telephone}" if association.telephone else "",
-        f"- site : {association.site}" if association.site else "",
-    ]
-    contact = "\n".join(line for line in contact if line)
-    body = (
-        f"Bonjour {row.prenom},\n\n"
-        f"Votre {noun} {row.reference} est désormais confiée à {association.nom}, une autre "
-        "association de mentorat qui peut mieux vous accompagner.\n\n"
-        f"{association.nom} vous recontacte sous {association.delai_recontact} jours ouvrés "
-        "pour vous présenter la suite.\n\n"
-        + (f"Ses coordonnées :\n{contact}\n\n" if contact else "")
-        + "Vous n'avez rien à faire d'ici là. Pour suivre votre "
-        + f"{noun} : {public_url()}/suivi/{row.suivi_token}\n\n"
-        + "— L'équipe 1 jeune, 1 mentor\n"
-    )
-    subject = f"Votre {noun} {row.reference} est confiée à {association.nom}"
-    return outbox.queue(row.email, subject, body, "transfert", lead=row)
 
 
 # --- Hand-over ----------------------------------------------------------------------------------
@@ -377,7 +315,7 @@ def hand_over(lead, by, reason, note="", expected_version=None, programme_id=Non
         _touch(row)
         _save(row)
         if row.association_id is not None:
-            notify_person_of_hand_over(row, models.Association.get_by_id(row.association_id))
+            emails.notify_person_of_hand_over(row, models.Association.get_by_id(row.association_id))
     _refresh(lead, row)
     return row
 

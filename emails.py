@@ -68,21 +68,52 @@ def staff_of(association_id):
     )
 
 
-def notify_new_lead(lead):
-    """« Nouvelle demande J-… » (or candidature) to the staff of the lead's association;
-    call inside the write transaction that routed the lead there. Returns the count."""
-    if lead.association_id is None:
+def notify_new_lead(lead, association_id=None, base_url=None):
+    """« Nouvelle demande J-… » (or candidature) to the staff of `association_id` (default:
+    the lead's association); call inside the write transaction that routed the lead there.
+    `base_url` replaces PUBLIC_URL in the link. Returns how many were queued."""
+    association_id = association_id or lead.association_id
+    if association_id is None:
         return 0
-    association = models.Association.get_by_id(lead.association_id)
+    association = models.Association.get_by_id(association_id)
+    base = base_url.rstrip("/") if base_url else public_url()
     subject, body = render(
         "nouvelle_demande",
         jeune=lead.kind == "jeune",
         reference=lead.reference,
         association=association.nom,
         delai=association.delai_recontact,
-        link=f"{public_url()}/espace/demandes/{lead.reference}",
+        link=f"{base}/espace/demandes/{lead.reference}",
     )
     recipients = staff_of(association.id)
     for user in recipients:
         outbox.queue(user.email, subject, body, kind="nouvelle_demande", lead=lead)
     return len(recipients)
+
+
+def notify_person_of_hand_over(lead, association):
+    """« Votre demande J-… est confiée à <Association> », with its public contact, to the
+    person (when they gave an e-mail address); inside the hand-over's transaction."""
+    if not lead.email:
+        return None
+    return send(
+        "demande_confiee",
+        lead.email,
+        kind="transfert",
+        lead=lead,
+        jeune=lead.kind == "jeune",
+        prenom=lead.prenom,
+        reference=lead.reference,
+        association=association.nom,
+        delai=association.delai_recontact,
+        link=f"{public_url()}/suivi/{lead.suivi_token}",
+        contact=[
+            line
+            for line in (
+                f"e-mail : {association.email}" if association.email else "",
+                f"téléphone : {association.telephone}" if association.telephone else "",
+                f"site : {association.site}" if association.site else "",
+            )
+            if line
+        ],
+    )

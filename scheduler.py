@@ -11,6 +11,7 @@ they leave in the same tick).
 import logging
 import traceback
 
+import accounts
 import models
 import outbox
 
@@ -22,7 +23,12 @@ def send_outbox(app, now):
     return str(outbox.send_due(settings, now))
 
 
-DUTIES = [send_outbox]
+def expire_invitations(app, now):
+    count = accounts.expire_invitations(now or models.now())
+    return f"Invitations : {count} compte(s) jamais activé(s) supprimé(s)."
+
+
+DUTIES = [expire_invitations, send_outbox]
 
 
 def tick(app, now=None):

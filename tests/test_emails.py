@@ -149,3 +149,24 @@ def test_send_queues_the_rendered_email_with_the_change_or_not_at_all(db):
         raise RuntimeError("the change fails: its e-mail goes with it")
     (message,) = models.Message.select()
     assert (message.to, message.subject) == ("staff@example.org", "Nouvelle candidature M-23456")
+
+
+def test_the_person_is_told_of_a_hand_over_with_the_new_association_contact(db):
+    association = models.Association.select().where(models.Association.email != "").first()
+    lead = models.Lead.create(
+        reference="J-23456",
+        kind="jeune",
+        suivi_token="t",
+        answers={},
+        prenom="Inès",
+        email="ines.martin@example.org",
+    )
+    with models.write_transaction(durable=True):
+        message = emails.notify_person_of_hand_over(lead, association)
+    assert message.to == "ines.martin@example.org"
+    assert message.subject == f"Votre demande J-23456 est confiée à {association.nom}"
+    assert message.body.startswith("Bonjour Inès,\n")
+    assert f"- e-mail : {association.email}\n" in message.body
+    assert f"sous {association.delai_recontact} jours ouvrés" in message.body
+    lead.email = ""  # no address: nothing to send
+    assert emails.notify_person_of_hand_over(lead, association) is None
