@@ -23,6 +23,7 @@ import demandes
 import emails
 import lifecycle
 import models
+import phones
 import vocabulary as V
 import workdays
 from models import Draft, Evenement, Lead, Message, Note
@@ -233,7 +234,7 @@ def association_context(association):
         "nom": association.nom,
         "delai": association.delai_recontact,
         "email": association.email,
-        "telephone": association.telephone,
+        "telephone": phones.display(association.telephone) if association.telephone else "",
         "site": association.site,
     }
 

@@ -18,6 +18,7 @@ from peewee import CharField, TextField
 import demandes
 import models
 import outbox
+import phones
 import suivi
 from models import Evenement, Lead, Message, Note, Utilisateur
 
@@ -89,7 +90,10 @@ def test_submit_sends_the_confirmation_with_the_link(client):
     with models.db.connection_context():
         association = lead.association
     assert association.nom in mail.body
-    assert f"sous {association.delai_recontact} jours ouvrés" in mail.body
+    assert (
+        f"{association.nom} vous recontacte sous {association.delai_recontact} jours" in mail.body
+    )
+    assert association.telephone and phones.display(association.telephone) in mail.body
     result = text(client.get(f"/jeune/resultat/{lead.reference}"))
     assert f"Un e-mail de confirmation vous a été envoyé à <strong>{EMAIL}</strong>" in result
     assert lead.suivi_token not in result  # the link is in the e-mail, not on a shared screen
