@@ -468,7 +468,9 @@ def erase(lead, mail_dir):
 def forget_searches(values):
     """Staff exports keep their filters: a search for the person's address or number."""
     for value in filter(None, values):
-        models.Export.update(filters={}).where(models.Export.filters.contains(value)).execute()
+        # fn.LOWER: the pattern is then plain text, not JSON-encoded as the field's value.
+        matching = fn.LOWER(models.Export.filters).contains(value.lower())
+        models.Export.update(filters={}).where(matching).execute()
 
 
 def close_for_erasure(row):
@@ -528,11 +530,7 @@ def resend_links(address, now=None):
         )
         if recent >= LINK_LIMIT_PER_HOUR:
             return 0
-        found = list(
-            Lead.select()
-            .where((fn.LOWER(Lead.email) == address) & ~Lead.suivi_token.startswith(ERASED_PREFIX))
-            .order_by(Lead.created_at)
-        )
+        found = leads_of(address)
         if not found:
             return 0
         items = [
@@ -543,5 +541,19 @@ def resend_links(address, now=None):
             }
             for lead in found
         ]
-        emails.send("lien_suivi", found[0].email, LINK_KIND, leads=items)
+        emails.send("lien_suivi", address, LINK_KIND, leads=items)
     return 1
+
+
+def leads_of(address):
+    """The leads whose person, or parent (under 15), gave this address (lower-cased). The
+    parent's is inside the answers: matched by LIKE, then checked exactly."""
+    query = (
+        Lead.select()
+        .where(
+            ((fn.LOWER(Lead.email) == address) | fn.LOWER(Lead.answers).contains(address))
+            & ~Lead.suivi_token.startswith(ERASED_PREFIX)
+        )
+        .order_by(Lead.created_at)
+    )
+    return [lead for lead in query if address in (lead.email.lower(), parent_email(lead).lower())]

@@ -359,6 +359,10 @@ def test_erasure_leaves_nothing_personal(app, client):
         member = staff(lead.association_id, "conseillere@example.org")
         demandes.change_status(lead, "contactee", member, note="Appelé Inès au 06 12 34 56 78")
         demandes.add_note(lead, lead.association_id, member, "Inès Martin préfère le mardi")
+        # A staff export searched for her address: its filters name her.
+        models.Export.create(
+            utilisateur=member, association=lead.association_id, rows=1, filters={"q": EMAIL}
+        )
         assert personal_traces(PERSONAL)  # the check can fail
     # The outbox sends: .eml files of the confirmation (and the parent's copy).
     settings_ = outbox.settings_from(app.config, app.instance_path)
@@ -437,6 +441,15 @@ def test_lost_link_same_answer_and_a_limit(client):
     with models.db.connection_context():
         later = models.now() + dt.timedelta(hours=1, minutes=1)
         assert suivi.resend_links(EMAIL, now=later) == 1
+
+
+def test_lost_link_for_a_parent(client):
+    lead = send_youth(client, under_15_steps())
+    assert suivi.resend_links(PARENT_EMAIL.upper()) == 1
+    (sent,) = messages(kind=suivi.LINK_KIND)
+    assert sent.to == PARENT_EMAIL and page_url(lead) in sent.body
+    # An address that only appears inside another answer is no parent's.
+    assert suivi.resend_links("martin@example.org") == 0
 
 
 def test_lost_link_form_errors_and_csrf(client):
