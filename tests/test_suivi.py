@@ -502,3 +502,18 @@ def test_htmx_fragments_focus_their_heading(client):
         assert "<html" not in body and "<main" in body
         assert re.search(r"<h1[^>]*tabindex=\"-1\" autofocus", body), suffix
         assert response.headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_erasing_a_youth_in_a_pair_ends_the_pair(db, tmp_path):
+    from test_demandes import pair_ready
+
+    jeune, mentor = pair_ready()
+    binome = demandes.form_pair(jeune, mentor, "claire@example.org", jeune.association_id)
+    jeune = Lead.get_by_id(jeune.id)
+    assert suivi.status_sentence(jeune).startswith("Vous êtes en binôme avec un mentor depuis le")
+    assert suivi.erase(jeune, tmp_path) is True
+    assert suivi.erase(Lead.get_by_id(jeune.id), tmp_path) is False  # already erased
+    assert models.Binome.get_by_id(binome.id).ended_at is not None
+    assert Lead.get_by_id(jeune.id).status == "terminee"
+    assert Lead.get_by_id(mentor.id).status == "terminee"
+    assert Lead.get_by_id(mentor.id).prenom == "Paul"  # the mentor's data is the mentor's
