@@ -39,6 +39,7 @@ PAGE_MONTHS = 12
 # tick rewrites it every few minutes, a submit must not query it every time.
 CACHE_SECONDS = 300
 REACTIVITE = "reactivite"
+UTC = dt.UTC
 MONTH_PREFIX = "mois:"
 COUNTS = ("jeunes", "mentors", "orientations", "transferts", "binomes")
 HAND_OVER = lifecycle.HAND_OVER.code

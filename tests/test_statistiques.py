@@ -4,6 +4,7 @@ PostgreSQL with scripts/test-postgres.sh), then the real flows of demandes.py.""
 
 import datetime as dt
 import itertools
+import re
 
 import pytest
 
@@ -297,3 +298,46 @@ def test_stints_of_the_real_hand_over_and_contact(db):
     month = stored(S.MONTH_PREFIX + S.month_of(now))
     assert month["transferts"] == {"69": 1} and month["orientations"] == {"69": 2}
     assert month["dans_le_delai"] == {"69": [2, 2]}
+
+
+# --- The page -----------------------------------------------------------------------------------
+def test_the_page_before_any_computation(client):
+    response = client.get("/statistiques")
+    assert response.status_code == 200
+    assert "pas encore été calculées" in response.get_data(as_text=True)
+
+
+def test_the_page_shows_every_figure_in_charts_and_tables_with_few_queries(app, client):
+    from test_questionnaire import count_queries
+
+    with models.db.connection_context():
+        a, b = association("assoc-a", 2), association("assoc-b", 5)
+        lead("jeune", "69", D(2026, 11, 9, 9), a, contacted=D(2026, 11, 12, 10))
+        lead("jeune", "69", D(2026, 11, 2, 9), a)
+        lead("mentor", "75", D(2026, 10, 28, 9), b, contacted=D(2026, 11, 3, 9))
+        S.refresh(NOW)
+    client.get("/statistiques")  # the connection's first use
+    with count_queries() as queries:
+        response = client.get("/statistiques")
+    assert response.status_code == 200
+    assert len(queries) == 1, queries
+    html = response.get_data(as_text=True)
+    assert html.count("<svg") == 8 and html.count('role="img"') == 8
+    assert html.count("<table") == 9 and 'scope="row"' in html and "<caption>" in html
+    assert "Ce qui est compté" in html and "jours ouvrés" in html
+    assert 'style="' not in html
+    # November: 2 youths; 2 in time of 3 decided (the mentor's 5 days end on the 4th);
+    # median of 2 and 4 working days.
+    flat = re.sub(r"\s+", " ", html)
+    month = '<th scope="row">novembre 2026</th> '
+    number = '<td class="data-table__number">{}</td>'
+    assert month + number.format(2) in flat  # youths
+    assert month + number.format(3) in flat  # median
+    assert month + "".join(number.format(v) for v in (2, 3, "67 %")) in flat
+    assert "Rhône (69)" in html and "Paris (75)" in html
+    assert "novembre 2026" in html and "décembre 2025" in html
+
+
+def test_the_footer_and_the_site_map_link_the_page(client):
+    html = client.get("/plan-du-site").get_data(as_text=True)
+    assert html.count('href="/statistiques"') == 2
