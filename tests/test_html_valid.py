@@ -18,6 +18,7 @@ from helpers import HX, MENTOR_STEPS, PARENT_STEP, YOUTH_STEPS, csrf_token, subm
 
 import catalogue
 import models
+import statistiques
 
 ROOT = Path(__file__).resolve().parent.parent
 VNU_JAR = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
@@ -248,6 +249,16 @@ def public_pages(app, pages):
     )
 
 
+def statistics_pages(app, pages):
+    """/statistiques before tick computed anything, then with the leads sent so far."""
+    client = app.test_client()
+    pages.fetch(client, "statistiques-pas-encore", "/statistiques")
+    with models.db.connection_context():
+        statistiques.refresh()
+    pages.fetch(client, "statistiques", "/statistiques")
+    assert "<svg" in pages.documents["statistiques.html"]
+
+
 def server_error_route(app):
     """A view that fails, for the 500 page; routes must be added before the first request."""
     app.config["PROPAGATE_EXCEPTIONS"] = False
@@ -272,6 +283,7 @@ def test_every_page_is_valid_html(app, tmp_path):
     public_pages(app, pages)
     youth_pages(app, pages)
     mentor_pages(app, pages)
+    statistics_pages(app, pages)
     # These two change the database (catalogue emptied, then a postal code gone): last.
     waiting_list_page(app, pages)
     stale_check_page(app, pages)
