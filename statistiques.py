@@ -339,8 +339,9 @@ class Chart(NamedTuple):
     ticks: tuple  # (y, text) of the value axis
 
 
-CHART_WIDTH, CHART_HEIGHT = 640, 240
-MARGIN_LEFT, MARGIN_BOTTOM, MARGIN_TOP = 48, 40, 12
+CHART_WIDTH, CHART_HEIGHT = 560, 260
+MARGIN_LEFT, MARGIN_BOTTOM, MARGIN_TOP = 52, 32, 24
+FONT_SIZE = 15
 
 
 def bar_chart(points, scale_max=None, formatter=None):

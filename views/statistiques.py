@@ -37,8 +37,9 @@ TOP_DEPARTEMENTS = 15
 
 
 def short_month(month):
-    year, number = map(int, month.split("-"))
-    return f"{MONTH_ABBREVIATIONS[number - 1]} {year % 100:02d}"
+    """Under its bar: the month only (the title, the description and the table say the
+    year), so that twelve fit side by side on a phone."""
+    return MONTH_ABBREVIATIONS[int(month.split("-")[1]) - 1]
 
 
 def _period(page):
@@ -145,6 +146,7 @@ def statistiques():
         computed=computed,
         count_charts=COUNT_CHARTS,
         margin_left=S.MARGIN_LEFT,
+        font_size=S.FONT_SIZE,
         format_days=S.format_days,
         format_share=S.format_share,
     )
