@@ -33,7 +33,8 @@ def test_the_statistics_page(phone_page, js, console_errors, assert_accessible):
     assert "4 au total" in described.first.locator("desc").text_content()
     table = phone_page.get_by_role("table", name="Demandes de jeunes reçues par mois")
     expect(table).to_be_hidden()
-    phone_page.get_by_text("Les données du graphique « Demandes de jeunes reçues par mois »").click()
+    summary = "Les données du graphique « Demandes de jeunes reçues par mois »"
+    phone_page.get_by_text(summary).click()
     expect(table).to_be_visible()
     expect(table.get_by_role("rowheader").first).to_be_visible()
     departements = phone_page.get_by_role("table", name="Tous les chiffres par département")
