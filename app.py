@@ -79,13 +79,16 @@ def create_app(config=None):
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=os.environ.get("SESSION_COOKIE_SECURE", "0") == "1",
-        # The site's address in e-mails (links to the espace association, to the follow-up).
-        PUBLIC_URL=os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000"),
         # How long unfinished answers can be resumed, and kept: see apply_draft_lifetime.
         DRAFT_MAX_AGE_HOURS=24,
         # The cookie is signed anew only when it changes (each saved step renews its
         # lifetime), not on every page read: signing costs a tenth of a step's GET.
         SESSION_REFRESH_EACH_REQUEST=False,
+        # The site's address in e-mails' links; the sender's settings (outbox.py).
+        PUBLIC_URL=os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000"),
+        MAIL_FROM=os.environ.get("MAIL_FROM", '"1 jeune, 1 mentor" <ne-pas-repondre@localhost>'),
+        SMTP_URL=os.environ.get("SMTP_URL", ""),  # "": .eml files in instance/mail/
+        SMTP_TIMEOUT=30,
         WAITING_LIST_DAYS=10,
         LEAD_RETENTION_YEARS=3,
         # WTForms' own French messages, without Flask-Babel.

@@ -5,7 +5,16 @@ import click
 import catalogue
 import leads
 import models
+import outbox
+import scheduler
 import territory
+
+
+def describe(error):
+    """Our own configuration errors in full; others by class only (no personal data)."""
+    if isinstance(error, outbox.ConfigError):
+        return str(error)
+    return f"{type(error).__name__}, détails dans le journal"
 
 
 def register(app):
@@ -51,3 +60,16 @@ def register(app):
         with models.db.connection_context():
             for slug, name in catalogue.list_associations():
                 click.echo(f"{slug}\t{name}")
+
+    @app.cli.command("tick")
+    def tick_command():
+        """Scheduled work, for cron or a systemd timer: sends the outbox (safe to overlap)."""
+        failed = False
+        for name, report, error in scheduler.tick(app):
+            if error is None:
+                click.echo(report)
+            else:
+                failed = True
+                click.echo(f"{name} : échec ({describe(error)})", err=True)
+        if failed:
+            raise SystemExit(1)

@@ -13,16 +13,14 @@ An action taken from a page read before another change carries that page's
 import contextlib
 
 import catalogue
+import emails
 import lifecycle
 import matcher
 import models
-import outbox
 import territory
-import vocabulary as V
 from lifecycle import TransitionError
 from models import Binome, Evenement, Lead, Note, Orientation, Utilisateur
 
-DEFAULT_PUBLIC_URL = "http://127.0.0.1:5000"  # as app.py
 # Orientations of the latest run of the matcher; older ones are "expiree" or "transferee".
 LIVE_OUTCOMES = ("proposee", "acceptee", "refusee")
 
@@ -51,17 +49,6 @@ def user_row(by):
     """The Utilisateur behind `by` (for Note.author), or None."""
     row = getattr(by, "row", by)
     return row if isinstance(row, Utilisateur) else None
-
-
-def public_url(url=None):
-    """The site's address for links in e-mails: `url`, else the app's PUBLIC_URL."""
-    if url:
-        return url.rstrip("/")
-    from flask import current_app, has_app_context
-
-    if has_app_context():
-        return current_app.config.get("PUBLIC_URL", DEFAULT_PUBLIC_URL).rstrip("/")
-    return DEFAULT_PUBLIC_URL
 
 
 def _transaction():
@@ -263,7 +250,7 @@ def _orient(row, exclude, by, programme_id, snapshot, stats, place, base_url):
         note=fallback_note(result) if person is not None else "commune inconnue",
     )
     if first is not None:
-        notify_staff(row, first.association_id, base_url)
+        emails.notify_new_lead(row, first.association_id, base_url)
     return result
 
 
@@ -283,58 +270,6 @@ def fallback_note(result):
     if result.fallback:
         return "repli : seulement des programmes nationaux ou à distance"
     return ""
-
-
-# --- E-mails ------------------------------------------------------------------------------------
-def staff_emails(association_id):
-    query = Utilisateur.select(Utilisateur.email).where(
-        (Utilisateur.association == association_id) & Utilisateur.actif
-    )
-    return [email for (email,) in query.order_by(Utilisateur.id).tuples()]
-
-
-def notify_staff(row, association_id, base_url=None):
-    """« Nouvelle demande J-XXXXX » to the association's active staff: the reference and
-    a link, never the person's data (an e-mail is read on any device, forwarded, kept)."""
-    noun = V.PARCOURS.label(row.kind, "nom")
-    association = models.Association.get_by_id(association_id)
-    link = f"{public_url(base_url)}/espace/demandes/{row.reference}"
-    subject = f"Nouvelle {noun} {row.reference}"
-    body = (
-        "Bonjour,\n\n"
-        f"Une nouvelle {noun} ({row.reference}) est arrivée pour {association.nom} sur "
-        "1 jeune, 1 mentor.\n\n"
-        f"Pour la consulter et recontacter la personne : {link}\n\n"
-        "Ce message vous est envoyé par 1 jeune, 1 mentor parce que vous faites partie de "
-        f"l'équipe de {association.nom} dans l'espace association. Pour ne plus le recevoir, "
-        "demandez à la personne responsable de votre association de désactiver votre compte.\n"
-    )
-    for email in staff_emails(association_id):
-        outbox.queue(email, subject, body, "nouvelle_demande", lead=row)
-
-
-def notify_person_of_hand_over(row, association):
-    """« Votre demande J-XXXXX est confiée à <Association> », with its public contact."""
-    if not row.email:
-        return None
-    noun = V.PARCOURS.label(row.kind, "nom")
-    contact = [
-        f"- e-mail : {association.email}" if association.email else "",
-        f"- téléphone : {association.telephone}" if association.telephone else "",
-        f"- site : {association.site}" if association.site else "",
-    ]
-    contact = "\n".join(line for line in contact if line)
-    body = (
-        f"Bonjour {row.prenom},\n\n"
-        f"Votre {noun} {row.reference} est désormais confiée à {association.nom}, une autre "
-        "association de mentorat qui peut mieux vous accompagner.\n\n"
-        f"{association.nom} vous recontacte sous {association.delai_recontact} jours ouvrés "
-        "pour vous présenter la suite.\n\n"
-        + (f"Ses coordonnées :\n{contact}\n\n" if contact else "")
-        + "Vous n'avez rien à faire d'ici là.\n\n— L'équipe 1 jeune, 1 mentor\n"
-    )
-    subject = f"Votre {noun} {row.reference} est confiée à {association.nom}"
-    return outbox.queue(row.email, subject, body, "transfert", lead=row)
 
 
 # --- Hand-over ----------------------------------------------------------------------------------
@@ -380,7 +315,7 @@ def hand_over(lead, by, reason, note="", expected_version=None, programme_id=Non
         _touch(row)
         _save(row)
         if row.association_id is not None:
-            notify_person_of_hand_over(row, models.Association.get_by_id(row.association_id))
+            emails.notify_person_of_hand_over(row, models.Association.get_by_id(row.association_id))
     _refresh(lead, row)
     return row
 

@@ -10,6 +10,7 @@ from peewee import IntegrityError
 
 import catalogue
 import demandes
+import emails
 import models
 import territory
 from demandes import current_orientation, orientations_of  # noqa: F401 - the result page's
@@ -223,5 +224,5 @@ def choose(lead, orientation_id):
             author="personne",
             note=f"{current.programme.slug} -> {target.programme.slug}",
         )
-        demandes.notify_staff(lead, lead.association_id)
+        emails.notify_new_lead(lead)  # the newly chosen association's staff
     return True

@@ -19,6 +19,9 @@ import models
 import territory
 from app import create_app
 
+# The `smtp_server` fixture: a real SMTP server (aiosmtpd).
+pytest_plugins = ["smtp_server"]
+
 ROOT = Path(__file__).resolve().parent.parent
 COMMUNES_FILE = ROOT / "data" / "communes.csv.gz"
 DEMO_CATALOGUE = ROOT / "data" / "catalogue-demo.csv"
@@ -96,12 +99,15 @@ def empty_database_url(databases, tmp_path):
 
 
 @pytest.fixture
-def app(database_url):
+def app(database_url, tmp_path):
     app = create_app(
         {
             "TESTING": True,
             "SECRET_KEY": "test-secret-key",
             "DATABASE_URL": database_url,
+            # Without SMTP_URL e-mails are files: this test's own, never instance/mail/.
+            "SMTP_URL": "",
+            "MAIL_DIR": str(tmp_path / "mail"),
         }
     )
     catalogue.invalidate()

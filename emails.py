@@ -1,0 +1,118 @@
+"""The product's e-mails: their texts in templates/emails/*.txt, rendered here, queued
+in the outbox by the change that causes them (inside its write transaction).
+
+A template's first line is the subject, then one empty line, then the body (plain text,
+UTF-8, short lines; `public_url` is always there for links). Staff e-mails never carry
+personal data of the person: a reference and a link to the espace association, where
+staff must log in. To add an e-mail: write templates/emails/<name>.txt, then, inside the
+write transaction of the change, `emails.send("<name>", to, kind="<name>", link=…)`.
+"""
+
+import os
+from pathlib import Path
+
+import flask
+import jinja2
+
+import accounts
+import models
+import outbox
+
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:5000"
+
+environment = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates" / "emails"),
+    autoescape=False,  # plain text, never HTML
+    undefined=jinja2.StrictUndefined,  # a missing value fails, it is never sent blank
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
+
+
+def public_url():
+    """The site's address for links in e-mails (config PUBLIC_URL), without a final /."""
+    if flask.has_app_context():
+        url = flask.current_app.config["PUBLIC_URL"]
+    else:  # scripts and tests that run leads outside the app
+        url = os.environ.get("PUBLIC_URL", DEFAULT_PUBLIC_URL)
+    return url.rstrip("/")
+
+
+def render(name, **context):
+    """(subject, body) of templates/emails/<name>.txt."""
+    text = environment.get_template(f"{name}.txt").render(public_url=public_url(), **context)
+    subject, blank, body = text.partition("\n\n")
+    if not blank or "\n" in subject.strip():
+        raise ValueError(f"emails/{name}.txt : l'objet, une ligne vide, puis le texte")
+    return subject.strip(), body.strip() + "\n"
+
+
+def send(name, to, kind, lead=None, **context):
+    """Render templates/emails/<name>.txt and queue it; inside a write_transaction."""
+    subject, body = render(name, **context)
+    return outbox.queue(to, subject, body, kind=kind, lead=lead)
+
+
+def staff_of(association_id):
+    """The active staff accounts of an association (responsables and membres)."""
+    Utilisateur = models.Utilisateur
+    return list(
+        Utilisateur.select(Utilisateur.id, Utilisateur.email)
+        .where(
+            (Utilisateur.association == association_id)
+            & Utilisateur.actif
+            & Utilisateur.role.in_(accounts.STAFF_ROLES)
+        )
+        .order_by(Utilisateur.id)
+    )
+
+
+def notify_new_lead(lead, association_id=None, base_url=None):
+    """« Nouvelle demande J-… » (or candidature) to the staff of `association_id` (default:
+    the lead's association); call inside the write transaction that routed the lead there.
+    `base_url` replaces PUBLIC_URL in the link. Returns how many were queued."""
+    association_id = association_id or lead.association_id
+    if association_id is None:
+        return 0
+    association = models.Association.get_by_id(association_id)
+    base = base_url.rstrip("/") if base_url else public_url()
+    subject, body = render(
+        "nouvelle_demande",
+        jeune=lead.kind == "jeune",
+        reference=lead.reference,
+        association=association.nom,
+        delai=association.delai_recontact,
+        link=f"{base}/espace/demandes/{lead.reference}",
+    )
+    recipients = staff_of(association.id)
+    for user in recipients:
+        outbox.queue(user.email, subject, body, kind="nouvelle_demande", lead=lead)
+    return len(recipients)
+
+
+def notify_person_of_hand_over(lead, association):
+    """« Votre demande J-… est confiée à <Association> », with its public contact, to the
+    person (when they gave an e-mail address); inside the hand-over's transaction."""
+    if not lead.email:
+        return None
+    return send(
+        "demande_confiee",
+        lead.email,
+        kind="transfert",
+        lead=lead,
+        jeune=lead.kind == "jeune",
+        prenom=lead.prenom,
+        reference=lead.reference,
+        association=association.nom,
+        delai=association.delai_recontact,
+        contact=[
+            line
+            for line in (
+                f"e-mail : {association.email}" if association.email else "",
+                f"téléphone : {association.telephone}" if association.telephone else "",
+                f"site : {association.site}" if association.site else "",
+            )
+            if line
+        ],
+    )

@@ -1,0 +1,45 @@
+"""Scheduled work: `flask --app app tick`, called by cron or a systemd timer (README).
+
+`tick(app, now)` runs each duty of DUTIES in order, each with the app context and a
+database connection of its own. A duty is a function (app, now) -> one line of report
+in French; it must be idempotent and safe to run twice at once (two ticks overlapping),
+which the outbox's claims give for e-mails. To add a duty, write it and append it to
+DUTIES: the order matters when a duty queues e-mails (put it before send_outbox, so
+they leave in the same tick).
+"""
+
+import logging
+import traceback
+
+import models
+import outbox
+
+log = logging.getLogger(__name__)
+
+
+def send_outbox(app, now):
+    settings = outbox.settings_from(app.config, app.instance_path)
+    return str(outbox.send_due(settings, now))
+
+
+DUTIES = [send_outbox]
+
+
+def tick(app, now=None):
+    """Run every duty; returns [(duty name, report line or None, error or None)].
+
+    A duty that raises does not stop the next ones (its error is returned and logged).
+    `now` (naive UTC, as models.now()) lets tests move the clock.
+    """
+    results = []
+    for duty in DUTIES:
+        try:
+            with app.app_context(), models.db.connection_context():
+                results.append((duty.__name__, duty(app, now), None))
+        except Exception as error:
+            # The class and the frames, not the message: a database error may quote
+            # the values of a row (an e-mail address).
+            frames = "".join(traceback.format_tb(error.__traceback__))
+            log.error("tick : %s a échoué (%s)\n%s", duty.__name__, type(error).__name__, frames)
+            results.append((duty.__name__, None, error))
+    return results
