@@ -13,6 +13,7 @@ import traceback
 
 import models
 import outbox
+import statistiques
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +23,12 @@ def send_outbox(app, now):
     return str(outbox.send_due(settings, now))
 
 
-DUTIES = [send_outbox]
+def refresh_statistics(app, now):
+    """The associations' responsiveness (the matcher's) and /statistiques' figures."""
+    return "Statistiques : " + statistiques.refresh(now)
+
+
+DUTIES = [send_outbox, refresh_statistics]
 
 
 def tick(app, now=None):

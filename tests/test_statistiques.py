@@ -341,3 +341,40 @@ def test_the_page_shows_every_figure_in_charts_and_tables_with_few_queries(app, 
 def test_the_footer_and_the_site_map_link_the_page(client):
     html = client.get("/plan-du-site").get_data(as_text=True)
     assert html.count('href="/statistiques"') == 2
+
+
+# --- Computed by tick ---------------------------------------------------------------------------
+def test_tick_computes_the_statistics(app, seeded):
+    import scheduler
+
+    results = dict((name, (report, error)) for name, report, error in scheduler.tick(app, NOW))
+    assert results["refresh_statistics"] == (
+        "Statistiques : 2 mois calculés, 1 associations mesurées",
+        None,
+    )
+    assert stored("mois:2026-11") == NOVEMBER
+
+
+def test_two_refreshes_at_once_in_two_processes(seeded, database_url):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = (
+        "import app, statistiques, models, datetime as dt;"
+        f"a = app.create_app({{'SECRET_KEY': 'k', 'DATABASE_URL': {database_url!r}}});"
+        "models.db.connect();"
+        "print(statistiques.refresh(dt.datetime(2026, 11, 20, 12)))"
+    )
+    root = Path(__file__).resolve().parent.parent
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-c", script], cwd=root, stdout=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    ]
+    outputs = [run.communicate(timeout=60)[0] for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], outputs
+    assert outputs == ["2 mois calculés, 1 associations mesurées\n"] * 2
+    assert Statistique.select().count() == 3
+    assert stored("mois:2026-10") == OCTOBER
