@@ -378,3 +378,30 @@ def test_two_refreshes_at_once_in_two_processes(seeded, database_url):
     assert outputs == ["2 mois calculés, 1 associations mesurées\n"] * 2
     assert Statistique.select().count() == 3
     assert stored("mois:2026-10") == OCTOBER
+
+
+def test_the_result_page_says_the_measured_responsiveness(client):
+    from helpers import YOUTH_STEPS, submit, walk
+    from markupsafe import escape
+    from test_demandes import new_lead
+
+    with models.db.connection_context():
+        probe = new_lead()  # where this youth is sent
+        where = Association.get_by_id(probe.association_id)
+        for days in range(1, 11):  # ten leads, each contacted the day it arrived
+            at = models.now() - dt.timedelta(days=days)
+            lead("jeune", "69", at, where, contacted=at)
+        S.refresh()
+    walk(client, "jeune", YOUTH_STEPS)
+    location = submit(client, "jeune").headers["Location"]
+    html = client.get(location).get_data(as_text=True)
+    said = (
+        f"Ces trois derniers mois, {where.nom} a recontacté 10 personnes sur 10 "
+        "dans le délai promis."
+    )
+    assert str(escape(said)) in html
+    with models.db.connection_context():
+        sent = Lead.select().order_by(Lead.id.desc()).get()
+        (first,) = [o for o in sent.orientations if o.rank == 1]
+        assert first.matcher_version == matcher.MATCHER_VERSION == "2026.12-1"
+        assert said in first.reasons
