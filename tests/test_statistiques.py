@@ -7,6 +7,8 @@ import itertools
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import catalogue
 import demandes
@@ -35,6 +37,35 @@ def test_median_of_counts_agrees_with_the_values():
     values = [0, 0, 1, 1, 1, 2, 5, 9]
     counts = {str(v): values.count(v) for v in set(values)}
     assert S.median_of_counts(counts) == S.median(values) == 1
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(0, 40), max_size=30))
+def test_median_of_counts_is_the_median_of_the_values(values):
+    counts = {str(v): values.count(v) for v in set(values)}
+    assert S.median_of_counts(counts) == S.median(values)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    routed=st.datetimes(D(2026, 1, 1), D(2026, 12, 31)),
+    delai=st.integers(1, 30),
+    wait=st.one_of(st.none(), st.timedeltas(dt.timedelta(0), dt.timedelta(days=60))),
+)
+def test_in_time_means_contacted_by_the_promised_day(routed, delai, wait):
+    import workdays
+
+    stint = Stint(1, "69", delai, routed, None if wait is None else routed + wait)
+    now = routed + dt.timedelta(days=90)
+    result = S.outcome(stint, now)
+    due = workdays.add_working_days(routed, delai)
+    if wait is None:
+        assert result == S.Outcome(due + dt.timedelta(days=1), False, None)
+    else:
+        contacted = (routed + wait).date()
+        assert result.in_time == (contacted <= due)
+        assert result.working_days == workdays.working_days_between(routed, routed + wait)
+        assert result.in_time == (result.working_days <= delai)
 
 
 def test_contacted_within_the_delay_counts_working_days_and_holidays():
