@@ -84,7 +84,8 @@ lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# Matcher time per person, then the steps against a bare Flask page (gunicorn + wrk, ~1 min).
+# Matcher time per person, the steps against a bare Flask page (gunicorn + wrk, ~1 min), then
+# the espace inbox's render time with 10,000 leads (in-process).
 bench: install-test
 	@if [ ! -x /usr/bin/wrk ] && [ "$$(id -u)" = 0 ]; then \
 		echo "Installation de wrk (Debian) pour le banc d'essai…"; \
@@ -92,6 +93,7 @@ bench: install-test
 	fi
 	$(BIN)/python scripts/bench_matcher.py
 	$(BIN)/python scripts/bench_steps.py
+	$(BIN)/python scripts/bench_inbox.py
 
 # Share of youths and mentors the demo catalogue leaves on the waiting list (a throwaway DB).
 coverage: install

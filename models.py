@@ -160,8 +160,12 @@ class Lead(BaseModel):
     version = IntegerField(default=0)
 
     class Meta:
-        # The inbox lists an association's leads by status, oldest first.
-        indexes = ((("association", "status", "created_at"), False),)
+        # The inbox lists an association's leads by status, oldest first, and the
+        # départements of its leads (migration 0007).
+        indexes = (
+            (("association", "status", "created_at"), False),
+            (("association", "departement"), False),
+        )
 
 
 class Draft(BaseModel):
@@ -217,6 +221,27 @@ class Utilisateur(BaseModel):
     session_epoch = IntegerField(default=0)
     created_at = DateTimeField(default=now)
     last_login_at = DateTimeField(null=True)
+
+
+class LoginFailure(BaseModel):
+    """A failed login, counted per account and per IP to throttle guessing (in the
+    database, so the count holds across workers and servers)."""
+
+    account_key = CharField(max_length=64, index=True)  # sha256 of the e-mail typed
+    ip = CharField(max_length=64, index=True)
+    at = DateTimeField(default=now, index=True)
+
+
+class AccountToken(BaseModel):
+    """A single-use link e-mailed to staff: password reset or invitation. Only its
+    sha256 is stored: a copy of the database opens no account."""
+
+    utilisateur = ForeignKeyField(Utilisateur, backref="tokens", on_delete="CASCADE")
+    purpose = CharField(max_length=16)  # "reinitialisation" | "invitation"
+    token_hash = CharField(max_length=64, unique=True)
+    created_at = DateTimeField(default=now)
+    expires_at = DateTimeField(index=True)
+    used_at = DateTimeField(null=True)
 
 
 class Message(BaseModel):
@@ -288,6 +313,8 @@ MODELS = [
     Orientation,
     Evenement,
     Utilisateur,
+    LoginFailure,
+    AccountToken,
     Message,
     Binome,
     Note,

@@ -11,6 +11,7 @@ they leave in the same tick).
 import logging
 import traceback
 
+import accounts
 import models
 import outbox
 import statistiques
@@ -28,7 +29,12 @@ def refresh_statistics(app, now):
     return "Statistiques : " + statistiques.refresh(now)
 
 
-DUTIES = [send_outbox, refresh_statistics]
+def expire_invitations(app, now):
+    count = accounts.expire_invitations(now or models.now())
+    return f"Invitations : {count} compte(s) jamais activé(s) supprimé(s)."
+
+
+DUTIES = [expire_invitations, send_outbox, refresh_statistics]
 
 
 def tick(app, now=None):

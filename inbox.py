@@ -1,0 +1,302 @@
+"""The inbox of an association's staff: which leads, in which order, with which counts.
+
+No Flask here: the views parse the URL into `Filters`, this module turns them into a
+fixed number of SQL queries whatever the number of leads (tab counts, départements, one
+page of rows), and the CSV export reuses the same WHERE clause.
+
+Leads listed are the ones currently routed to the association (`Lead.association`):
+a lead handed over leaves the old association's inbox at once.
+"""
+
+import dataclasses
+import datetime as dt
+import re
+
+from peewee import JOIN, Value, fn
+
+import lifecycle
+import models
+import phones
+import vocabulary as V
+import workdays
+
+# --- Codes and labels: vocabulary.py ---------------------------------------------------------
+
+STATUS_LABELS = V.STATUT.labels()
+# "Demande (jeune)", "Candidature (mentor)": the staff's words (CONTENT.md).
+KIND_LABELS = {
+    term.code: f"{term.say('nom').capitalize()} ({term.label.lower()})" for term in V.PARCOURS
+}
+BESOIN_LABELS = V.BESOIN.labels()
+CONTACT_PREF_LABELS = V.CONTACT_PREF.labels()
+# The tab that shows every status; the inbox opens on the leads nobody has answered yet.
+ALL = "toutes"
+DEFAULT_STATUS = lifecycle.INITIAL
+TABS = (ALL, *STATUS_LABELS)
+PAGE_SIZES = (25, 50)
+SEARCH_MAX = 100
+
+
+def status_label(code):
+    return V.STATUT.label(code)
+
+
+def besoin_labels(codes):
+    """A mentor's besoins are stored comma-joined; a youth's is one code."""
+    return [V.BESOIN.label(code) for code in codes.split(",") if code]
+
+
+# --- Working days --------------------------------------------------------------------------
+
+
+def workdays_before(day, count):
+    """The day `count` working days before `day` (`day` itself when count is 0): the
+    reverse of workdays.add_working_days."""
+    while count > 0:
+        day -= dt.timedelta(days=1)
+        if workdays.is_working_day(day):
+            count -= 1
+    return day
+
+
+def late_before(today, delai):
+    """Leads created before this instant and still "nouvelle" are late: the association
+    promised to call back within `delai` working days, counted from the day after the
+    demande (workdays.add_working_days), and that day is over. One bound for the whole
+    inbox, so "late" is a plain comparison in SQL."""
+    return dt.datetime.combine(workdays_before(today, delai), dt.time())
+
+
+# --- Filters ---------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Filters:
+    """What the staff asked for, already validated (see views.espace.demandes)."""
+
+    status: str = DEFAULT_STATUS  # a code of STATUS_LABELS, or ALL
+    kind: str = ""  # "" | "jeune" | "mentor"
+    besoin: str = ""
+    departement: str = ""
+    late: bool = False
+    q: str = ""
+    page: int = 1
+    per_page: int = PAGE_SIZES[0]
+
+    def as_dict(self):
+        """The non-default filters, as recorded with an export (no page)."""
+        defaults = Filters()
+        return {
+            field.name: getattr(self, field.name)
+            for field in dataclasses.fields(self)
+            if field.name not in ("page", "per_page")
+            and getattr(self, field.name) != getattr(defaults, field.name)
+        }
+
+
+def where_clause(association_id, filters, today, delai, with_status=True):
+    """The condition on Lead for `filters`; without the status when counting the tabs."""
+    Lead = models.Lead
+    condition = Lead.association == association_id
+    if with_status and filters.status != ALL:
+        condition &= Lead.status == filters.status
+    if filters.kind:
+        condition &= Lead.kind == filters.kind
+    if filters.besoin:
+        # ",orientation,emploi," holds ",emploi,": exact codes, never a prefix of another.
+        padded = Value(",").concat(Lead.besoin).concat(",")
+        condition &= padded.contains(f",{filters.besoin},")
+    if filters.departement:
+        condition &= Lead.departement == filters.departement
+    if filters.late:
+        condition &= (Lead.status == "nouvelle") & (Lead.created_at < late_before(today, delai))
+    if filters.q:
+        condition &= search_clause(filters.q)
+    return condition
+
+
+REFERENCE_RE = re.compile(r"[JM]-[0-9A-Z]{5}")
+
+
+def search_clause(text):
+    """A reference, an e-mail address or a phone number: that one exactly (a reference
+    through its unique index); anything else: part of the first or last name."""
+    Lead = models.Lead
+    text = text.strip()[:SEARCH_MAX]
+    lowered = text.lower()
+    if REFERENCE_RE.fullmatch(text.upper()):
+        return Lead.reference == text.upper()
+    if "@" in text:
+        return fn.LOWER(Lead.email) == lowered
+    # Numbers are stored in E.164: "06 12 34 56 78" and "+33612345678" find the same lead.
+    number = phones.canonical(text)
+    if number:
+        return Lead.telephone == number
+    return (
+        fn.LOWER(Lead.prenom).contains(lowered)
+        | fn.LOWER(Lead.nom).contains(lowered)
+        | fn.LOWER(Lead.prenom.concat(" ").concat(Lead.nom)).contains(lowered)
+    )
+
+
+# --- The page --------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Row:
+    """One line of the inbox."""
+
+    id: int
+    reference: str
+    kind: str
+    status: str
+    prenom: str
+    nom: str
+    besoin: str
+    departement: str
+    commune: str
+    created_at: dt.datetime
+    version: int
+    waiting_days: int
+    late: bool
+
+    @property
+    def status_label(self):
+        return status_label(self.status)
+
+    @property
+    def besoins(self):
+        return besoin_labels(self.besoin)
+
+
+@dataclasses.dataclass
+class Page:
+    filters: Filters
+    rows: list
+    counts: dict  # status code -> count, ALL -> total, under every filter but the status
+    total: int  # rows under every filter
+    departements: list  # the départements of the association's leads, for the filter
+
+    @property
+    def pages(self):
+        return max(1, -(-self.total // self.filters.per_page))
+
+    @property
+    def first(self):
+        return (self.filters.page - 1) * self.filters.per_page + 1 if self.rows else 0
+
+    @property
+    def last(self):
+        return self.first + len(self.rows) - 1 if self.rows else 0
+
+
+def status_counts(association_id, filters, today, delai):
+    """One GROUP BY for every tab."""
+    Lead = models.Lead
+    query = (
+        Lead.select(Lead.status, fn.COUNT(Lead.id).alias("n"))
+        .where(where_clause(association_id, filters, today, delai, with_status=False))
+        .group_by(Lead.status)
+        .tuples()
+    )
+    counts = dict.fromkeys(STATUS_LABELS, 0)
+    counts.update(dict(query))
+    counts[ALL] = sum(counts.values())
+    return counts
+
+
+def departements_query(association_id):
+    """Read from the (association, departement) index alone (migration 0007)."""
+    Lead = models.Lead
+    return (
+        Lead.select(Lead.departement)
+        .where((Lead.association == association_id) & (Lead.departement != ""))
+        .distinct()
+        .order_by(Lead.departement)
+        .tuples()
+    )
+
+
+def departements_of(association_id):
+    return [code for (code,) in departements_query(association_id)]
+
+
+def rows_query(association_id, filters, today, delai):
+    """The leads under `filters`, oldest waiting first, with their commune's name (one
+    join, no query per row). The answers (JSON) are not read: the list needs none."""
+    Lead, Commune = models.Lead, models.Commune
+    return (
+        Lead.select(
+            Lead.id,
+            Lead.reference,
+            Lead.kind,
+            Lead.status,
+            Lead.prenom,
+            Lead.nom,
+            Lead.besoin,
+            Lead.departement,
+            Lead.created_at,
+            Lead.version,
+            Lead.email,
+            Lead.telephone,
+            Lead.contact_pref,
+            Lead.age,
+            Lead.situation,
+            Lead.first_contact_at,
+            Commune.nom.alias("commune_nom"),
+        )
+        .join(Commune, JOIN.LEFT_OUTER, on=(Lead.commune == Commune.insee))
+        .where(where_clause(association_id, filters, today, delai))
+        .order_by(Lead.created_at, Lead.id)
+    )
+
+
+def to_row(record, today, late_limit):
+    created = record["created_at"]
+    return Row(
+        id=record["id"],
+        reference=record["reference"],
+        kind=record["kind"],
+        status=record["status"],
+        prenom=record["prenom"],
+        nom=record["nom"],
+        besoin=record["besoin"],
+        departement=record["departement"],
+        commune=record["commune_nom"] or "",
+        created_at=created,
+        version=record["version"],
+        waiting_days=max(0, (today - created.date()).days),
+        late=record["status"] == "nouvelle" and created < late_limit,
+    )
+
+
+def page(association, filters, today=None):
+    """The inbox page for `filters`: three queries, whatever the number of leads."""
+    today = today or models.now().date()
+    delai = association.delai_recontact
+    counts = status_counts(association.id, filters, today, delai)
+    total = counts.get(filters.status, 0)
+    last_page = max(1, -(-total // filters.per_page))
+    filters = dataclasses.replace(filters, page=min(max(filters.page, 1), last_page))
+    query = rows_query(association.id, filters, today, delai).paginate(
+        filters.page, filters.per_page
+    )
+    late_limit = late_before(today, delai)
+    rows = [to_row(record, today, late_limit) for record in query.dicts()]
+    return Page(
+        filters=filters,
+        rows=rows,
+        counts=counts,
+        total=total,
+        departements=departements_of(association.id),
+    )
+
+
+def by_references(association_id, references):
+    """The association's leads among `references` (a selection), in inbox order."""
+    Lead = models.Lead
+    return (
+        Lead.select()
+        .where((Lead.association == association_id) & Lead.reference.in_(list(references)))
+        .order_by(Lead.created_at, Lead.id)
+    )

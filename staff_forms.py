@@ -1,0 +1,274 @@
+"""The forms of the espace association (staff), apart from the questionnaire's.
+
+Every POST is already checked by the app-wide CSRFProtect (the pages write the token with
+csrf_token()), so these forms do not add a second token field.
+"""
+
+from urllib.parse import urlsplit
+
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField, TextAreaField
+from wtforms.validators import InputRequired, ValidationError
+
+import accounts
+import catalogue
+import phones
+from forms import EMAIL_ERROR, PHONE_ERROR, Checkbox, choice, strip
+
+
+class StaffForm(FlaskForm):
+    class Meta:
+        csrf = False  # CSRFProtect checks every POST of the app
+        locales = ["fr_FR", "fr"]
+
+
+# === Accounts and settings (issue 6 §1, settings of §3) ===============================
+
+# --- Accounts: login, lost password, new password -------------------------------------
+
+ROLE_LABELS = {"responsable": "Responsable", "membre": "Membre", "admin": "Administrateur"}
+ROLE_HINTS = {
+    "responsable": "Gère le profil de l'association, ses programmes et son équipe, "
+    "et traite les demandes",
+    "membre": "Traite les demandes",
+}
+
+
+def required(message):
+    return InputRequired(message)
+
+
+def text(value):
+    """A password exactly as typed; only a missing field becomes ""."""
+    return value if isinstance(value, str) else ""
+
+
+class LoginForm(StaffForm):
+    email = StringField(
+        "Adresse e-mail",
+        filters=[strip],
+        validators=[required("Indiquez votre adresse e-mail")],
+        render_kw={
+            "type": "email",
+            "autocomplete": "username",
+            "spellcheck": "false",
+            "maxlength": 254,
+        },
+    )
+    password = PasswordField(
+        "Mot de passe",
+        filters=[text],
+        validators=[required("Indiquez votre mot de passe")],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+class ForgotForm(StaffForm):
+    email = StringField(
+        "Adresse e-mail",
+        filters=[strip],
+        description="L'adresse de votre compte de l'espace association",
+        render_kw={
+            "type": "email",
+            "autocomplete": "username",
+            "spellcheck": "false",
+            "maxlength": 254,
+        },
+    )
+
+    def validate_email(self, field):
+        if accounts.normalize_email(field.data) is None:
+            raise ValidationError(EMAIL_ERROR)
+
+
+def new_password_field(label="Nouveau mot de passe"):
+    return PasswordField(
+        label,
+        filters=[text],
+        description=f"Au moins {accounts.PASSWORD_MIN_LENGTH} caractères. Une phrase de "
+        "plusieurs mots est facile à retenir et difficile à deviner.",
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class NewPasswordForm(StaffForm):
+    """A password chosen twice; its strength is checked against the account (e-mail)."""
+
+    nouveau = new_password_field()
+    confirmation = PasswordField(
+        "Confirmez le nouveau mot de passe",
+        filters=[text],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+    def __init__(self, *args, email="", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.account_email = email
+
+    def validate_nouveau(self, field):
+        problem = accounts.password_problem(field.data, self.account_email)
+        if problem:
+            raise ValidationError(problem)
+
+    def validate_confirmation(self, field):
+        if not self.nouveau.errors and field.data != self.nouveau.data:
+            raise ValidationError("Les deux mots de passe ne sont pas les mêmes")
+
+
+class ChangePasswordForm(NewPasswordForm):
+    actuel = PasswordField(
+        "Mot de passe actuel",
+        filters=[text],
+        validators=[required("Indiquez votre mot de passe actuel")],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+    FIELD_ORDER = ("actuel", "nouveau", "confirmation")
+
+    def __iter__(self):
+        return iter([self[name] for name in self.FIELD_ORDER])
+
+
+# --- Settings (responsable): profile, programmes, staff -------------------------------
+
+# The same bounds as the catalogue file's (one rule, wherever the value is typed).
+DELAI_MIN, DELAI_MAX = 1, catalogue.DELAI_MAX  # jours ouvrés
+CAPACITE_MAX = catalogue.CAPACITE_MAX
+DESCRIPTION_MAX = 2000
+SITE_MAX = 200
+
+
+def whole_number(minimum, maximum, message):
+    def check(form, field):
+        data = field.data
+        if not (data.isdecimal() and data.isascii() and len(data) <= 6):
+            raise ValidationError(message)
+        if not minimum <= int(data) <= maximum:
+            raise ValidationError(message)
+
+    return check
+
+
+def multiline(value):
+    """Trimmed text whose lines are kept; other control characters become spaces."""
+    if not isinstance(value, str):
+        return ""
+    value = value.replace("\r\n", "\n")
+    return "".join(c if c == "\n" or c.isprintable() else " " for c in value).strip()
+
+
+class ProfileForm(StaffForm):
+    description = TextAreaField(
+        "Présentation de l'association",
+        filters=[multiline],
+        description="Montrée aux jeunes et aux mentors à qui l'association est proposée",
+        render_kw={"rows": 6, "maxlength": DESCRIPTION_MAX},
+    )
+    site = StringField(
+        "Site internet (facultatif)",
+        filters=[strip],
+        description="Par exemple https://www.exemple.fr",
+        render_kw={"inputmode": "url", "spellcheck": "false", "maxlength": SITE_MAX},
+    )
+    email = StringField(
+        "Adresse e-mail de contact (facultatif)",
+        filters=[strip],
+        render_kw={"type": "email", "spellcheck": "false", "maxlength": 254},
+    )
+    telephone = StringField(
+        "Téléphone de contact (facultatif)",
+        filters=[strip],
+        render_kw={"inputmode": "tel", "maxlength": phones.MAX_LENGTH},
+    )
+    delai_recontact = StringField(
+        "Délai de recontact promis, en jours ouvrés",
+        filters=[strip],
+        description=f"Entre {DELAI_MIN} et {DELAI_MAX} : annoncé aux jeunes et aux mentors",
+        validators=[
+            whole_number(
+                DELAI_MIN,
+                DELAI_MAX,
+                f"Indiquez un nombre de jours ouvrés entre {DELAI_MIN} et {DELAI_MAX}",
+            )
+        ],
+        render_kw={"inputmode": "numeric", "maxlength": 2},
+    )
+
+    def validate_description(self, field):
+        if len(field.data) > DESCRIPTION_MAX:
+            raise ValidationError(
+                f"Écrivez une présentation de {DESCRIPTION_MAX} caractères au plus"
+            )
+
+    def validate_site(self, field):
+        if not field.data:
+            return
+        parts = urlsplit(field.data) if len(field.data) <= SITE_MAX else None
+        if parts is None or parts.scheme not in ("http", "https") or "." not in parts.netloc:
+            raise ValidationError(
+                "Indiquez l'adresse d'un site, par exemple https://www.exemple.fr"
+            )
+
+    def validate_email(self, field):
+        if field.data:
+            address = accounts.normalize_email(field.data)
+            if address is None:
+                raise ValidationError(EMAIL_ERROR)
+            field.data = address
+
+    def validate_telephone(self, field):
+        if field.data:
+            if phones.parse(field.data) is None:
+                raise ValidationError(PHONE_ERROR)
+            field.data = phones.canonical(field.data)
+
+    def values(self):
+        """The Association's fields as they are stored."""
+        return {
+            "description": self.description.data,
+            "site": self.site.data,
+            "email": self.email.data,
+            "telephone": self.telephone.data,
+            "delai_recontact": int(self.delai_recontact.data),
+        }
+
+
+class ProgrammeForm(StaffForm):
+    capacite_mensuelle = StringField(
+        "Nouvelles personnes accueillies par mois",
+        filters=[strip],
+        description="0 si vous préférez ne pas la préciser",
+        validators=[whole_number(0, CAPACITE_MAX, f"Indiquez un nombre entre 0 et {CAPACITE_MAX}")],
+        render_kw={"inputmode": "numeric", "maxlength": 4},
+    )
+    en_pause = Checkbox(
+        "En pause : ne plus recevoir de nouvelles demandes pour ce programme",
+    )
+
+    def values(self):
+        return {
+            "capacite_mensuelle": int(self.capacite_mensuelle.data),
+            "en_pause": self.en_pause.data,
+        }
+
+
+STAFF_ROLES_CHOICES = [("membre", ROLE_LABELS["membre"]), ("responsable", "Responsable")]
+
+
+class InviteForm(StaffForm):
+    email = StringField(
+        "Adresse e-mail de la personne à inviter",
+        filters=[strip],
+        render_kw={"type": "email", "spellcheck": "false", "maxlength": 254},
+    )
+    role = choice(STAFF_ROLES_CHOICES, "Choisissez un rôle", label="Rôle")
+    hints = ROLE_HINTS
+
+    def validate_email(self, field):
+        address = accounts.normalize_email(field.data)
+        if address is None:
+            raise ValidationError(EMAIL_ERROR)
+        field.data = address
+
+
+# === end of accounts and settings =====================================================
