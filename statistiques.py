@@ -38,6 +38,8 @@ PAGE_MONTHS = 12
 # The matcher's cached copy of the responsiveness is re-read after this long (seconds):
 # tick rewrites it every few minutes, a submit must not query it every time.
 CACHE_SECONDS = 300
+# tick may run every minute: the figures move slowly, computing them again sooner is waste.
+REFRESH_EVERY = dt.timedelta(minutes=10)
 REACTIVITE = "reactivite"
 UTC = dt.UTC
 MONTH_PREFIX = "mois:"
@@ -513,10 +515,20 @@ def _frozen_months():
     return frozen, stored
 
 
+def _fresh(now):
+    """Computed less than REFRESH_EVERY before `now` (a clock moved back computes again)."""
+    row = Statistique.select(Statistique.computed_at).where(Statistique.cle == REACTIVITE)
+    row = row.first()
+    return row is not None and dt.timedelta(0) <= now - row.computed_at < REFRESH_EVERY
+
+
 def refresh(now=None):
-    """Compute the responsiveness and the months not yet final, and store them; returns
-    a line for tick's report. Idempotent; two at once write the same rows."""
+    """Compute the responsiveness and the months not yet final, and store them, unless
+    done less than REFRESH_EVERY ago; returns a line for tick's report. Idempotent; two
+    at once write the same rows."""
     now = now or models.now()
+    if _fresh(now):
+        return "à jour"
     frozen, stored = _frozen_months()
     current = month_of(now)
     open_months = sorted(stored - frozen)

@@ -15,6 +15,7 @@ import demandes
 import matcher
 import models
 import statistiques as S
+import workdays
 from models import Association, Binome, Evenement, Lead, Orientation, Programme, Statistique
 from statistiques import Stint
 
@@ -53,8 +54,6 @@ def test_median_of_counts_is_the_median_of_the_values(values):
     wait=st.one_of(st.none(), st.timedeltas(dt.timedelta(0), dt.timedelta(days=60))),
 )
 def test_in_time_means_contacted_by_the_promised_day(routed, delai, wait):
-    import workdays
-
     stint = Stint(1, "69", delai, routed, None if wait is None else routed + wait)
     now = routed + dt.timedelta(days=90)
     result = S.outcome(stint, now)
@@ -272,7 +271,9 @@ def test_every_figure_of_a_seeded_database(seeded):
 def test_refresh_is_idempotent_and_the_matcher_reads_the_cache(seeded):
     a, _ = seeded
     S.refresh(NOW)
-    S.refresh(NOW)
+    assert S.refresh(NOW + dt.timedelta(minutes=9)) == "à jour"
+    assert S.refresh(NOW + dt.timedelta(minutes=10)) == "1 mois calculés, 1 associations mesurées"
+    assert S.refresh(NOW - dt.timedelta(days=1)).endswith("associations mesurées")
     assert Statistique.select().count() == 3  # two months and the responsiveness
     S.invalidate()
     assert catalogue.stats(now=NOW).reactivite == {a.id: matcher.Reactivite(4, 2, 2)}
@@ -408,7 +409,7 @@ def test_two_refreshes_at_once_in_two_processes(seeded, database_url):
     assert [run.returncode for run in runs] == [0, 0], outputs
     # October, computed after its end, is final: a run that starts after the other has
     # stored it computes November only.
-    done = {f"{n} mois calculés, 1 associations mesurées\n" for n in (1, 2)}
+    done = {f"{n} mois calculés, 1 associations mesurées\n" for n in (1, 2)} | {"à jour\n"}
     assert set(outputs) <= done and "2 mois" in outputs[0] + outputs[1], outputs
     assert Statistique.select().count() == 3
     assert stored("mois:2026-10") == OCTOBER
