@@ -244,11 +244,6 @@ def month_label(month):
     return f"{MONTH_NAMES[number - 1]} {year}"
 
 
-def month_short(month):
-    year, number = map(int, month.split("-"))
-    return f"{MONTH_NAMES[number - 1][:4].rstrip('.')}. {year % 100:02d}"
-
-
 class Figures(NamedTuple):
     """One line of the page's tables: a month, a département, or the whole period."""
 
