@@ -233,7 +233,7 @@ def mentor_pages(app, pages):
     pages.fetch(client, "mentor-resultat", submit(client, "mentor").headers["Location"])
 
 
-def espace_pages(app, pages):
+def espace_demandes_pages(app, pages):
     """The espace association: inbox (filtered, in error, empty), a lead's page, a note
     refused; a staff member of the association the lead was sent to."""
     client = app.test_client()
@@ -380,6 +380,7 @@ def test_every_page_is_valid_html(app, tmp_path):
     statistics_pages(app, pages)
 
     espace_pages(app, pages)
+    espace_demandes_pages(app, pages)
     # These two change the database (catalogue emptied, then a postal code gone): last.
     waiting_list_page(app, pages)
     stale_check_page(app, pages)
