@@ -22,7 +22,7 @@ def seed():
         statistiques.refresh(now)
 
 
-def test_the_statistics_page(phone_page, js, console_errors, assert_accessible):
+def test_the_statistics_page(phone_page, js, console_errors, assert_accessible, evaluate):
     seed()
     response = phone_page.goto("/statistiques")
     assert response.status == 200
@@ -40,4 +40,7 @@ def test_the_statistics_page(phone_page, js, console_errors, assert_accessible):
     expect(table.get_by_role("rowheader").first).to_be_visible()
     departements = phone_page.get_by_role("table", name="Tous les chiffres par département")
     expect(departements.get_by_role("rowheader", name="Rhône (69)")).to_be_visible()
+    # Its own stylesheet is linked and served (the CSP allows 'self' only).
+    collapse = "() => getComputedStyle(document.querySelector('.data-table')).borderCollapse"
+    assert evaluate(phone_page, collapse) == "collapse"
     assert_accessible(phone_page)
