@@ -64,7 +64,11 @@ def test_in_time_means_contacted_by_the_promised_day(routed, delai, wait):
         contacted = (routed + wait).date()
         assert result.in_time == (contacted <= due)
         assert result.working_days == workdays.working_days_between(routed, routed + wait)
-        assert result.in_time == (result.working_days <= delai)
+        # A contact on the weekend after the last day is late with no working day more.
+        if result.in_time:
+            assert result.working_days <= delai
+        if result.working_days > delai:
+            assert not result.in_time
 
 
 def test_contacted_within_the_delay_counts_working_days_and_holidays():
@@ -440,3 +444,10 @@ def test_the_result_page_says_the_measured_responsiveness(client):
         (first,) = [o for o in sent.orientations if o.rank == 1]
         assert first.matcher_version == matcher.MATCHER_VERSION == "2026.12-1"
         assert said in first.reasons
+
+
+def test_a_contact_on_the_saturday_after_the_last_day_is_late():
+    # Due Friday 13 March 2026 (30 working days after Sunday 1 February).
+    stint = Stint(1, "69", 30, D(2026, 2, 1, 22), contacted_at=D(2026, 3, 14, 10))
+    assert S.due_day(stint) == dt.date(2026, 3, 13)
+    assert S.outcome(stint, D(2026, 4, 1)) == S.Outcome(dt.date(2026, 3, 14), False, 30)
