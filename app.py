@@ -292,12 +292,13 @@ def security_headers(app):
 
 
 def register_blueprints(app):
-    from views import communes, espace, public, questionnaire
+    from views import communes, espace, public, questionnaire, statistiques
 
     app.register_blueprint(public.bp)
     app.register_blueprint(questionnaire.bp)
     app.register_blueprint(communes.bp)
     app.register_blueprint(espace.bp)
+    app.register_blueprint(statistiques.bp)
 
 
 def register_error_pages(app):
