@@ -29,6 +29,7 @@ from helpers import (
 import accounts
 import catalogue
 import models
+import statistiques
 
 ROOT = Path(__file__).resolve().parent.parent
 VNU_JAR = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
@@ -320,6 +321,16 @@ def suivi_pages(app, pages):
     pages.fetch(client, "suivi-introuvable", "/suivi/" + "A" * 43, status=404)
 
 
+def statistics_pages(app, pages):
+    """/statistiques before tick computed anything, then with the leads sent so far."""
+    client = app.test_client()
+    pages.fetch(client, "statistiques-pas-encore", "/statistiques")
+    with models.db.connection_context():
+        statistiques.refresh()
+    pages.fetch(client, "statistiques", "/statistiques")
+    assert "<svg" in pages.documents["statistiques.html"]
+
+
 def espace_pages(app, pages):
     """The espace association: login (empty, refused, throttled), lost password, links
     (valid, unknown), account and settings pages, with their error states."""
@@ -407,6 +418,8 @@ def test_every_page_is_valid_html(app, tmp_path):
     youth_pages(app, pages)
     mentor_pages(app, pages)
     suivi_pages(app, pages)
+
+    statistics_pages(app, pages)
 
     espace_pages(app, pages)
     espace_demandes_pages(app, pages)
