@@ -354,9 +354,23 @@ def stop(lead, reason=""):
     note = "Arrêt demandé par la personne depuis son lien de suivi"
     if reason:
         note += f" : {V.MOTIF_ARRET.label(reason)}"
-    return demandes.change_status(
-        lead, "sans_suite", AUTHOR, reason=STOP_TO_SANS_SUITE[reason], note=note + "."
-    )
+    with models.write_transaction(durable=True):
+        row = close_by_person(lead, STOP_TO_SANS_SUITE[reason], note + ".")
+    demandes._refresh(lead, row)
+    return row
+
+
+def close_by_person(lead, reason, note):
+    """Sans suite through demandes, inside the caller's transaction. The person closing a
+    lead still nouvelle is no contact by the association: its first contact stays unset,
+    so the responsiveness figures do not count it as called back."""
+    locked = models.locked(Lead.select(Lead.first_contact_at).where(Lead.id == lead.id))
+    contacted = locked.first().first_contact_at is not None
+    row = demandes.change_status(lead.id, "sans_suite", AUTHOR, reason=reason, note=note)
+    if not contacted and row.first_contact_at is not None:
+        Lead.update(first_contact_at=None).where(Lead.id == row.id).execute()
+        row.first_contact_at = None
+    return row
 
 
 def export(lead):
@@ -477,9 +491,7 @@ def close_for_erasure(row):
     """Nobody is left to call: an open lead is closed (sans suite, or its pair ended),
     by demandes' own rules, inside the caller's transaction."""
     if row.status in lifecycle.WAITING_FOR_PAIR:
-        demandes.change_status(
-            row, "sans_suite", AUTHOR, reason="plus_interesse", note="Données supprimées."
-        )
+        close_by_person(row, "plus_interesse", "Données supprimées.")
     elif row.status in lifecycle.PAIR_STATUSES:
         demandes.change_status(row, "terminee", AUTHOR)
     fresh = Lead.get_by_id(row.id)

@@ -276,6 +276,8 @@ def test_stop_with_an_optional_reason(client, motif):
     response = client.post(url, data=data)
     assert response.status_code == 303 and response.headers["Location"].endswith("?fait=arret")
     assert fresh(lead).status == "sans_suite"
+    # The person stopping is no call back by the association.
+    assert fresh(lead).first_contact_at is None
     with models.db.connection_context():
         event = Evenement.get(
             (Evenement.lead == lead.id) & (Evenement.kind == "classer_sans_suite")
@@ -386,6 +388,7 @@ def test_erasure_leaves_nothing_personal(app, client):
         row = Lead.get_by_id(lead.id)
         assert (row.kind, row.departement, row.besoin) == ("jeune", "69", lead.besoin)
         assert row.status == "sans_suite" and row.answers == {} and suivi.is_erased(row)
+        assert row.first_contact_at is not None  # staff had called: still counted
         assert Note.select().where(Note.lead == lead.id).count() == 0
         assert models.Draft.select().where(models.Draft.lead == lead.id).count() == 0
         (notice,) = Message.select().where(Message.kind == "donnees_supprimees")
