@@ -244,6 +244,7 @@ def create_app(config=None):
     register_blueprints(app)
     # One vocabulary: {{ lead.status|label("statut") }}.
     app.add_template_filter(vocabulary.jinja_label, "label")
+    app.add_template_filter(vocabulary.date_fr, "date_fr")
     register_error_pages(app)
     cli.register(app)
     return app

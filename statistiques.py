@@ -24,6 +24,7 @@ from typing import NamedTuple
 import lifecycle
 import matcher
 import models
+import vocabulary as V
 import workdays
 from geo_names import DEPARTEMENTS
 from models import Association, Binome, Evenement, Lead, Orientation, Programme, Statistique
@@ -223,25 +224,11 @@ def monthly_figures(events, stints, months, now):
 
 
 # --- The page's figures (pure) ------------------------------------------------------------------
-MONTH_NAMES = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
 
 
 def month_label(month):
     year, number = map(int, month.split("-"))
-    return f"{MONTH_NAMES[number - 1]} {year}"
+    return f"{V.MOIS[number - 1]} {year}"
 
 
 class Figures(NamedTuple):

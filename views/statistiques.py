@@ -1,16 +1,14 @@
 """/statistiques: the public figures, as tick last computed them (statistiques.page():
 one query per visit), each chart drawn as inline SVG with its table."""
 
-from zoneinfo import ZoneInfo
-
 from flask import Blueprint
 
 import statistiques as S
+import vocabulary
 from views.rendering import render
 
 bp = Blueprint("statistiques", __name__)
 
-PARIS = ZoneInfo("Europe/Paris")
 # (name of statistiques.COUNTS, chart title, column heading)
 COUNT_CHARTS = (
     ("jeunes", "Demandes de jeunes reçues", "Demandes"),
@@ -137,8 +135,7 @@ def statistiques():
     page = S.page()
     if page is None:
         return render("statistiques.html", page=None)
-    at = page.computed_at.replace(tzinfo=S.UTC).astimezone(PARIS)
-    computed = f"{at.day} {S.MONTH_NAMES[at.month - 1]} {at.year} à {at.hour} h {at.minute:02d}"
+    computed = vocabulary.date_fr(page.computed_at)
     return render(
         "statistiques.html",
         page=page,
