@@ -200,22 +200,6 @@ def last_event(lead, kind):
     )
 
 
-MONTHS = [
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-]
-
-
 def date_fr(value):
     """« 3 décembre 2026 »; a stored moment (naive UTC) is read in French time."""
     if value is None:
@@ -223,7 +207,7 @@ def date_fr(value):
     if isinstance(value, dt.datetime):
         value = to_paris(value).date() if value.tzinfo is None else value.date()
     day = "1er" if value.day == 1 else str(value.day)
-    return f"{day} {MONTHS[value.month - 1]} {value.year}"
+    return f"{day} {V.MOIS[value.month - 1]} {value.year}"
 
 
 # --- E-mails to the person ----------------------------------------------------------------------
