@@ -14,6 +14,7 @@ import accounts
 import assets
 import cli
 import models
+import vocabulary
 
 
 class CSRF(CSRFProtect):
@@ -78,6 +79,8 @@ def create_app(config=None):
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=os.environ.get("SESSION_COOKIE_SECURE", "0") == "1",
+        # The site's address in e-mails (links to the espace association, to the follow-up).
+        PUBLIC_URL=os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000"),
         # How long unfinished answers can be resumed, and kept: see apply_draft_lifetime.
         DRAFT_MAX_AGE_HOURS=24,
         # The cookie is signed anew only when it changes (each saved step renews its
@@ -104,6 +107,8 @@ def create_app(config=None):
     accounts.login_manager.init_app(app)
     register_request_hooks(app)
     register_blueprints(app)
+    # One vocabulary: {{ lead.status|label("statut") }}.
+    app.add_template_filter(vocabulary.jinja_label, "label")
     register_error_pages(app)
     cli.register(app)
     return app

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from peewee import fn
 
+import lifecycle
 import matcher
 import models
 import phones
@@ -76,7 +77,7 @@ MAX_NAME = 200
 DEPARTEMENT_HINT = "un code de département connu (01 à 95 sur deux chiffres, 2A, 2B, 971 à 976)"
 
 # A lead still waiting for its pair: counted by stats().
-OPEN_STATUSES = ("nouvelle", "contactee", "en_attente_binome")
+OPEN_STATUSES = lifecycle.WAITING_FOR_PAIR
 
 
 # --- Errors and report ------------------------------------------------------------------------
@@ -612,7 +613,7 @@ def _programme_info(programme):
 
 # --- Statistics for the matcher ---------------------------------------------------------------
 def stats(now=None):
-    """The keyword arguments of matcher.match besides the catalogue (fields of matcher.Stats).
+    """What matcher.match knows besides the catalogue: a matcher.Stats.
 
     A lead's current programme is the one it accepted, else its first-rank proposal still
     open ("proposee"); refused or expired orientations no longer count. Youths waiting and
@@ -625,7 +626,7 @@ def stats(now=None):
     first = Orientation.alias()
     this_month = first.created_at >= month_start
     last = _first_rank(first, fn.MAX(first.created_at))
-    return dict(
+    return matcher.Stats(
         last_proposed={p: Orientation.created_at.python_value(at) for p, at in last.items()},
         proposed_this_month=_first_rank(first, fn.COUNT(first.id), this_month),
         jeunes_en_attente={

@@ -24,100 +24,24 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 import phones
 import territory
+import vocabulary as V
 
-SITUATIONS_JEUNE = [
-    ("college", "Au collège"),
-    ("lycee_general", "Au lycée général ou technologique"),
-    ("lycee_pro", "Au lycée professionnel ou en CAP"),
-    ("apprentissage", "En apprentissage ou en alternance"),
-    ("superieur", "Dans l'enseignement supérieur"),
-    ("recherche", "En recherche d'emploi, de stage ou de formation"),
-    ("emploi", "En emploi"),
-    ("autre", "Autre situation"),
-]
-BESOINS = [
-    ("scolarite", "J'ai des difficultés à l'école"),
-    ("orientation", "Je ne sais pas quelle orientation choisir"),
-    ("emploi", "Je cherche un stage, une alternance, un premier emploi"),
-    ("entrepreneuriat", "Je veux créer mon activité ou mon entreprise"),
-]
-BESOINS_HINTS = {
-    "scolarite": "Votre mentor pourra vous aider à organiser votre travail "
-    "et à améliorer vos résultats scolaires.",
-    "orientation": "Votre mentor pourra vous conseiller et vous guider, avant ou après le bac.",
-    "emploi": "Votre mentor pourra vous aider et vous ouvrir son réseau professionnel.",
-    "entrepreneuriat": "Votre mentor pourra vous aider à construire et lancer votre projet.",
-}
-SITUATIONS_PARTICULIERES = [
-    ("qpv", "J'habite dans un quartier prioritaire de la politique de la ville (QPV)"),
-    ("handicap", "Je suis en situation de handicap"),
-    ("ase", "Je suis ou j'ai été accompagné·e par l'aide sociale à l'enfance (ASE)"),
-    ("boursier", "Je suis boursier ou boursière"),
-    ("arrive_recemment", "Je suis arrivé·e en France il y a moins de 5 ans"),
-]
-AUCUNE = ("aucune", "Aucune de ces situations")
-SENSITIVE = {"handicap", "ase"}
-RENCONTRES = [
-    ("proximite", "Près de chez moi"),
-    ("distance", "À distance (visio, téléphone)"),
-    ("les_deux", "Les deux me conviennent"),
-]
-CONTACT_PREFS = [
-    ("telephone", "Téléphone"),
-    ("sms", "SMS"),
-    ("email", "E-mail"),
-]
-SITUATIONS_MENTOR = [
-    ("salarie", "Salarié·e"),
-    ("independant", "Indépendant·e ou chef·fe d'entreprise"),
-    ("agent_public", "Agent·e public·que"),
-    ("retraite", "Retraité·e"),
-    ("etudiant", "Étudiant·e"),
-    ("recherche_emploi", "En recherche d'emploi"),
-    ("autre", "Autre"),
-]
-TRANCHES_AGE = [
-    ("moins_25", "Moins de 25 ans"),
-    ("25_49", "25 à 49 ans"),
-    ("50_plus", "50 ans et plus"),
-]
-SECTEURS = [
-    ("numerique", "Numérique, informatique, télécoms"),
-    ("industrie", "Industrie, énergie"),
-    ("commerce", "Commerce, vente, marketing"),
-    ("sante_social", "Santé, social, services à la personne"),
-    ("education", "Éducation, formation, recherche"),
-    ("btp", "Bâtiment, travaux publics, architecture"),
-    ("banque_assurance", "Banque, assurance, finance, comptabilité"),
-    ("administration", "Administration, fonction publique, droit"),
-    ("art_culture", "Arts, culture, communication, médias"),
-    ("agriculture", "Agriculture, environnement"),
-    ("transport_logistique", "Transport, logistique"),
-    ("hotellerie_restauration", "Hôtellerie, restauration, tourisme"),
-    ("autre", "Autre secteur"),
-]
-BESOINS_MENTOR = [
-    ("scolarite", "La scolarité"),
-    ("orientation", "L'orientation"),
-    ("emploi", "La recherche de stage, d'alternance ou de premier emploi"),
-    ("entrepreneuriat", "La création d'activité ou d'entreprise"),
-]
-PUBLICS = [
-    ("collegiens", "Des collégiens"),
-    ("lyceens", "Des lycéens"),
-    ("etudiants", "Des étudiants"),
-    ("demandeurs_emploi", "Des jeunes en recherche d'emploi"),
-]
-DISPONIBILITES = [
-    ("1_2h", "1 à 2 heures par mois"),
-    ("2_4h", "2 à 4 heures par mois"),
-    ("plus_4h", "Plus de 4 heures par mois"),
-]
-MODALITES = [
-    ("presentiel", "En personne"),
-    ("distance", "À distance"),
-    ("les_deux", "Les deux"),
-]
+# The choices, in vocabulary.py's words: the questionnaire's wording is a form of each term.
+SITUATIONS_JEUNE = V.SITUATION_JEUNE.choices()
+BESOINS = V.BESOIN.choices("question")
+BESOINS_HINTS = V.BESOIN.labels("aide_question")
+SITUATIONS_PARTICULIERES = V.PUBLIC.choices("question", exclude=V.PUBLICS_DERIVES)
+AUCUNE = V.AUCUNE
+SENSITIVE = set(V.PUBLICS_SENSIBLES)
+RENCONTRES = V.RENCONTRE.choices()
+CONTACT_PREFS = V.CONTACT_PREF.choices()
+SITUATIONS_MENTOR = V.SITUATION_MENTOR.choices()
+TRANCHES_AGE = V.TRANCHE_AGE.choices()
+SECTEURS = V.SECTEUR.choices()
+BESOINS_MENTOR = V.BESOIN.choices("mentor")
+PUBLICS = V.PUBLIC_MENTOR.choices("question")
+DISPONIBILITES = V.DISPONIBILITE.choices()
+MODALITES = V.MODALITE.choices()
 
 NAME_MAX = 80
 # Letters of any script, spaces, apostrophes, hyphens and dots (J.-P.).

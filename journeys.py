@@ -9,6 +9,8 @@ GOV.UK Forms' runner, app/lib/flow/journey.rb).
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import vocabulary as V
+
 CHECK = "verifier"
 
 
@@ -55,7 +57,7 @@ def _age_under(limit):
 JEUNE = Parcours(
     name="jeune",
     title="Je trouve un mentor",
-    noun="demande",
+    noun=V.PARCOURS.label("jeune", "nom"),
     submit_label="Envoyer ma demande",
     steps=(
         Step("age", "Quel âge avez-vous ?"),
@@ -88,7 +90,7 @@ JEUNE = Parcours(
 MENTOR = Parcours(
     name="mentor",
     title="Je deviens mentor",
-    noun="candidature",
+    noun=V.PARCOURS.label("mentor", "nom"),
     submit_label="Envoyer ma candidature",
     steps=(
         Step("situation", "Quelle est votre situation ?"),

@@ -1,5 +1,6 @@
-"""Drafts (answers kept server-side while a person fills the questionnaire) and
-the submission that turns a draft into a lead with its orientations."""
+"""Drafts (answers kept server-side while a person fills the questionnaire), the
+submission that turns a draft into a lead oriented by demandes.orient, and the person's
+own choice of an alternative. What staff do with a lead is in demandes.py."""
 
 import datetime as dt
 import functools
@@ -8,9 +9,10 @@ import secrets
 from peewee import IntegrityError
 
 import catalogue
-import matcher
+import demandes
 import models
 import territory
+from demandes import current_orientation, orientations_of  # noqa: F401 - the result page's
 from journeys import CHECK, PARCOURS, Journey
 
 # No 0/O, 1/I/L: a reference is read over the phone.
@@ -128,7 +130,7 @@ def submit(token, first_invalid_step):
         if place is None:
             raise InvalidDraft("commune")
         lead = create_lead(draft.parcours, answers, place)
-        orient(lead, answers, place, snapshot, stats)
+        demandes.orient(lead, snapshot=snapshot, stats=stats, place=place)
         Draft.update(lead=lead).where(Draft.token == token).execute()
     return lead
 
@@ -157,60 +159,6 @@ def create_lead(kind, answers, place):
         except IntegrityError:
             if attempt == REFERENCE_ATTEMPTS:
                 raise
-
-
-def orient(lead, answers, place, snapshot, stats):
-    """Run the matcher and keep every proposal as an Orientation row."""
-    person = matcher.person_from_answers(lead.kind, answers, place)
-    result = matcher.match(person, snapshot, **stats)
-    for proposal in result.proposals:
-        models.Orientation.create(
-            lead=lead,
-            programme=proposal.programme_id,
-            rank=proposal.rank,
-            score=proposal.score,
-            reasons=list(proposal.reasons),
-            matcher_version=matcher.MATCHER_VERSION,
-        )
-    first = result.proposals[0] if result.proposals else None
-    lead.waiting_list = first is None
-    lead.association = first.association_id if first else None
-    lead.save()
-    models.Evenement.create(
-        lead=lead,
-        kind="orientation" if first else "liste_attente",
-        to_status=lead.status,
-        author="matcher " + matcher.MATCHER_VERSION,
-        note=fallback_note(result),
-    )
-
-
-def fallback_note(result):
-    """What the operator should know: nothing fitted near the person."""
-    if result.distance_forcee:
-        return "repli : seulement des programmes à distance"
-    if result.fallback:
-        return "repli : seulement des programmes nationaux ou à distance"
-    return ""
-
-
-def orientations_of(lead):
-    """The lead's orientations by rank, with programme and association (one query)."""
-    Orientation, Programme = models.Orientation, models.Programme
-    return list(
-        Orientation.select(Orientation, Programme, models.Association)
-        .join(Programme)
-        .join(models.Association)
-        .where(Orientation.lead == lead)
-        .order_by(Orientation.rank)
-    )
-
-
-def current_orientation(orientations):
-    """The orientation in effect: the one the person chose, else the first still proposed."""
-    chosen = [o for o in orientations if o.outcome == "acceptee"]
-    proposed = [o for o in orientations if o.outcome == "proposee"]
-    return (chosen or proposed or [None])[0]
 
 
 # Changes of association a person may make on the result page: enough to correct a
@@ -249,7 +197,8 @@ def choose(lead, orientation_id):
         # counts this change.
         models.locked(models.Lead.select(models.Lead.id).where(models.Lead.id == lead.id)).first()
         orientations = orientations_of(lead)
-        target = next((o for o in orientations if o.id == orientation_id), None)
+        live = [o for o in orientations if o.outcome in demandes.LIVE_OUTCOMES]
+        target = next((o for o in live if o.id == orientation_id), None)
         current = current_orientation(orientations)
         if target is None or current is None:
             return False
@@ -263,12 +212,16 @@ def choose(lead, orientation_id):
         target.outcome = "acceptee"
         target.save()
         lead.association = target.programme.association_id
-        lead.updated_at = models.now()
-        lead.save(only=[models.Lead.association, models.Lead.updated_at])
+        lead.updated_at = lead.routed_at = models.now()
+        lead.save(only=[models.Lead.association, models.Lead.updated_at, models.Lead.routed_at])
+        # A staff page read before this change must not act on the old association.
+        Lead = models.Lead
+        Lead.update(version=Lead.version + 1).where(Lead.id == lead.id).execute()
         models.Evenement.create(
             lead=lead,
             kind=CHANGE_EVENT,
             author="personne",
             note=f"{current.programme.slug} -> {target.programme.slug}",
         )
+        demandes.notify_staff(lead, lead.association_id)
     return True

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+import vocabulary as V
 from geo_names import DEPARTEMENTS, REGIONS
 
 # Stored on every orientation: change it whenever a gate, a weight or a reason changes.
@@ -63,52 +64,21 @@ BESOIN_MENTORS_MENTIONNE = 0.6
 MAX_PROPOSALS = 3
 MAX_PUBLICS_SCORED = 2
 
-# --- Codes (the questionnaires' and the catalogue file's allow-lists) ----------------------
-KINDS = ("jeune", "mentor")
+# --- Codes (the questionnaires' and the catalogue file's allow-lists: vocabulary.py) --------
+KINDS = V.PARCOURS.codes
 PUBLICS_PROGRAMME = {"jeune": "jeunes", "mentor": "mentors"}
-BESOINS = ("scolarite", "orientation", "emploi", "entrepreneuriat")
-SITUATIONS_JEUNE = (
-    "college",
-    "lycee_general",
-    "lycee_pro",
-    "apprentissage",
-    "superieur",
-    "recherche",
-    "emploi",
-    "autre",
-)
-SITUATIONS_MENTOR = (
-    "salarie",
-    "independant",
-    "agent_public",
-    "retraite",
-    "etudiant",
-    "recherche_emploi",
-    "autre",
-)
-TRANCHES_AGE = ("moins_25", "25_49", "50_plus")
-SECTEURS = (
-    "numerique",
-    "industrie",
-    "commerce",
-    "sante_social",
-    "education",
-    "btp",
-    "banque_assurance",
-    "administration",
-    "art_culture",
-    "agriculture",
-    "transport_logistique",
-    "hotellerie_restauration",
-    "autre",
-)
+BESOINS = V.BESOIN.codes
+SITUATIONS_JEUNE = V.SITUATION_JEUNE.codes
+SITUATIONS_MENTOR = V.SITUATION_MENTOR.codes
+TRANCHES_AGE = V.TRANCHE_AGE.codes
+SECTEURS = V.SECTEUR.codes
 # Priority or reserved publics. "rural" is derived from the commune, the others declared.
-PUBLICS = ("qpv", "rural", "handicap", "ase", "boursier", "arrive_recemment")
-PUBLICS_DECLARES = tuple(p for p in PUBLICS if p != "rural")
-PUBLICS_MENTOR = ("collegiens", "lyceens", "etudiants", "demandeurs_emploi")
-RENCONTRES_JEUNE = ("proximite", "distance", "les_deux")
-MODALITES_MENTOR = ("presentiel", "distance", "les_deux")
-FORMATS = ("individuel", "collectif")
+PUBLICS = V.PUBLIC.codes
+PUBLICS_DECLARES = V.PUBLICS_DECLARES
+PUBLICS_MENTOR = V.PUBLIC_MENTOR.codes
+RENCONTRES_JEUNE = V.RENCONTRE.codes
+MODALITES_MENTOR = V.MODALITE.codes
+FORMATS = V.FORMAT.codes
 # Territorial levels, closest first.
 NIVEAUX = ("commune", "departement", "region", "national", "distance")
 NIVEAUX_LOCAUX = ("commune", "departement", "region")
@@ -121,79 +91,20 @@ PUBLICS_MENTOR_JEUNES = {
     "demandeurs_emploi": (frozenset({"recherche"}), 16, 29),
 }
 
-# --- French wording -------------------------------------------------------------------------
-BESOIN_LABELS = {
-    "scolarite": "scolarité",
-    "orientation": "orientation",
-    "emploi": "stage, alternance ou premier emploi",
-    "entrepreneuriat": "création d'activité",
-}
+# --- French wording (vocabulary.py) ----------------------------------------------------------
+BESOIN_LABELS = V.BESOIN.labels("phrase")
 # "aider les jeunes à …"
-BESOIN_AIDE = {
-    "scolarite": "progresser à l'école",
-    "orientation": "choisir leur orientation",
-    "emploi": "trouver un stage, une alternance ou un premier emploi",
-    "entrepreneuriat": "créer leur activité ou leur entreprise",
-}
-SITUATION_LABELS = {
-    "college": "au collège",
-    "lycee_general": "au lycée général ou technologique",
-    "lycee_pro": "au lycée professionnel ou en CAP",
-    "apprentissage": "en apprentissage ou en alternance",
-    "superieur": "dans l'enseignement supérieur",
-    "recherche": "en recherche d'emploi, de stage ou de formation",
-    "emploi": "en emploi",
-    "autre": "autre situation",
-}
+BESOIN_AIDE = V.BESOIN.labels("aide")
+SITUATION_LABELS = V.SITUATION_JEUNE.labels("phrase")
 # "des mentors …"
-SITUATION_MENTOR_PLURIEL = {
-    "salarie": "salarié·es",
-    "independant": "indépendant·es ou chef·fes d'entreprise",
-    "agent_public": "agent·es public·ques",
-    "retraite": "retraité·es",
-    "etudiant": "étudiant·es",
-    "recherche_emploi": "en recherche d'emploi",
-    "autre": "dans votre situation",
-}
-TRANCHE_LABELS = {
-    "moins_25": "moins de 25 ans",
-    "25_49": "25 à 49 ans",
-    "50_plus": "50 ans et plus",
-}
-TRANCHE_PLURIEL = {
-    "moins_25": "de moins de 25 ans",
-    "25_49": "de 25 à 49 ans",
-    "50_plus": "de 50 ans et plus",
-}
-SECTEUR_LABELS = {
-    "numerique": "le numérique",
-    "industrie": "l'industrie",
-    "commerce": "le commerce",
-    "sante_social": "la santé et le social",
-    "education": "l'éducation",
-    "btp": "le bâtiment et les travaux publics",
-    "banque_assurance": "la banque et l'assurance",
-    "administration": "l'administration",
-    "art_culture": "les arts et la culture",
-    "agriculture": "l'agriculture",
-    "transport_logistique": "le transport et la logistique",
-    "hotellerie_restauration": "l'hôtellerie et la restauration",
-}
+SITUATION_MENTOR_PLURIEL = V.SITUATION_MENTOR.labels("pluriel")
+TRANCHE_LABELS = V.TRANCHE_AGE.labels("phrase")
+TRANCHE_PLURIEL = V.TRANCHE_AGE.labels("pluriel")
+# "des mentors qui connaissent votre secteur : …" ("autre" has none)
+SECTEUR_LABELS = V.SECTEUR.labels("phrase", strict=True)
 # "les jeunes …" / "aux jeunes …"
-PUBLIC_LABELS = {
-    "qpv": "jeunes des quartiers prioritaires",
-    "rural": "jeunes des communes rurales",
-    "handicap": "jeunes en situation de handicap",
-    "ase": "jeunes accompagné·es par l'aide sociale à l'enfance",
-    "boursier": "jeunes boursières et boursiers",
-    "arrive_recemment": "jeunes arrivé·es en France depuis moins de 5 ans",
-}
-PUBLIC_MENTOR_LABELS = {
-    "collegiens": "collégien·nes",
-    "lyceens": "lycéen·nes",
-    "etudiants": "étudiant·es",
-    "demandeurs_emploi": "jeunes en recherche d'emploi",
-}
+PUBLIC_LABELS = V.PUBLIC.labels("pluriel")
+PUBLIC_MENTOR_LABELS = V.PUBLIC_MENTOR.labels("pluriel")
 
 
 # --- Inputs and outputs -------------------------------------------------------------------------
@@ -269,6 +180,9 @@ class Stats:
     mentors_disponibles: Mapping = field(default_factory=dict)
     # association id -> share (0..1) of leads recontacted within the promised delay
     reactivite: Mapping = field(default_factory=dict)
+
+
+NO_STATS = Stats()
 
 
 @dataclass(frozen=True)
@@ -751,6 +665,14 @@ def _publics_mentor_reason(person, p):
     return f"Elle accompagne des {PUBLIC_MENTOR_LABELS[public]}, comme vous le souhaitez."
 
 
+def _stats(stats):
+    if stats is None:
+        return NO_STATS
+    if not isinstance(stats, Stats):
+        raise TypeError(f"stats must be a matcher.Stats, not {type(stats).__name__}")
+    return stats
+
+
 # --- Matching -----------------------------------------------------------------------------------
 NEVER = dt.datetime.min  # last_proposed holds naive UTC datetimes, as models.now() gives
 
@@ -804,13 +726,14 @@ def _proposal(person, rank, score, p, niveau, stats, distance_forcee):
     )
 
 
-def match(person, catalogue, exclude_associations=(), **stats):
+def match(person, catalogue, stats=None, exclude_associations=()):
     """The proposed programme and up to two alternatives for this person.
 
-    `catalogue` comes from build_catalogue (catalogue.snapshot()), `stats` are the fields of
-    Stats (catalogue.stats()), `exclude_associations` the associations already tried.
+    `catalogue` comes from build_catalogue (catalogue.snapshot()), `stats` is a Stats
+    (catalogue.stats(); none: nothing known yet), `exclude_associations` the associations
+    already tried.
     """
-    stats = Stats(**stats)
+    stats = _stats(stats)
     exclues = frozenset(exclude_associations)
     distance_forcee = False
     eligible = _eligible(person, catalogue, Options(exclues))
@@ -830,9 +753,9 @@ def match(person, catalogue, exclude_associations=(), **stats):
     return Match(proposals, False, fallback=not local, distance_forcee=distance_forcee)
 
 
-def explain_all(person, catalogue, result, exclude_associations=(), **stats):
+def explain_all(person, catalogue, result, stats=None, exclude_associations=()):
     """For the operator: (programme, sentences) for each programme not proposed."""
-    stats = Stats(**stats)
+    stats = _stats(stats)
     proposed = {proposal.programme_id for proposal in result.proposals}
     explained = []
     for p in catalogue.programmes:

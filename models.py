@@ -150,7 +150,10 @@ class Lead(BaseModel):
     contact_pref = CharField(default="")
     created_at = DateTimeField(default=now, index=True)
     updated_at = DateTimeField(default=now)
-    # The first move out of "nouvelle": responsiveness is measured on it.
+    # When the lead reached its current association (or the waiting list): the promised
+    # call-back delay runs from it, and a hand-over starts it again (demandes.orient).
+    routed_at = DateTimeField(null=True)
+    # The first move out of "nouvelle" at that association: responsiveness is measured on it.
     first_contact_at = DateTimeField(null=True)
     # Moves on every change of status or association: an action sent from a page read
     # before another change is refused, never applied over it.
@@ -178,7 +181,8 @@ class Orientation(BaseModel):
     score = IntegerField()
     reasons = JSONField(default=list)
     matcher_version = CharField(max_length=20)
-    outcome = CharField(default="proposee")  # proposee | acceptee | refusee | expiree
+    # vocabulary.RESULTAT_ORIENTATION: proposee | acceptee | refusee | expiree | transferee
+    outcome = CharField(default="proposee")
     outcome_reason = CharField(default="")
     created_at = DateTimeField(default=now, index=True)
 
@@ -195,6 +199,8 @@ class Evenement(BaseModel):
     from_status = CharField(default="")
     to_status = CharField(default="")
     author = CharField(default="")
+    # A code of the action's list of reasons (vocabulary.MOTIF_SANS_SUITE, MOTIF_TRANSFERT).
+    motif = CharField(default="")
     note = TextField(default="")
     at = DateTimeField(default=now)
 

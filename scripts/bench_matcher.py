@@ -106,7 +106,7 @@ def make_person(rng, communes):
 
 def make_stats(rng, programmes):
     start = dt.datetime(2026, 11, 1)
-    return dict(
+    return matcher.Stats(
         last_proposed={
             p.id: start + dt.timedelta(minutes=rng.randint(0, 40000))
             for p in programmes
@@ -153,7 +153,7 @@ def main():
         return sum(1 for p in catalogue.programmes if p.age_min <= (person.age or 30))
 
     def run_matcher(person):
-        return matcher.match(person, catalogue, **stats)
+        return matcher.match(person, catalogue, stats)
 
     results = [run_matcher(person) for person in persons]  # warm-up, and the mix below
     base = timed(baseline, persons)

@@ -87,7 +87,7 @@ def jeune_a(insee, **answers):
 
 
 def demo_match(person):
-    return matcher.match(person, catalogue.snapshot(), **catalogue.stats())
+    return matcher.match(person, catalogue.snapshot(), catalogue.stats())
 
 
 def slugs(result):
@@ -553,15 +553,15 @@ def test_stats_last_proposal_and_this_month(db):
     orient(lead(), "propulse", rank=2, at=dt.datetime(2026, 11, 19, 9))  # an alternative
     stats = catalogue.stats(now=now)
     propulse = programme_id("propulse")
-    assert stats["last_proposed"] == {propulse: dt.datetime(2026, 11, 18, 9)}
-    assert stats["proposed_this_month"] == {propulse: 2}
-    assert stats["reactivite"] == {}
+    assert stats.last_proposed == {propulse: dt.datetime(2026, 11, 18, 9)}
+    assert stats.proposed_this_month == {propulse: 2}
+    assert stats.reactivite == {}
 
 
 def test_stats_youths_waiting_and_mentors_available(db):
     elan, pulse = programme_id("collectif-elan"), programme_id("propulse")
     orient(lead("jeune"), "collectif-elan")
-    orient(lead("jeune", status="en_attente_binome"), "collectif-elan", outcome="acceptee")
+    orient(lead("jeune", status="en_attente"), "collectif-elan", outcome="acceptee")
     orient(lead("jeune", status="binome_forme"), "collectif-elan")  # paired: not waiting
     orient(lead("jeune"), "collectif-elan", outcome="refusee")  # no longer there
     orient(lead("jeune"), "collectif-elan", rank=2)  # only an alternative
@@ -569,9 +569,9 @@ def test_stats_youths_waiting_and_mentors_available(db):
     orient(chose_alternative, "propulse", rank=2, outcome="acceptee")
     orient(lead("mentor"), "collectif-elan")
     stats = catalogue.stats()
-    assert stats["jeunes_en_attente"] == {elan: 2, pulse: 1}
-    assert stats["mentors_disponibles"] == {elan: 1}
-    assert matcher.Stats(**stats).jeunes_en_attente[elan] == 2
+    assert isinstance(stats, matcher.Stats)
+    assert stats.jeunes_en_attente == {elan: 2, pulse: 1}
+    assert stats.mentors_disponibles == {elan: 1}
 
 
 def test_stats_feed_the_matcher(db):

@@ -73,7 +73,7 @@ def mentor(place=LYON, **answers):
 
 
 def run(person, *programmes, **stats):
-    return match(person, build_catalogue(programmes), **stats)
+    return match(person, build_catalogue(programmes), matcher.Stats(**stats))
 
 
 def proposed_ids(result):
@@ -379,7 +379,9 @@ def test_rotation_between_equal_programmes():
     last = {}
     firsts = []
     for hour in range(4):
-        first = match(jeune(), catalogue, last_proposed=last).proposals[0].programme_id
+        first = (
+            match(jeune(), catalogue, matcher.Stats(last_proposed=last)).proposals[0].programme_id
+        )
         firsts.append(first)
         last = {**last, first: dt.datetime(2026, 11, 2, hour)}
     assert firsts == [1, 2, 1, 2]
@@ -518,8 +520,8 @@ def test_two_to_four_reasons_each_a_french_sentence():
 # --- Determinism and version ---------------------------------------------------------------------
 def test_same_input_same_output_and_version():
     catalogue = build_catalogue([programme(n, capacite_mensuelle=n) for n in range(1, 6)])
-    first = match(jeune(), catalogue, proposed_this_month={2: 1})
-    assert first == match(jeune(), catalogue, proposed_this_month={2: 1})
+    first = match(jeune(), catalogue, matcher.Stats(proposed_this_month={2: 1}))
+    assert first == match(jeune(), catalogue, matcher.Stats(proposed_this_month={2: 1}))
     assert first.version == matcher.MATCHER_VERSION
 
 
@@ -587,7 +589,7 @@ def random_stats(seed):
 
 seeds = st.integers(0, 2**32 - 1)
 catalogues = st.builds(random_catalogue, seeds, st.integers(0, 25))
-all_stats = st.builds(random_stats, seeds)
+all_stats = st.builds(lambda seed: matcher.Stats(**random_stats(seed)), seeds)
 
 youths = st.builds(
     lambda place, **answers: person_from_answers("jeune", answers, place),
@@ -614,7 +616,7 @@ persons = youths | mentors
 @settings(max_examples=200, deadline=None)
 @given(persons, catalogues, all_stats)
 def test_property_a_proposal_always_passes_every_gate(person, programmes, stats):
-    result = match(person, build_catalogue(programmes), **stats)
+    result = match(person, build_catalogue(programmes), stats)
     for proposal in result.proposals:
         assert explain(person, proposal.programme, distance_forcee=result.distance_forcee) == []
 
@@ -624,15 +626,15 @@ def test_property_a_proposal_always_passes_every_gate(person, programmes, stats)
 def test_property_result_does_not_depend_on_catalogue_order(person, programmes, stats, rng):
     shuffled = list(programmes)
     rng.shuffle(shuffled)
-    assert match(person, build_catalogue(programmes), **stats) == match(
-        person, build_catalogue(shuffled), **stats
+    assert match(person, build_catalogue(programmes), stats) == match(
+        person, build_catalogue(shuffled), stats
     )
 
 
 @settings(max_examples=200, deadline=None)
 @given(persons, catalogues, all_stats)
 def test_property_well_formed_result_for_any_valid_person(person, programmes, stats):
-    result = match(person, build_catalogue(programmes), **stats)
+    result = match(person, build_catalogue(programmes), stats)
     assert result.waiting_list == (not result.proposals)
     assert [p.rank for p in result.proposals] == list(range(1, len(result.proposals) + 1))
     associations = [p.association_id for p in result.proposals]
@@ -641,9 +643,7 @@ def test_property_well_formed_result_for_any_valid_person(person, programmes, st
     assert scores == sorted(scores, reverse=True)
     for proposal in result.proposals:
         assert 2 <= len(proposal.reasons) <= 4
-        parts = matcher.score_parts(
-            person, proposal.programme, proposal.niveau, matcher.Stats(**stats)
-        )
+        parts = matcher.score_parts(person, proposal.programme, proposal.niveau, stats)
         assert proposal.score == matcher.total(parts)
 
 
@@ -652,7 +652,7 @@ def test_property_well_formed_result_for_any_valid_person(person, programmes, st
 def test_property_index_finds_what_checking_every_programme_finds(person, programmes, stats):
     """The index is only a shortcut: the best score and the waiting list are those of a
     plain scan of the catalogue with `explain`."""
-    result = match(person, build_catalogue(programmes), **stats)
+    result = match(person, build_catalogue(programmes), stats)
 
     def best_by_scan(distance_forcee):
         scores = [
@@ -661,7 +661,7 @@ def test_property_index_finds_what_checking_every_programme_finds(person, progra
                     person,
                     p,
                     matcher.territory_level(person, p, distance_forcee),
-                    matcher.Stats(**stats),
+                    stats,
                 )
             )
             for p in programmes
@@ -702,3 +702,10 @@ def test_reserved_and_priority_publics_are_never_mixed_in_one_sentence():
     reasons = " ".join(run(person, p).proposals[0].reasons)
     assert "Elle s'adresse spécialement aux jeunes en situation de handicap." in reasons
     assert "spécialement aux jeunes des quartiers" not in reasons
+
+
+def test_statistics_are_a_typed_value():
+    catalogue = build_catalogue([programme()])
+    assert match(jeune(), catalogue) == match(jeune(), catalogue, matcher.Stats())
+    with pytest.raises(TypeError, match="matcher.Stats"):
+        match(jeune(), catalogue, {"proposed_this_month": {}})

@@ -8,6 +8,7 @@ stored "current step".
 from flask import Blueprint, abort, current_app, redirect, request, session, url_for
 
 import catalogue
+import demandes
 import leads
 import models
 import phones
@@ -299,7 +300,9 @@ def render_result(lead, status=200):
     parcours = PARCOURS[lead.kind]
     orientations = leads.orientations_of(lead)
     current = leads.current_orientation(orientations)
-    alternatives = [o for o in orientations if o is not current]
+    # Only the latest run of the matcher: a hand-over expired the earlier proposals.
+    live = [o for o in orientations if o.outcome in demandes.LIVE_OUTCOMES]
+    alternatives = [o for o in live if o is not current]
     return render(
         "questionnaire/resultat.html",
         status=status,

@@ -1,0 +1,71 @@
+"""French working days (jours ouvrés): Monday to Friday, public holidays excluded.
+
+Pure: the `holidays` library's calendar for metropolitan France (Easter Monday, Ascension,
+Whit Monday included). An association promises to call back within N working days; the
+inbox says a lead is late, and the follow-up page gives the date, with these functions.
+"""
+
+import datetime as dt
+import functools
+
+import holidays
+
+
+@functools.lru_cache(maxsize=64)
+def _holidays(year):
+    return frozenset(holidays.France(years=year))
+
+
+def _day(value):
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
+def is_working_day(day):
+    day = _day(day)
+    return day.weekday() < 5 and day not in _holidays(day.year)
+
+
+def add_working_days(start, n):
+    """The day `n` working days after `start` (`start` itself not counted; n = 0 gives
+    `start`): a lead received on Friday with 1 day's delay is due on Monday."""
+    if n < 0:
+        raise ValueError("n must be positive or zero")
+    day = _day(start)
+    while n:
+        day += dt.timedelta(days=1)
+        if is_working_day(day):
+            n -= 1
+    return day
+
+
+def working_days_between(start, end):
+    """Working days after `start` up to `end` included; negative when `end` is before:
+    working_days_between(d, add_working_days(d, n)) == n."""
+    start, end = _day(start), _day(end)
+    if end < start:
+        return -working_days_between(end, start)
+    # Whole weeks at once: a lead may have waited for months.
+    weeks, rest = divmod((end - start).days, 7)
+    count = weeks * 5 - sum(
+        1
+        for year in range(start.year, end.year + 1)
+        for holiday in _holidays(year)
+        if start < holiday <= start + dt.timedelta(weeks=weeks) and holiday.weekday() < 5
+    )
+    day = start + dt.timedelta(weeks=weeks)
+    for _ in range(rest):
+        day += dt.timedelta(days=1)
+        count += is_working_day(day)
+    return count
+
+
+def late_cutoff(today, n):
+    """The first day a lead may have arrived on and still not be late today, with `n`
+    working days promised: a lead that arrived before it is late (its due day,
+    add_working_days(arrival, n), is past). For an inbox filter in SQL: arrived < cutoff."""
+    today = _day(today)
+    day = today
+    # Due days only grow with the arrival day: walk back while the previous day is on time.
+    while add_working_days(day - dt.timedelta(days=1), n) >= today:
+        day -= dt.timedelta(days=1)
+    return day
