@@ -16,27 +16,25 @@ from wtforms.validators import ValidationError
 
 import catalogue
 import forms
-import matcher
 import territory
+import vocabulary as V
 from forms import checkbox, several, strip
 
 # --- The operator (/admin/) ---------------------------------------------------------------
-# Labels of the catalogue's codes, in one place until vocabulary.py replaces them.
+# The codes and their wordings come from vocabulary.py; "jeunes"/"mentors" are the
+# catalogue file's own codes for a programme's publics.
 PUBLICS_PROGRAMME = [("jeunes", "Jeunes"), ("mentors", "Mentors")]
-BESOINS = [(code, matcher.BESOIN_LABELS[code].capitalize()) for code in matcher.BESOINS]
-SITUATIONS_JEUNE = forms.SITUATIONS_JEUNE
-SITUATIONS_MENTOR = forms.SITUATIONS_MENTOR
-TRANCHES_AGE = forms.TRANCHES_AGE
-SECTEURS = forms.SECTEURS
-PUBLICS = [
-    (code, matcher.PUBLIC_LABELS[code][0].upper() + matcher.PUBLIC_LABELS[code][1:])
-    for code in matcher.PUBLICS
-]
-PUBLICS_DECLARES = [(code, label) for code, label in PUBLICS if code != "rural"]
-PUBLICS_MENTOR = forms.PUBLICS
-FORMATS = [("individuel", "Individuel"), ("collectif", "Collectif")]
-KINDS = [("jeune", "Un ou une jeune"), ("mentor", "Un ou une mentor")]
-RENCONTRES = forms.RENCONTRES
+BESOINS = V.BESOIN.choices()
+SITUATIONS_JEUNE = V.SITUATION_JEUNE.choices()
+SITUATIONS_MENTOR = V.SITUATION_MENTOR.choices()
+TRANCHES_AGE = V.TRANCHE_AGE.choices()
+SECTEURS = V.SECTEUR.choices()
+PUBLICS = V.PUBLIC.choices()
+PUBLICS_DECLARES = V.PUBLIC.choices(exclude=V.PUBLICS_DERIVES)
+PUBLICS_MENTOR = V.PUBLIC_MENTOR.choices()
+FORMATS = V.FORMAT.choices()
+KINDS = V.PARCOURS.choices()
+RENCONTRES = V.RENCONTRE.choices()
 # A mentor's "modalité" has its own codes for the same three answers.
 MODALITE_OF_RENCONTRE = {"proximite": "presentiel", "distance": "distance", "les_deux": "les_deux"}
 

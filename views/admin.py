@@ -9,11 +9,11 @@ from peewee import JOIN, IntegrityError, fn
 
 import accounts
 import catalogue
-import leads
+import demandes
 import matcher
 import models
 import staff_forms
-import territory
+import workdays
 from models import Association, Lead, Message, Programme, Utilisateur
 from views.rendering import render
 
@@ -324,18 +324,11 @@ def orienter(reference):
     if not lead.waiting_list:
         flash(f"La demande {reference} n'est plus en liste d'attente.")
         return see_other("admin.liste_attente")
-    place = territory.place(lead.commune_id)
-    if place is None:
-        flash(
-            f"La commune de la demande {reference} n'existe plus : orientation impossible.",
-            "erreur",
-        )
+    try:
+        demandes.orient(lead, by=current_user, expected_version=lead.version)
+    except demandes.StaleLead:
+        flash(f"La demande {reference} a changé entre-temps : rien n'a été fait.", "erreur")
         return see_other("admin.liste_attente")
-    snapshot, stats = catalogue.snapshot(), catalogue.stats()
-    with models.write_transaction(durable=True):
-        lead = models.locked(Lead.select().where(Lead.id == lead.id)).get()
-        if lead.waiting_list:
-            leads.orient(lead, lead.answers, place, snapshot, stats)
     if lead.waiting_list:
         flash(f"Aucun programme ne convient encore à la demande {reference}.", "erreur")
     else:
@@ -344,17 +337,6 @@ def orienter(reference):
 
 
 # --- Late leads -----------------------------------------------------------------------------
-def waited_since(delai, now):
-    """The moment before which a lead still "nouvelle" is late: `delai` working days
-    (Monday to Friday) before now."""
-    moment = now
-    while delai > 0:
-        moment -= dt.timedelta(days=1)
-        if moment.weekday() < 5:
-            delai -= 1
-    return moment
-
-
 def late_condition(associations, now):
     """Late leads of these associations: one condition per distinct promised delay (at
     most catalogue.DELAI_MAX), so the query's size does not grow with the associations."""
@@ -363,7 +345,9 @@ def late_condition(associations, now):
         by_delai.setdefault(association.delai_recontact, []).append(association.id)
     condition = None
     for delai, ids in sorted(by_delai.items()):
-        part = Lead.association.in_(ids) & (Lead.created_at < waited_since(delai, now))
+        # The delay runs from the lead's latest routing (a hand-over starts it again).
+        cutoff = dt.datetime.combine(workdays.late_cutoff(now, delai), dt.time())
+        part = Lead.association.in_(ids) & (Lead.routed_at < cutoff)
         condition = part if condition is None else condition | part
     return (Lead.status == "nouvelle") & condition if condition is not None else None
 
@@ -405,17 +389,12 @@ def simulateur():
         return render("admin/simulateur.html", form=form, result=None, asked=True, status=422)
     person = matcher.person_from_answers(form.kind.data, form.answers(), form.place)
     snapshot, stats = catalogue.snapshot(), catalogue.stats()
-    result = matcher.match(person, snapshot, **stats)
+    result = matcher.match(person, snapshot, stats)
     details = [
-        (
-            proposal,
-            matcher.score_parts(
-                person, proposal.programme, proposal.niveau, matcher.Stats(**stats)
-            ),
-        )
+        (proposal, matcher.score_parts(person, proposal.programme, proposal.niveau, stats))
         for proposal in result.proposals
     ]
-    others = matcher.explain_all(person, snapshot, result, **stats)
+    others = matcher.explain_all(person, snapshot, result, stats)
     return render(
         "admin/simulateur.html",
         form=form,
@@ -441,24 +420,10 @@ def couverture():
         holes_only=holes_only,
         besoins=staff_forms.BESOINS,
         bands=catalogue.AGE_BANDS,
+        communes=catalogue.COVERAGE_COMMUNES,
     )
 
 
 @bp.app_template_filter("jours_depuis")
 def days_since(moment, now=None):
     return max(0, ((now or models.now()) - moment) // dt.timedelta(days=1))
-
-
-# Labels of the pages, in one place until vocabulary.py's `label` filter replaces them.
-ROLES = {"responsable": "responsable", "membre": "membre", "admin": "administrateur"}
-KINDS = {"jeune": "jeune", "mentor": "mentor"}
-
-
-@bp.context_processor
-def labels():
-    return dict(roles=ROLES, kinds=KINDS, communes=catalogue.COVERAGE_COMMUNES)
-
-
-@bp.app_template_filter("besoin_label")
-def besoin_label(code):
-    return matcher.BESOIN_LABELS.get(code, code)
