@@ -1,16 +1,29 @@
-"""Staff accounts: who is logged in, and what each role may open.
+"""Staff accounts: who is logged in, what each role may open, passwords, the login
+throttle and the single-use links (password reset, invitation).
 
 Flask-Login keeps "<id>:<session_epoch>" in the signed session cookie; moving the user's
-epoch (logout, password change) makes every cookie issued before it worthless, on every
-worker and device, with no session table.
+epoch (logout, password change, deactivation) makes every cookie issued before it
+worthless, on every worker and device, with no session table.
+
+Every function that writes takes `now` (a naive UTC datetime) so tests control the clock,
+and opens its own `models.write_transaction(durable=True)`: an account change cannot be
+redone by the person.
 """
 
+import datetime as dt
 import functools
+import gzip
+import hashlib
+import secrets
+from pathlib import Path
 
-from flask import abort
+import argon2
+from email_validator import EmailNotValidError, validate_email
+from flask import abort, current_app
 from flask_login import LoginManager, UserMixin, current_user
 
 import models
+import outbox
 
 ROLES = ("responsable", "membre", "admin")
 STAFF_ROLES = ("responsable", "membre")
@@ -85,3 +98,395 @@ def role_required(*roles):
 staff_required = role_required(*STAFF_ROLES)
 responsable_required = role_required("responsable")
 admin_required = role_required("admin")
+
+
+# --- Passwords ------------------------------------------------------------------------
+
+# argon2-cffi's defaults: argon2id with RFC 9106's low-memory parameters. When they change
+# in a new release, `needs_rehash` sees it and the next login stores a fresh hash.
+HASHER = argon2.PasswordHasher()
+PASSWORD_MIN_LENGTH = 12
+PASSWORD_MAX_LENGTH = 128  # argon2 takes any length; a bound keeps hashing cheap
+COMMON_PASSWORDS_FILE = Path(__file__).parent / "data" / "common-passwords.txt.gz"
+EMAIL_MAX_LENGTH = 254
+
+
+@functools.cache
+def common_passwords():
+    with gzip.open(COMMON_PASSWORDS_FILE, "rt", encoding="utf-8") as lines:
+        return frozenset(line.strip() for line in lines if line.strip())
+
+
+@functools.cache
+def dummy_hash():
+    """A hash nobody's password matches: verified when the account does not exist, so
+    the answer takes as long either way."""
+    return HASHER.hash(secrets.token_urlsafe(32))
+
+
+def password_problem(password, email=""):
+    """The French message that refuses `password`, or None when it is acceptable."""
+    if len(password) < PASSWORD_MIN_LENGTH:
+        return f"Choisissez un mot de passe d'au moins {PASSWORD_MIN_LENGTH} caractères"
+    if len(password) > PASSWORD_MAX_LENGTH:
+        return f"Choisissez un mot de passe de {PASSWORD_MAX_LENGTH} caractères au plus"
+    lowered = password.lower()
+    if lowered in common_passwords() or len(set(lowered)) < 4:
+        return "Ce mot de passe est trop courant : choisissez-en un autre, plus difficile à deviner"
+    local_part = email.lower().partition("@")[0]
+    if len(local_part) >= 4 and local_part in lowered:
+        return "Choisissez un mot de passe qui ne reprend pas votre adresse e-mail"
+    return None
+
+
+def hash_password(password):
+    return HASHER.hash(password)
+
+
+def check_password(row, password):
+    """Whether `password` is `row`'s (row may be None: the dummy hash is checked then)."""
+    stored = row.password_hash if row is not None and row.password_hash else dummy_hash()
+    try:
+        HASHER.verify(stored, password)
+    except (argon2.exceptions.VerificationError, argon2.exceptions.InvalidHashError):
+        return False
+    return row is not None and bool(row.password_hash)
+
+
+def normalize_email(text):
+    """The stored form of an address (validated, lower-cased), or None when it is none."""
+    text = (text or "").strip()
+    if not text or len(text) > EMAIL_MAX_LENGTH:
+        return None
+    try:
+        return validate_email(text, check_deliverability=False).normalized.lower()
+    except EmailNotValidError:
+        return None
+
+
+def set_password(row, password, now):
+    """New password: every session of the account ends (the epoch moves), and so do the
+    reset links still pending. Call inside a write transaction."""
+    Utilisateur = models.Utilisateur
+    Utilisateur.update(
+        password_hash=hash_password(password), session_epoch=Utilisateur.session_epoch + 1
+    ).where(Utilisateur.id == row.id).execute()
+    AccountToken = models.AccountToken
+    AccountToken.update(used_at=now).where(
+        (AccountToken.utilisateur == row.id) & AccountToken.used_at.is_null()
+    ).execute()
+    return Utilisateur.get_by_id(row.id)
+
+
+def move_epoch(row):
+    """End every session of `row` (logout, deactivation)."""
+    Utilisateur = models.Utilisateur
+    with models.write_transaction(durable=True):
+        Utilisateur.update(session_epoch=Utilisateur.session_epoch + 1).where(
+            Utilisateur.id == row.id
+        ).execute()
+    return Utilisateur.get_by_id(row.id)
+
+
+def change_password(row, current, new, now):
+    """The logged-in user's change: (updated row, None) or (None, {field: message})."""
+    if not check_password(row, current):
+        return None, {"actuel": "Votre mot de passe actuel est incorrect"}
+    problem = password_problem(new, row.email)
+    if problem:
+        return None, {"nouveau": problem}
+    with models.write_transaction(durable=True):
+        return set_password(row, new, now), None
+
+
+# --- Login and its throttle -----------------------------------------------------------
+
+THROTTLE_WINDOW = dt.timedelta(minutes=15)
+MAX_FAILURES_PER_ACCOUNT = 5
+MAX_FAILURES_PER_IP = 20
+
+
+def account_key(email):
+    """What the throttle counts an account by: the address typed, known or not (so a
+    throttled address says nothing of whether it has an account)."""
+    return hashlib.sha256((email or "").strip().lower().encode()).hexdigest()
+
+
+def is_throttled(email, ip, now):
+    LoginFailure = models.LoginFailure
+    since = now - THROTTLE_WINDOW
+    recent = LoginFailure.at > since
+    per_account = (
+        LoginFailure.select().where(recent & (LoginFailure.account_key == account_key(email)))
+    ).count()
+    if per_account >= MAX_FAILURES_PER_ACCOUNT:
+        return True
+    per_ip = LoginFailure.select().where(recent & (LoginFailure.ip == ip[:64])).count()
+    return per_ip >= MAX_FAILURES_PER_IP
+
+
+def record_failure(email, ip, now):
+    LoginFailure = models.LoginFailure
+    with models.write_transaction():
+        # Old failures count for nothing any more: they go as new ones come.
+        LoginFailure.delete().where(LoginFailure.at <= now - THROTTLE_WINDOW).execute()
+        LoginFailure.create(account_key=account_key(email), ip=ip[:64], at=now)
+
+
+class Throttled(Exception):
+    """Too many failed logins for this address or from this IP."""
+
+
+def authenticate(email, password, ip, now):
+    """The active Utilisateur whose address and password these are, or None; raises
+    Throttled (without checking the password) after too many recent failures."""
+    if is_throttled(email, ip, now):
+        raise Throttled
+    address = normalize_email(email)
+    Utilisateur = models.Utilisateur
+    row = None
+    if address and len(password) <= PASSWORD_MAX_LENGTH:
+        row = Utilisateur.get_or_none((Utilisateur.email == address) & Utilisateur.actif)
+    if not check_password(row, password[:PASSWORD_MAX_LENGTH]):
+        record_failure(email, ip, now)
+        return None
+    with models.write_transaction(durable=True):
+        fields = {"last_login_at": now}
+        if HASHER.check_needs_rehash(row.password_hash):
+            fields["password_hash"] = hash_password(password)
+        Utilisateur.update(**fields).where(Utilisateur.id == row.id).execute()
+        LoginFailure = models.LoginFailure
+        LoginFailure.delete().where(LoginFailure.account_key == account_key(email)).execute()
+    return Utilisateur.get_by_id(row.id)
+
+
+# --- Single-use links -----------------------------------------------------------------
+
+RESET = "reinitialisation"
+INVITATION = "invitation"
+TOKEN_LIFETIMES = {RESET: dt.timedelta(hours=1), INVITATION: dt.timedelta(days=14)}
+TOKEN_MAX_LENGTH = 100
+
+
+def token_hash(token):
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_token(row, purpose, now):
+    """A fresh link's secret (256 random bits); only its hash is stored. Call inside the
+    write transaction that queues the e-mail carrying it."""
+    token = secrets.token_urlsafe(32)
+    models.AccountToken.create(
+        utilisateur=row.id,
+        purpose=purpose,
+        token_hash=token_hash(token),
+        created_at=now,
+        expires_at=now + TOKEN_LIFETIMES[purpose],
+    )
+    return token
+
+
+def find_token(token, purpose, now):
+    """(AccountToken, None) for a link that can still be used, or (None, why) with why
+    "inconnu", "utilise" or "expire"."""
+    if not token or len(token) > TOKEN_MAX_LENGTH:
+        return None, "inconnu"
+    AccountToken = models.AccountToken
+    row = AccountToken.get_or_none(
+        (AccountToken.token_hash == token_hash(token)) & (AccountToken.purpose == purpose)
+    )
+    if row is None:
+        return None, "inconnu"
+    if row.used_at is not None:
+        return None, "utilise"
+    if row.expires_at <= now or not row.utilisateur.actif:
+        return None, "expire"
+    return row, None
+
+
+def use_token(token, purpose, password, now):
+    """Set the password through a link: (Utilisateur, None), or (None, why) as find_token,
+    or (None, message) for a refused password (the link is not spent then). The link is
+    spent in the transaction that sets the password."""
+    row, why = find_token(token, purpose, now)
+    if row is None:
+        return None, why
+    problem = password_problem(password, row.utilisateur.email)
+    if problem:
+        return None, problem
+    AccountToken = models.AccountToken
+    with models.write_transaction(durable=True):
+        # Claimed with a compare-and-set: two clicks at once set one password.
+        claimed = (
+            AccountToken.update(used_at=now)
+            .where(
+                (AccountToken.id == row.id)
+                & AccountToken.used_at.is_null()
+                & (AccountToken.expires_at > now)
+            )
+            .execute()
+        )
+        if not claimed:
+            return None, "utilise"
+        return set_password(row.utilisateur, password, now), None
+
+
+def public_url(endpoint_path):
+    base = current_app.config.get("PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/")
+    return base + endpoint_path
+
+
+SIGNATURE = "L'équipe 1 jeune, 1 mentor"
+RESET_SUBJECT = "Réinitialisation de votre mot de passe"
+INVITATION_SUBJECT = "Invitation à l'espace association"
+
+
+def request_reset(email, now, link):
+    """Queue a reset link for an active account with a password; nothing otherwise (the
+    page says the same either way). `link(token)` builds the URL path."""
+    address = normalize_email(email)
+    if address is None:
+        return False
+    Utilisateur = models.Utilisateur
+    with models.write_transaction(durable=True):
+        row = Utilisateur.get_or_none(
+            (Utilisateur.email == address) & Utilisateur.actif & (Utilisateur.password_hash != "")
+        )
+        if row is None:
+            return False
+        token = new_token(row, RESET, now)
+        outbox.queue(row.email, RESET_SUBJECT, reset_body(public_url(link(token))), RESET)
+    return True
+
+
+def reset_body(url):
+    return (
+        "Bonjour,\n\n"
+        "Vous avez demandé à réinitialiser le mot de passe de votre compte de l'espace "
+        "association de 1 jeune, 1 mentor. Pour en choisir un nouveau, ouvrez ce lien "
+        "(valable une heure, une seule fois) :\n\n"
+        f"{url}\n\n"
+        "Si vous n'êtes pas à l'origine de cette demande, ignorez ce message : votre mot de "
+        "passe reste le même. Vous ne recevrez pas d'autre message à ce sujet.\n\n"
+        f"{SIGNATURE}\n"
+    )
+
+
+class AccountError(Exception):
+    """A staff account that cannot be created: the message says why, in French."""
+
+
+def create_account(email, role, association, now, password=None, invited_by=None, link=None):
+    """A new account with `password`, or invited (no password yet; `link(token)` builds
+    the invitation's URL path, e-mailed in the same transaction). Raises AccountError."""
+    address = normalize_email(email)
+    if address is None:
+        raise AccountError("Indiquez une adresse e-mail valide, par exemple nom@exemple.fr")
+    if role not in ROLES:
+        raise AccountError("Rôle inconnu : responsable, membre ou admin")
+    if (role == "admin") != (association is None):
+        raise AccountError("Un compte admin n'a pas d'association ; les autres en ont une")
+    if password is not None:
+        problem = password_problem(password, address)
+        if problem:
+            raise AccountError(problem)
+    Utilisateur = models.Utilisateur
+    with models.write_transaction(durable=True):
+        if Utilisateur.select().where(Utilisateur.email == address).exists():
+            raise AccountError(f"Un compte existe déjà pour l'adresse {address}")
+        row = Utilisateur.create(
+            email=address,
+            role=role,
+            association=association,
+            password_hash=hash_password(password) if password is not None else "",
+            created_at=now,
+        )
+        if password is None:
+            send_invitation(row, now, link, invited_by)
+    return row
+
+
+def send_invitation(row, now, link, invited_by=None):
+    """Queue a (new) invitation link for `row`; call inside a write transaction."""
+    token = new_token(row, INVITATION, now)
+    who = f"{invited_by} vous invite" if invited_by else "L'équipe 1 jeune, 1 mentor vous invite"
+    where = f" de {row.association.nom}" if row.association_id else ""
+    body = (
+        "Bonjour,\n\n"
+        f"{who} à rejoindre l'espace association{where} sur 1 jeune, 1 mentor, "
+        "où les associations de mentorat reçoivent et suivent les demandes des jeunes et "
+        "des mentors. Pour choisir votre mot de passe et activer votre compte, ouvrez ce lien "
+        "(valable 14 jours, une seule fois) :\n\n"
+        f"{public_url(link(token))}\n\n"
+        "Si vous ne vous attendiez pas à cette invitation, ignorez ce message : aucun compte "
+        "ne sera activé et vous ne recevrez pas d'autre message.\n\n"
+        f"{SIGNATURE}\n"
+    )
+    outbox.queue(row.email, INVITATION_SUBJECT, body, INVITATION)
+
+
+def expire_invitations(now):
+    """For `tick`: invitation links past their 14 days are deleted, and so are the
+    accounts they were for, if no password was ever chosen. Returns accounts deleted."""
+    AccountToken, Utilisateur = models.AccountToken, models.Utilisateur
+    with models.write_transaction(durable=True):
+        AccountToken.delete().where(
+            (AccountToken.expires_at <= now)
+            & (AccountToken.used_at.is_null() | (AccountToken.purpose == RESET))
+        ).execute()
+        pending = AccountToken.select(AccountToken.utilisateur).where(
+            AccountToken.purpose == INVITATION
+        )
+        return (
+            Utilisateur.delete()
+            .where((Utilisateur.password_hash == "") & Utilisateur.id.not_in(pending))
+            .execute()
+        )
+
+
+# --- An association's staff -----------------------------------------------------------
+
+
+def staff_of(association_id):
+    """The association's accounts, responsables first; pending invitations included."""
+    Utilisateur = models.Utilisateur
+    return list(
+        Utilisateur.select()
+        .where(Utilisateur.association == association_id)
+        .order_by(Utilisateur.actif.desc(), Utilisateur.role.desc(), Utilisateur.email)
+    )
+
+
+def is_responsable(row):
+    """An active responsable who has chosen a password (not a pending invitation)."""
+    return row.role == "responsable" and row.actif and bool(row.password_hash)
+
+
+def deactivate(target, now):
+    """Deactivate `target`: its sessions and links end. Raises AccountError when it is
+    the association's last responsable. Call with a row of the actor's association."""
+    Utilisateur, AccountToken = models.Utilisateur, models.AccountToken
+    with models.write_transaction(durable=True):
+        # The association's accounts locked: two responsables deactivating each other at
+        # once cannot leave it with none.
+        rows = {
+            r.id: r
+            for r in models.locked(
+                Utilisateur.select().where(Utilisateur.association == target.association_id)
+            )
+        }
+        row = rows[target.id]
+        if not row.actif:
+            return row
+        if is_responsable(row) and sum(map(is_responsable, rows.values())) <= 1:
+            raise AccountError(
+                "Ce compte est le dernier responsable actif de l'association : "
+                "nommez d'abord un autre responsable"
+            )
+        Utilisateur.update(actif=False, session_epoch=Utilisateur.session_epoch + 1).where(
+            Utilisateur.id == row.id
+        ).execute()
+        AccountToken.update(used_at=now).where(
+            (AccountToken.utilisateur == row.id) & AccountToken.used_at.is_null()
+        ).execute()
+    return Utilisateur.get_by_id(row.id)

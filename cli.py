@@ -1,7 +1,11 @@
 """The `flask --app app …` commands: database, catalogue, scheduled work."""
 
-import click
+import sys
 
+import click
+from flask import url_for
+
+import accounts
 import catalogue
 import leads
 import models
@@ -45,9 +49,62 @@ def register(app):
             ) from error
         click.echo(str(report))
 
+    @app.cli.command("create-user")
+    @click.argument("email")
+    @click.option("--association", "slug", help="Slug de l'association (voir list-associations).")
+    @click.option(
+        "--role",
+        type=click.Choice(accounts.STAFF_ROLES),
+        default="membre",
+        show_default=True,
+        help="Rôle dans l'association.",
+    )
+    @click.option("--admin", is_flag=True, help="Compte d'administration de la plateforme.")
+    @click.option(
+        "--invite", is_flag=True, help="Envoyer une invitation au lieu d'un mot de passe."
+    )
+    def create_user_command(email, slug, role, admin, invite):
+        """Create a staff account (password from stdin or prompted), or invite it."""
+        if admin == bool(slug):
+            raise click.UsageError("Indiquez soit --association SLUG, soit --admin.")
+        # A request context for url_for (the links' host is PUBLIC_URL, their path ours);
+        # outermost, since its teardown gives the connection back.
+        with app.test_request_context(), models.db.connection_context():
+            association = None
+            if slug:
+                association = models.Association.get_or_none(models.Association.slug == slug)
+                if association is None:
+                    raise click.ClickException(
+                        f"Association inconnue : {slug} (voir flask --app app list-associations)"
+                    )
+            password = None if invite else read_password()
+            try:
+                row = accounts.create_account(
+                    email,
+                    "admin" if admin else role,
+                    association,
+                    models.now(),
+                    password=password,
+                    link=lambda token: url_for("espace.invitation", token=token),
+                )
+            except accounts.AccountError as error:
+                raise click.ClickException(str(error)) from error
+        if invite:
+            click.echo(f"Invitation envoyée à {row.email} (lien valable 14 jours).")
+        else:
+            click.echo(f"Compte créé : {row.email} ({row.role}).")
+
     @app.cli.command("list-associations")
     def list_associations_command():
         """Print slug<TAB>name for each association."""
         with models.db.connection_context():
             for slug, name in catalogue.list_associations():
                 click.echo(f"{slug}\t{name}")
+
+
+def read_password():
+    """One line of standard input when it is not a terminal (scripts, pipes), else asked
+    twice without echo."""
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    return click.prompt("Mot de passe", hide_input=True, confirmation_prompt="Confirmez")

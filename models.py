@@ -219,6 +219,27 @@ class Utilisateur(BaseModel):
     last_login_at = DateTimeField(null=True)
 
 
+class LoginFailure(BaseModel):
+    """A failed login, counted per account and per IP to throttle guessing (in the
+    database, so the count holds across workers and servers)."""
+
+    account_key = CharField(max_length=64, index=True)  # sha256 of the e-mail typed
+    ip = CharField(max_length=64, index=True)
+    at = DateTimeField(default=now, index=True)
+
+
+class AccountToken(BaseModel):
+    """A single-use link e-mailed to staff: password reset or invitation. Only its
+    sha256 is stored: a copy of the database opens no account."""
+
+    utilisateur = ForeignKeyField(Utilisateur, backref="tokens", on_delete="CASCADE")
+    purpose = CharField(max_length=16)  # "reinitialisation" | "invitation"
+    token_hash = CharField(max_length=64, unique=True)
+    created_at = DateTimeField(default=now)
+    expires_at = DateTimeField(index=True)
+    used_at = DateTimeField(null=True)
+
+
 class Message(BaseModel):
     """The e-mail outbox: written in the transaction of the change that causes it."""
 
@@ -277,6 +298,8 @@ MODELS = [
     Orientation,
     Evenement,
     Utilisateur,
+    LoginFailure,
+    AccountToken,
     Message,
     Binome,
     Note,

@@ -1,26 +1,288 @@
-"""Forms of the back office (espace association and operator), apart from the
-questionnaire's forms.py.
+"""The forms of the back office (espace association and operator), apart from the
+questionnaire's.
 
-The operator's catalogue forms send the catalogue file's cells (same column names, same
-syntax) to catalogue.check_association / check_programme: one set of rules for the file
-and the forms.
+Every POST is already checked by the app-wide CSRFProtect (the pages write the token with
+csrf_token()), so these forms do not add a second token field.
 """
 
 import re
+from urllib.parse import urlsplit
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import RadioField, SelectField, StringField, TextAreaField
+from wtforms import PasswordField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import ValidationError
+from wtforms.validators import InputRequired, ValidationError
 
+import accounts
 import catalogue
 import forms
+import phones
 import territory
 import vocabulary as V
-from forms import checkbox, several, strip
+from forms import EMAIL_ERROR, PHONE_ERROR, Checkbox, checkbox, choice, several, strip
 
-# --- The operator (/admin/) ---------------------------------------------------------------
+
+class StaffForm(FlaskForm):
+    class Meta:
+        csrf = False  # CSRFProtect checks every POST of the app
+        locales = ["fr_FR", "fr"]
+
+
+# === Accounts and settings (issue 6 §1, settings of §3) ===============================
+
+# --- Accounts: login, lost password, new password -------------------------------------
+
+ROLE_LABELS = {"responsable": "Responsable", "membre": "Membre", "admin": "Administrateur"}
+ROLE_HINTS = {
+    "responsable": "Gère le profil de l'association, ses programmes et son équipe, "
+    "et traite les demandes",
+    "membre": "Traite les demandes",
+}
+
+
+def required(message):
+    return InputRequired(message)
+
+
+def text(value):
+    """A password exactly as typed; only a missing field becomes ""."""
+    return value if isinstance(value, str) else ""
+
+
+class LoginForm(StaffForm):
+    email = StringField(
+        "Adresse e-mail",
+        filters=[strip],
+        validators=[required("Indiquez votre adresse e-mail")],
+        render_kw={
+            "type": "email",
+            "autocomplete": "username",
+            "spellcheck": "false",
+            "maxlength": 254,
+        },
+    )
+    password = PasswordField(
+        "Mot de passe",
+        filters=[text],
+        validators=[required("Indiquez votre mot de passe")],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+class ForgotForm(StaffForm):
+    email = StringField(
+        "Adresse e-mail",
+        filters=[strip],
+        description="L'adresse de votre compte de l'espace association",
+        render_kw={
+            "type": "email",
+            "autocomplete": "username",
+            "spellcheck": "false",
+            "maxlength": 254,
+        },
+    )
+
+    def validate_email(self, field):
+        if accounts.normalize_email(field.data) is None:
+            raise ValidationError(EMAIL_ERROR)
+
+
+def new_password_field(label="Nouveau mot de passe"):
+    return PasswordField(
+        label,
+        filters=[text],
+        description=f"Au moins {accounts.PASSWORD_MIN_LENGTH} caractères. Une phrase de "
+        "plusieurs mots est facile à retenir et difficile à deviner.",
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class NewPasswordForm(StaffForm):
+    """A password chosen twice; its strength is checked against the account (e-mail)."""
+
+    nouveau = new_password_field()
+    confirmation = PasswordField(
+        "Confirmez le nouveau mot de passe",
+        filters=[text],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+    def __init__(self, *args, email="", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.account_email = email
+
+    def validate_nouveau(self, field):
+        problem = accounts.password_problem(field.data, self.account_email)
+        if problem:
+            raise ValidationError(problem)
+
+    def validate_confirmation(self, field):
+        if not self.nouveau.errors and field.data != self.nouveau.data:
+            raise ValidationError("Les deux mots de passe ne sont pas les mêmes")
+
+
+class ChangePasswordForm(NewPasswordForm):
+    actuel = PasswordField(
+        "Mot de passe actuel",
+        filters=[text],
+        validators=[required("Indiquez votre mot de passe actuel")],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+    FIELD_ORDER = ("actuel", "nouveau", "confirmation")
+
+    def __iter__(self):
+        return iter([self[name] for name in self.FIELD_ORDER])
+
+
+# --- Settings (responsable): profile, programmes, staff -------------------------------
+
+DELAI_MIN, DELAI_MAX = 1, 20  # jours ouvrés
+CAPACITE_MAX = 1000
+DESCRIPTION_MAX = 2000
+SITE_MAX = 200
+
+
+def whole_number(minimum, maximum, message):
+    def check(form, field):
+        data = field.data
+        if not (data.isdecimal() and data.isascii() and len(data) <= 4):
+            raise ValidationError(message)
+        if not minimum <= int(data) <= maximum:
+            raise ValidationError(message)
+
+    return check
+
+
+def multiline(value):
+    """Trimmed text whose lines are kept; other control characters become spaces."""
+    if not isinstance(value, str):
+        return ""
+    value = value.replace("\r\n", "\n")
+    return "".join(c if c == "\n" or c.isprintable() else " " for c in value).strip()
+
+
+class ProfileForm(StaffForm):
+    description = TextAreaField(
+        "Présentation de l'association",
+        filters=[multiline],
+        description="Montrée aux jeunes et aux mentors à qui l'association est proposée",
+        render_kw={"rows": 6, "maxlength": DESCRIPTION_MAX},
+    )
+    site = StringField(
+        "Site internet (facultatif)",
+        filters=[strip],
+        description="Par exemple https://www.exemple.fr",
+        render_kw={"inputmode": "url", "spellcheck": "false", "maxlength": SITE_MAX},
+    )
+    email = StringField(
+        "Adresse e-mail de contact (facultatif)",
+        filters=[strip],
+        render_kw={"type": "email", "spellcheck": "false", "maxlength": 254},
+    )
+    telephone = StringField(
+        "Téléphone de contact (facultatif)",
+        filters=[strip],
+        render_kw={"inputmode": "tel", "maxlength": phones.MAX_LENGTH},
+    )
+    delai_recontact = StringField(
+        "Délai de recontact promis, en jours ouvrés",
+        filters=[strip],
+        description=f"Entre {DELAI_MIN} et {DELAI_MAX} : annoncé aux jeunes et aux mentors",
+        validators=[
+            whole_number(
+                DELAI_MIN,
+                DELAI_MAX,
+                f"Indiquez un nombre de jours ouvrés entre {DELAI_MIN} et {DELAI_MAX}",
+            )
+        ],
+        render_kw={"inputmode": "numeric", "maxlength": 2},
+    )
+
+    def validate_description(self, field):
+        if len(field.data) > DESCRIPTION_MAX:
+            raise ValidationError(
+                f"Écrivez une présentation de {DESCRIPTION_MAX} caractères au plus"
+            )
+
+    def validate_site(self, field):
+        if not field.data:
+            return
+        parts = urlsplit(field.data) if len(field.data) <= SITE_MAX else None
+        if parts is None or parts.scheme not in ("http", "https") or "." not in parts.netloc:
+            raise ValidationError(
+                "Indiquez l'adresse d'un site, par exemple https://www.exemple.fr"
+            )
+
+    def validate_email(self, field):
+        if field.data:
+            address = accounts.normalize_email(field.data)
+            if address is None:
+                raise ValidationError(EMAIL_ERROR)
+            field.data = address
+
+    def validate_telephone(self, field):
+        if field.data:
+            if phones.parse(field.data) is None:
+                raise ValidationError(PHONE_ERROR)
+            field.data = phones.canonical(field.data)
+
+    def values(self):
+        """The Association's fields as they are stored."""
+        return {
+            "description": self.description.data,
+            "site": self.site.data,
+            "email": self.email.data,
+            "telephone": self.telephone.data,
+            "delai_recontact": int(self.delai_recontact.data),
+        }
+
+
+class ProgrammeForm(StaffForm):
+    capacite_mensuelle = StringField(
+        "Nouvelles personnes accueillies par mois",
+        filters=[strip],
+        description=f"Entre 0 et {CAPACITE_MAX} ; 0 : sans limite annoncée",
+        validators=[whole_number(0, CAPACITE_MAX, f"Indiquez un nombre entre 0 et {CAPACITE_MAX}")],
+        render_kw={"inputmode": "numeric", "maxlength": 4},
+    )
+    en_pause = Checkbox(
+        "En pause : ne plus recevoir de nouvelles demandes pour ce programme",
+    )
+
+    def values(self):
+        return {
+            "capacite_mensuelle": int(self.capacite_mensuelle.data),
+            "en_pause": self.en_pause.data,
+        }
+
+
+STAFF_ROLES_CHOICES = [("membre", ROLE_LABELS["membre"]), ("responsable", "Responsable")]
+
+
+class InviteForm(StaffForm):
+    email = StringField(
+        "Adresse e-mail de la personne à inviter",
+        filters=[strip],
+        render_kw={"type": "email", "spellcheck": "false", "maxlength": 254},
+    )
+    role = choice(STAFF_ROLES_CHOICES, "Choisissez un rôle", label="Rôle")
+    hints = ROLE_HINTS
+
+    def validate_email(self, field):
+        address = accounts.normalize_email(field.data)
+        if address is None:
+            raise ValidationError(EMAIL_ERROR)
+        field.data = address
+
+
+# === end of accounts and settings =====================================================
+
+
+# === The operator (/admin/), issue 6 §4 ===============================================
+# Its catalogue forms send the catalogue file's cells (same column names, same syntax) to
+# catalogue.check_association / check_programme: one set of rules for the file and forms.
 # The codes and their wordings come from vocabulary.py; "jeunes"/"mentors" are the
 # catalogue file's own codes for a programme's publics.
 PUBLICS_PROGRAMME = [("jeunes", "Jeunes"), ("mentors", "Mentors")]
@@ -47,7 +309,7 @@ def _message(problem):
     return problem.message[:1].upper() + problem.message[1:]
 
 
-def text(label, description="", textarea=False, maxlength=None):
+def admin_text(label, description="", textarea=False, maxlength=None):
     field = TextAreaField if textarea else StringField
     render_kw = {"maxlength": maxlength} if maxlength else {}
     # Multi-line text keeps its newlines; one-line text loses control characters.
@@ -99,17 +361,17 @@ class CatalogueForm(FlaskForm):
 
 
 class AssociationForm(CatalogueForm):
-    association_slug = text(
+    association_slug = admin_text(
         "Identifiant",
         "En minuscules, chiffres et tirets, par exemple « mentorat-lyon » ; il ne change plus",
         maxlength=catalogue.MAX_NAME,
     )
-    association_nom = text("Nom", maxlength=catalogue.MAX_NAME)
-    association_description = text("Description", textarea=True, maxlength=catalogue.MAX_TEXT)
-    association_site = text("Site", "Commençant par https://", maxlength=catalogue.MAX_NAME)
-    association_email = text("E-mail de contact", maxlength=catalogue.MAX_NAME)
-    association_telephone = text("Téléphone", maxlength=catalogue.MAX_NAME)
-    association_delai_recontact = text(
+    association_nom = admin_text("Nom", maxlength=catalogue.MAX_NAME)
+    association_description = admin_text("Description", textarea=True, maxlength=catalogue.MAX_TEXT)
+    association_site = admin_text("Site", "Commençant par https://", maxlength=catalogue.MAX_NAME)
+    association_email = admin_text("E-mail de contact", maxlength=catalogue.MAX_NAME)
+    association_telephone = admin_text("Téléphone", maxlength=catalogue.MAX_NAME)
+    association_delai_recontact = admin_text(
         "Délai de rappel promis, en jours ouvrés",
         f"Un nombre entier de 1 à {catalogue.DELAI_MAX}",
         maxlength=3,
@@ -141,34 +403,34 @@ class AssociationForm(CatalogueForm):
         )
 
 
-class ProgrammeForm(CatalogueForm):
+class AdminProgrammeForm(CatalogueForm):
     code_lists = ("regions", "departements", "communes")
 
     association = SelectField("Association", validate_choice=False)
-    programme_slug = text(
+    programme_slug = admin_text(
         "Identifiant",
         "En minuscules, chiffres et tirets ; il ne change plus",
         maxlength=catalogue.MAX_NAME,
     )
-    programme_nom = text("Nom", maxlength=catalogue.MAX_NAME)
-    programme_description = text("Description", textarea=True, maxlength=catalogue.MAX_TEXT)
+    programme_nom = admin_text("Nom", maxlength=catalogue.MAX_NAME)
+    programme_description = admin_text("Description", textarea=True, maxlength=catalogue.MAX_TEXT)
     publics = codes("Publics accueillis", PUBLICS_PROGRAMME)
     besoins = codes("Besoins accompagnés", BESOINS)
-    age_min = text(
+    age_min = admin_text(
         "Âge minimum des jeunes", f"De {catalogue.AGE_MIN} à {catalogue.AGE_MAX}", maxlength=3
     )
-    age_max = text(
+    age_max = admin_text(
         "Âge maximum des jeunes", f"De {catalogue.AGE_MIN} à {catalogue.AGE_MAX}", maxlength=3
     )
     situations = codes("Situations des jeunes acceptées (aucune cochée : toutes)", SITUATIONS_JEUNE)
     zone_nationale = checkbox("Intervient partout en France")
-    regions = text(
+    regions = admin_text(
         "Régions (codes INSEE, par exemple 84)", CODES_HINT, maxlength=catalogue.MAX_TEXT
     )
-    departements = text(
+    departements = admin_text(
         "Départements (codes, par exemple 69 ou 2A)", CODES_HINT, maxlength=catalogue.MAX_TEXT
     )
-    communes = text(
+    communes = admin_text(
         "Communes (codes INSEE, par exemple 69123)", CODES_HINT, maxlength=catalogue.MAX_TEXT
     )
     a_distance = checkbox("Accompagne à distance")
@@ -183,7 +445,7 @@ class ProgrammeForm(CatalogueForm):
         validate_choice=False,
         default="individuel",
     )
-    capacite_mensuelle = text(
+    capacite_mensuelle = admin_text(
         "Capacité mensuelle (nouvelles personnes par mois)",
         "0 si elle n'est pas connue",
         maxlength=7,
@@ -276,13 +538,13 @@ class SimulatorForm(FlaskForm):
         choices=[SelectChoice(v, label) for v, label in KINDS],
         validate_choice=False,
     )
-    commune = text("Commune", "Nom ou code postal, par exemple Lyon ou 69003", maxlength=100)
+    commune = admin_text("Commune", "Nom ou code postal, par exemple Lyon ou 69003", maxlength=100)
     rencontre = RadioField(
         "Rencontre",
         choices=[SelectChoice(v, label) for v, label in RENCONTRES],
         validate_choice=False,
     )
-    age = text("Âge du ou de la jeune", maxlength=3)
+    age = admin_text("Âge du ou de la jeune", maxlength=3)
     situation_jeune = SelectField(
         "Situation du ou de la jeune",
         choices=options(SITUATIONS_JEUNE, "Choisissez"),

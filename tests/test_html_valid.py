@@ -14,8 +14,18 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from helpers import HX, MENTOR_STEPS, PARENT_STEP, YOUTH_STEPS, csrf_token, submit, walk
+from helpers import (
+    HX,
+    MENTOR_STEPS,
+    PARENT_STEP,
+    YOUTH_STEPS,
+    csrf_token,
+    log_in,
+    submit,
+    walk,
+)
 
+import accounts
 import catalogue
 import models
 
@@ -248,6 +258,68 @@ def public_pages(app, pages):
     )
 
 
+def espace_pages(app, pages):
+    """The espace association: login (empty, refused, throttled), lost password, links
+    (valid, unknown), account and settings pages, with their error states."""
+    with models.db.connection_context():
+        association = models.Association.select().first()
+        programme = association.programmes.first()
+        user = models.Utilisateur.create(
+            email="resp@example.org",
+            role="responsable",
+            association=association,
+            password_hash=accounts.hash_password("une phrase de passe solide"),
+        )
+        with models.write_transaction():
+            reset = accounts.new_token(user, accounts.RESET, models.now())
+            invited = models.Utilisateur.create(
+                email="invite@example.org", role="membre", association=association
+            )
+            invitation = accounts.new_token(invited, accounts.INVITATION, models.now())
+    client = app.test_client()
+    login = "/espace/connexion"
+    pages.fetch(client, "espace-connexion", login)
+    pages.post(client, "espace-connexion-422-vide", login, {})
+    wrong = {"email": "resp@example.org", "password": "pas le bon mot de passe"}
+    pages.post(client, "espace-connexion-422-incorrect", login, wrong)
+    for _ in range(accounts.MAX_FAILURES_PER_ACCOUNT - 2):
+        client.post(login, data=dict(wrong, csrf_token=csrf_token(client, login)))
+    pages.post(client, "espace-connexion-429", login, wrong, status=429)
+    forgot = "/espace/mot-de-passe-oublie"
+    pages.fetch(client, "espace-mot-de-passe-oublie", forgot)
+    pages.post(client, "espace-mot-de-passe-oublie-422", forgot, {"email": "x"})
+    for name, url in (
+        ("reinitialisation", f"/espace/reinitialisation/{reset}"),
+        ("invitation", f"/espace/invitation/{invitation}"),
+    ):
+        pages.fetch(client, f"espace-{name}", url)
+        pages.post(client, f"espace-{name}-422", url, {"nouveau": "court"})
+        pages.fetch(client, f"espace-{name}-inconnu", url + "x", status=404)
+
+    client = app.test_client()
+    log_in(client, user)
+    pages.fetch(client, "espace-compte", "/espace/compte")
+    pages.post(client, "espace-compte-422", "/espace/compte", {"actuel": "faux"})
+    pages.fetch(client, "espace-reglages", "/espace/reglages")
+    pages.post(
+        client, "espace-reglages-422-profil", "/espace/reglages/profil", {"profil-site": "x"}
+    )
+    pages.post(
+        client,
+        "espace-reglages-422-programme",
+        f"/espace/reglages/programmes/{programme.id}",
+        {f"programme-{programme.id}-capacite_mensuelle": "-3"},
+    )
+    pages.post(client, "espace-reglages-422-invitation", "/espace/reglages/equipe/inviter", {})
+    pages.post(
+        client,
+        "espace-reglages-409-dernier-responsable",
+        f"/espace/reglages/equipe/{user.id}/desactiver",
+        {},
+        status=409,
+    )
+
+
 def server_error_route(app):
     """A view that fails, for the 500 page; routes must be added before the first request."""
     app.config["PROPAGATE_EXCEPTIONS"] = False
@@ -272,6 +344,7 @@ def test_every_page_is_valid_html(app, tmp_path):
     public_pages(app, pages)
     youth_pages(app, pages)
     mentor_pages(app, pages)
+    espace_pages(app, pages)
     # These two change the database (catalogue emptied, then a postal code gone): last.
     waiting_list_page(app, pages)
     stale_check_page(app, pages)

@@ -141,7 +141,7 @@ def programmes():
 def programme_nouveau():
     choices = _association_choices()
     if request.method == "POST":
-        form = staff_forms.ProgrammeForm(choices)
+        form = staff_forms.AdminProgrammeForm(choices)
         checked = form.check()
         if checked and _create_programme(form, *checked):
             flash(f"Programme « {checked[2]['nom']} » créé.")
@@ -150,7 +150,7 @@ def programme_nouveau():
     data = {"programme_actif": True, "format": "individuel", "capacite_mensuelle": "0"}
     if request.args.get("association") in {str(i) for i, _ in choices}:
         data["association"] = request.args["association"]
-    form = staff_forms.ProgrammeForm(choices, data=data)
+    form = staff_forms.AdminProgrammeForm(choices, data=data)
     return render("admin/programme.html", form=form, programme=None)
 
 
@@ -172,7 +172,7 @@ def programme(slug):
     programme = Programme.get_or_none(Programme.slug == slug) or abort(404)
     choices = _association_choices()
     if request.method == "POST":
-        form = staff_forms.ProgrammeForm(choices)
+        form = staff_forms.AdminProgrammeForm(choices)
         form.programme_slug.data = slug
         checked = form.check()
         if checked:
@@ -184,7 +184,9 @@ def programme(slug):
             flash(f"Programme « {programme.nom} » enregistré.")
             return see_other("admin.programmes")
         return render("admin/programme.html", form=form, programme=programme, status=422)
-    form = staff_forms.ProgrammeForm(choices, data=staff_forms.ProgrammeForm.data_of(programme))
+    form = staff_forms.AdminProgrammeForm(
+        choices, data=staff_forms.AdminProgrammeForm.data_of(programme)
+    )
     return render("admin/programme.html", form=form, programme=programme)
 
 
@@ -243,7 +245,7 @@ def compte_etat(user_id, action):
     if not staff_forms.ActionForm().validate():
         abort(400)
     if user.id == current_user.row.id:
-        flash("Vous ne pouvez pas désactiver votre propre compte.", "erreur")
+        flash("Vous ne pouvez pas désactiver votre propre compte.")
         return see_other("admin.comptes")
     with models.write_transaction(durable=True):
         if action == "desactivation":
@@ -327,10 +329,10 @@ def orienter(reference):
     try:
         demandes.orient(lead, by=current_user, expected_version=lead.version)
     except demandes.StaleLead:
-        flash(f"La demande {reference} a changé entre-temps : rien n'a été fait.", "erreur")
+        flash(f"La demande {reference} a changé entre-temps : rien n'a été fait.")
         return see_other("admin.liste_attente")
     if lead.waiting_list:
-        flash(f"Aucun programme ne convient encore à la demande {reference}.", "erreur")
+        flash(f"Aucun programme ne convient encore à la demande {reference}.")
     else:
         flash(f"La demande {reference} est orientée vers {lead.association.nom}.")
     return see_other("admin.liste_attente")

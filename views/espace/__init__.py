@@ -6,3 +6,5 @@ One blueprint; each module of this package adds its routes to it.
 from flask import Blueprint
 
 bp = Blueprint("espace", __name__, url_prefix="/espace")
+
+from views.espace import connexion  # noqa: E402, F401

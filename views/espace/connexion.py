@@ -1,0 +1,449 @@
+"""Staff accounts in the espace association: login, logout, lost password, invitation,
+the account page, and the association's settings (responsable)."""
+
+from urllib.parse import urlsplit
+
+from flask import abort, current_app, flash, redirect, request, url_for
+from flask_login import current_user, login_user, logout_user
+from werkzeug.exceptions import MethodNotAllowed, NotFound
+from werkzeug.routing import RequestRedirect
+
+import accounts
+import models
+import phones
+from staff_forms import (
+    ROLE_LABELS,
+    ChangePasswordForm,
+    ForgotForm,
+    InviteForm,
+    LoginForm,
+    NewPasswordForm,
+    ProfileForm,
+    ProgrammeForm,
+)
+from views.espace import bp
+from views.rendering import render
+
+# Where each role lands after logging in: the inbox (/espace/) and the operator's pages
+# (/admin/), built by other parts; until they exist, the account page.
+STAFF_HOME = "/espace/"
+ADMIN_HOME = "/admin/"
+LOGIN_ERROR = "Adresse e-mail ou mot de passe incorrect"
+THROTTLED_ERROR = (
+    "Trop de tentatives de connexion : réessayez dans 15 minutes, "
+    "ou choisissez « Mot de passe oublié ? »"
+)
+FORGOT_SENT = (
+    "Si cette adresse correspond à un compte, vous recevrez un lien dans quelques minutes "
+    "pour choisir un nouveau mot de passe. Il est valable une heure."
+)
+LINK_PROBLEMS = {
+    "inconnu": "Ce lien n'est pas valide. Vérifiez qu'il est complet, ou demandez-en un nouveau.",
+    "utilise": "Ce lien a déjà servi : il ne peut être utilisé qu'une fois.",
+    "expire": "Ce lien a expiré.",
+}
+any_account = accounts.role_required(*accounts.ROLES)
+
+
+@bp.after_request
+def no_store(response):
+    # Staff pages show accounts and leads: never kept by a browser or proxy cache.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def route_exists(path):
+    try:
+        current_app.url_map.bind("localhost").match(path, method="GET")
+    except (NotFound, MethodNotAllowed, RequestRedirect):
+        return False
+    return True
+
+
+def home_url(role):
+    path = ADMIN_HOME if role == "admin" else STAFF_HOME
+    return path if route_exists(path) else url_for("espace.compte")
+
+
+@bp.app_template_global()
+def espace_nav():
+    """The staff navigation's links for the logged-in user: [(label, href, current)]."""
+    if not current_user.is_authenticated:
+        return []
+    links = []
+    if current_user.role == "admin":
+        if route_exists(ADMIN_HOME):
+            links.append(("Administration", ADMIN_HOME))
+    elif route_exists(STAFF_HOME):
+        links.append(("Demandes", STAFF_HOME))
+    if current_user.role == "responsable":
+        links.append(("Réglages", url_for("espace.reglages")))
+    links.append(("Mon compte", url_for("espace.compte")))
+    return [(label, href, request.path == href) for label, href in links]
+
+
+def safe_next(value):
+    """`value` when it is a path of this site, else None (never another site)."""
+    if not value or len(value) > 2000 or not value.startswith("/") or value.startswith("//"):
+        return None
+    if "\\" in value or not value.isprintable():
+        return None
+    parts = urlsplit(value)
+    return value if not (parts.scheme or parts.netloc) else None
+
+
+def client_ip():
+    return request.remote_addr or "inconnue"
+
+
+# --- Login, logout -------------------------------------------------------------------
+
+
+@bp.route("/connexion", methods=["GET", "POST"])
+def connexion():
+    next_url = safe_next(request.values.get("next"))
+    if current_user.is_authenticated and request.method != "POST":
+        return redirect(next_url or home_url(current_user.role))
+    form = LoginForm()
+    if request.method != "POST":
+        return render_login(form, next_url)
+    if not form.validate():
+        return render_login(form, next_url, status=422)
+    now = models.now()
+    try:
+        row = accounts.authenticate(form.email.data, form.password.data, client_ip(), now)
+    except accounts.Throttled:
+        return render_login(form, next_url, problem=THROTTLED_ERROR, status=429)
+    if row is None:
+        return render_login(form, next_url, problem=LOGIN_ERROR, status=422)
+    login_user(accounts.User(row))
+    return redirect(next_url or home_url(row.role), 303)
+
+
+def render_login(form, next_url, problem=None, status=200):
+    title = "Connexion à l'espace association"
+    errors = bool(problem or form.errors)
+    return render(
+        "espace/connexion.html",
+        status=status,
+        form=form,
+        next_url=next_url,
+        problem=problem,
+        title=("Erreur : " if errors else "") + title + " — 1 jeune, 1 mentor",
+    )
+
+
+@bp.post("/deconnexion")
+def deconnexion():
+    if current_user.is_authenticated:
+        accounts.move_epoch(current_user.row)
+        logout_user()
+    flash("Vous êtes déconnecté·e.", "info")
+    return redirect(url_for("espace.connexion"), 303)
+
+
+# --- Lost password, links ------------------------------------------------------------
+
+
+@bp.route("/mot-de-passe-oublie", methods=["GET", "POST"])
+def mot_de_passe_oublie():
+    form = ForgotForm()
+    if request.method == "POST":
+        if not form.validate():
+            return render_forgot(form, status=422)
+        accounts.request_reset(
+            form.email.data,
+            models.now(),
+            lambda token: url_for("espace.reinitialisation", token=token),
+        )
+        # The same answer whether the address has an account or not.
+        flash(FORGOT_SENT, "info")
+        return redirect(url_for("espace.connexion"), 303)
+    return render_forgot(form)
+
+
+def render_forgot(form, status=200):
+    prefix = "Erreur : " if form.errors else ""
+    return render(
+        "espace/mot-de-passe-oublie.html",
+        status=status,
+        form=form,
+        title=f"{prefix}Mot de passe oublié — 1 jeune, 1 mentor",
+    )
+
+
+@bp.route("/reinitialisation/<token>", methods=["GET", "POST"])
+def reinitialisation(token):
+    return password_link(token, accounts.RESET)
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+def invitation(token):
+    return password_link(token, accounts.INVITATION)
+
+
+def password_link(token, purpose):
+    """A link's GET only shows the form (mail scanners follow links); its POST acts."""
+    now = models.now()
+    row, why = accounts.find_token(token, purpose, now)
+    if row is None:
+        return render_link_problem(purpose, why)
+    form = NewPasswordForm(email=row.utilisateur.email)
+    if request.method != "POST":
+        return render_link_form(purpose, form, row)
+    if not form.validate():
+        return render_link_form(purpose, form, row, status=422)
+    user, why = accounts.use_token(token, purpose, form.nouveau.data, now)
+    if user is None:
+        if why in LINK_PROBLEMS:
+            return render_link_problem(purpose, why)
+        form.nouveau.errors = [why]
+        return render_link_form(purpose, form, row, status=422)
+    if purpose == accounts.INVITATION:
+        flash("Votre compte est activé : connectez-vous avec votre nouveau mot de passe.", "info")
+    else:
+        flash("Votre mot de passe a été changé : connectez-vous avec le nouveau.", "info")
+    if current_user.is_authenticated:
+        logout_user()
+    return redirect(url_for("espace.connexion"), 303)
+
+
+def render_link_form(purpose, form, token_row, status=200):
+    heading = (
+        "Activez votre compte"
+        if purpose == accounts.INVITATION
+        else "Choisissez un nouveau mot de passe"
+    )
+    prefix = "Erreur : " if form.errors else ""
+    return render(
+        "espace/nouveau-mot-de-passe.html",
+        status=status,
+        form=form,
+        heading=heading,
+        purpose=purpose,
+        account=token_row.utilisateur,
+        action=request.path,
+        title=f"{prefix}{heading} — 1 jeune, 1 mentor",
+    )
+
+
+def render_link_problem(purpose, why):
+    return render(
+        "espace/lien-invalide.html",
+        status=410 if why in ("utilise", "expire") else 404,
+        message=LINK_PROBLEMS[why],
+        purpose=purpose,
+        title="Lien inutilisable — 1 jeune, 1 mentor",
+    )
+
+
+# --- My account ----------------------------------------------------------------------
+
+
+@bp.route("/compte", methods=["GET", "POST"])
+@any_account
+def compte():
+    row = current_user.row
+    form = ChangePasswordForm(email=row.email)
+    if request.method != "POST":
+        return render_account(form)
+    if not form.validate():
+        return render_account(form, status=422)
+    updated, errors = accounts.change_password(
+        row, form.actuel.data, form.nouveau.data, models.now()
+    )
+    if updated is None:
+        for name, message in errors.items():
+            form[name].errors = [message]
+        return render_account(form, status=422)
+    # Every other session ended with the old epoch; this one goes on with the new one.
+    login_user(accounts.User(updated))
+    flash("Votre mot de passe a été changé. Vos autres sessions sont fermées.", "info")
+    return redirect(url_for("espace.compte"), 303)
+
+
+def render_account(form, status=200):
+    prefix = "Erreur : " if form.errors else ""
+    return render(
+        "espace/compte.html",
+        status=status,
+        form=form,
+        account=current_user.row,
+        role_label=ROLE_LABELS[current_user.role],
+        title=f"{prefix}Mon compte — 1 jeune, 1 mentor",
+    )
+
+
+# --- Settings (responsable) ----------------------------------------------------------
+
+
+def own_association():
+    return models.Association.get_by_id(current_user.association_id)
+
+
+def own_programme(programme_id):
+    """A programme of the user's association; another's is no page of theirs: 404."""
+    Programme = models.Programme
+    programme = Programme.get_or_none(
+        (Programme.id == programme_id)
+        & (Programme.association == current_user.association_id)
+        & Programme.actif
+    )
+    if programme is None:
+        abort(404)
+    return programme
+
+
+def own_staff(user_id):
+    Utilisateur = models.Utilisateur
+    row = Utilisateur.get_or_none(
+        (Utilisateur.id == user_id) & (Utilisateur.association == current_user.association_id)
+    )
+    if row is None:
+        abort(404)
+    return row
+
+
+def profile_form(association, formdata=None):
+    data = {
+        "description": association.description,
+        "site": association.site,
+        "email": association.email,
+        "telephone": phones.display(association.telephone),
+        "delai_recontact": str(association.delai_recontact),
+    }
+    return ProfileForm(formdata=formdata, data=data, prefix="profil")
+
+
+def programme_form(programme, formdata=None):
+    data = {
+        "capacite_mensuelle": str(programme.capacite_mensuelle),
+        "en_pause": programme.en_pause,
+    }
+    return ProgrammeForm(formdata=formdata, data=data, prefix=f"programme-{programme.id}")
+
+
+def render_settings(status=200, profile=None, failed_programme=None, invite=None, problem=None):
+    """The settings page; the form that failed (if any) comes with its errors."""
+    association = own_association()
+    Programme = models.Programme
+    programmes = list(
+        Programme.select()
+        .where((Programme.association == association.id) & Programme.actif)
+        .order_by(Programme.nom)
+    )
+    failed_id, failed_form = failed_programme or (None, None)
+    programme_forms = [
+        (p, failed_form if p.id == failed_id else programme_form(p)) for p in programmes
+    ]
+    profile = profile or profile_form(association, formdata=None)
+    invite = invite or InviteForm(prefix="invitation", formdata=None)
+    failed = [f for f in (profile, failed_form, invite) if f is not None and f.errors]
+    prefix = "Erreur : " if failed or problem else ""
+    staff = accounts.staff_of(association.id)
+    pending = pending_invitations({row.id for row in staff if not row.password_hash})
+    return render(
+        "espace/reglages.html",
+        status=status,
+        association=association,
+        profile=profile,
+        programme_forms=programme_forms,
+        invite=invite,
+        staff=staff,
+        pending=pending,
+        role_labels=ROLE_LABELS,
+        failed=failed,
+        problem=problem,
+        title=f"{prefix}Réglages — {association.nom} — 1 jeune, 1 mentor",
+    )
+
+
+def pending_invitations(user_ids):
+    """{user id: expiry of their newest invitation link still usable}."""
+    if not user_ids:
+        return {}
+    AccountToken = models.AccountToken
+    rows = AccountToken.select(AccountToken.utilisateur, AccountToken.expires_at).where(
+        AccountToken.utilisateur.in_(user_ids)
+        & (AccountToken.purpose == accounts.INVITATION)
+        & AccountToken.used_at.is_null()
+    )
+    pending = {}
+    for row in rows:
+        user_id = row.utilisateur_id
+        pending[user_id] = max(pending.get(user_id, row.expires_at), row.expires_at)
+    return pending
+
+
+@bp.get("/reglages")
+@accounts.responsable_required
+def reglages():
+    return render_settings()
+
+
+@bp.post("/reglages/profil")
+@accounts.responsable_required
+def reglages_profil():
+    association = own_association()
+    form = profile_form(association, formdata=request.form)
+    if not form.validate():
+        return render_settings(status=422, profile=form)
+    with models.write_transaction(durable=True):
+        for name, value in form.values().items():
+            setattr(association, name, value)
+        association.save()  # moves updated_at: the matcher re-reads the catalogue
+    flash("Le profil de l'association est enregistré.", "info")
+    return redirect(url_for("espace.reglages") + "#profil", 303)
+
+
+@bp.post("/reglages/programmes/<int:programme_id>")
+@accounts.responsable_required
+def reglages_programme(programme_id):
+    programme = own_programme(programme_id)
+    form = programme_form(programme, formdata=request.form)
+    if not form.validate():
+        return render_settings(status=422, failed_programme=(programme.id, form))
+    with models.write_transaction(durable=True):
+        for name, value in form.values().items():
+            setattr(programme, name, value)
+        programme.save()
+    flash(f"Le programme « {programme.nom} » est enregistré.", "info")
+    return redirect(url_for("espace.reglages") + "#programmes", 303)
+
+
+@bp.post("/reglages/equipe/inviter")
+@accounts.responsable_required
+def reglages_inviter():
+    form = InviteForm(prefix="invitation")
+    if not form.validate():
+        return render_settings(status=422, invite=form)
+    try:
+        accounts.create_account(
+            form.email.data,
+            form.role.data,
+            own_association(),
+            models.now(),
+            invited_by=current_user.row.email,
+            link=lambda token: url_for("espace.invitation", token=token),
+        )
+    except accounts.AccountError as error:
+        form.email.errors = [str(error)]
+        return render_settings(status=422, invite=form)
+    flash(f"Invitation envoyée à {form.email.data}.", "info")
+    return redirect(url_for("espace.reglages") + "#equipe", 303)
+
+
+@bp.post("/reglages/equipe/<int:user_id>/desactiver")
+@accounts.responsable_required
+def reglages_desactiver(user_id):
+    target = own_staff(user_id)
+    try:
+        accounts.deactivate(target, models.now())
+    except accounts.AccountError as error:
+        return render_settings(status=409, problem=str(error))
+    if target.id == current_user.row.id:
+        logout_user()
+        flash("Votre compte est désactivé.", "info")
+        return redirect(url_for("espace.connexion"), 303)
+    flash(f"Le compte de {target.email} est désactivé.", "info")
+    return redirect(url_for("espace.reglages") + "#equipe", 303)
