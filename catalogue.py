@@ -21,6 +21,7 @@ import matcher
 import models
 import phones
 import territory
+import vocabulary as V
 from geo_names import DEPARTEMENTS, REGIONS
 from models import Association, Commune, Lead, Orientation, Programme
 
@@ -227,27 +228,27 @@ def _programme(row):
         nom=row.text("programme_nom", required=True),
         description=row.text("programme_description", max_length=MAX_TEXT),
         publics=publics,
-        besoins=row.codes("besoins", matcher.BESOINS, "un besoin connu", required=True),
+        besoins=row.codes("besoins", V.BESOIN.codes, "un besoin connu", required=True),
         age_min=row.integer("age_min", AGE_MIN, AGE_MAX),
         age_max=row.integer("age_max", AGE_MIN, AGE_MAX),
-        situations=row.codes("situations", matcher.SITUATIONS_JEUNE, "une situation connue"),
+        situations=row.codes("situations", V.SITUATION_JEUNE.codes, "une situation connue"),
         zone_nationale=row.boolean("zone_nationale", False),
         regions=sorted(row.codes("regions", tuple(REGIONS), "un code de région connu")),
         departements=sorted(row.codes("departements", tuple(DEPARTEMENTS), DEPARTEMENT_HINT)),
         communes=row.communes("communes"),
         a_distance=row.boolean("a_distance", False),
-        publics_reserves=row.codes("publics_reserves", matcher.PUBLICS, "un public connu"),
-        publics_prioritaires=row.codes("publics_prioritaires", matcher.PUBLICS, "un public connu"),
+        publics_reserves=row.codes("publics_reserves", V.PUBLIC.codes, "un public connu"),
+        publics_prioritaires=row.codes("publics_prioritaires", V.PUBLIC.codes, "un public connu"),
         profil_mentor=dict(
             situations=row.codes(
-                "mentor_situations", matcher.SITUATIONS_MENTOR, "une situation connue"
+                "mentor_situations", V.SITUATION_MENTOR.codes, "une situation connue"
             ),
             tranches_age=row.codes(
-                "mentor_tranches_age", matcher.TRANCHES_AGE, "une tranche d'âge connue"
+                "mentor_tranches_age", V.TRANCHE_AGE.codes, "une tranche d'âge connue"
             ),
-            secteurs=row.codes("mentor_secteurs", matcher.SECTEURS, "un secteur connu"),
+            secteurs=row.codes("mentor_secteurs", V.SECTEUR.codes, "un secteur connu"),
         ),
-        format=row.choice("format", matcher.FORMATS, "individuel"),
+        format=row.choice("format", V.FORMAT.codes, "individuel"),
         capacite_mensuelle=row.integer("capacite_mensuelle", 0, CAPACITE_MAX, required=True),
         en_pause=row.boolean("en_pause", False),
         actif=row.boolean("programme_actif", True),

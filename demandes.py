@@ -338,6 +338,19 @@ def notify_person_of_hand_over(row, association):
 
 
 # --- Hand-over ----------------------------------------------------------------------------------
+def hand_over_proposals(lead):
+    """What a hand-over would propose now (nothing written): the staff's page lists these
+    to pick one, then hand_over(..., programme_id=...) runs the matcher again and refuses a
+    pick no longer proposed."""
+    orientations = orientations_of(lead)
+    tried = tried_associations(orientations) | {lead.association_id}
+    person = person_of(lead)
+    if person is None:
+        return ()
+    result = matcher.match(person, catalogue.snapshot(), catalogue.stats(), tried - {None})
+    return result.proposals
+
+
 def hand_over(lead, by, reason, note="", expected_version=None, programme_id=None, base_url=None):
     """Confide the lead to another association: its current orientation becomes
     "transferee" with the reason, the matcher re-runs without every association already

@@ -265,9 +265,10 @@ def test_hand_over_to_the_staff_pick(db):
     lead = new_lead()
     # What the matcher would propose without this association: pick its last proposal.
     old = lead.association_id
-    probe = new_lead()
-    result = demandes.orient(probe, exclude=[old])
-    pick = result.proposals[-1]
+    proposals = demandes.hand_over_proposals(lead)
+    assert proposals and old not in {p.association_id for p in proposals}
+    assert fresh(lead).version == 1  # nothing written
+    pick = proposals[-1]
     demandes.hand_over(lead, "claire@example.org", "hors_criteres", programme_id=pick.programme_id)
     assert fresh(lead).association_id == pick.association_id
     chosen = demandes.current_orientation(demandes.orientations_of(lead))
@@ -425,3 +426,18 @@ def test_the_author_is_the_staff_member_behind_the_session(db):
     assert note.author_id == member.id
     with pytest.raises(TransitionError, match="ne demande pas de motif"):
         demandes.change_status(lead, "en_attente", session_user, reason="doublon")
+
+
+def test_the_person_choosing_an_alternative_tells_its_staff(db):
+    lead = new_lead()
+    alternative = next(o for o in demandes.orientations_of(lead) if o.rank == 2)
+    staff(alternative.programme.association_id, "accueil@example.org")
+    assert leads.choose(lead, alternative.id) is True
+    stored = fresh(lead)
+    assert stored.association_id == alternative.programme.association_id
+    assert stored.version == 2 and stored.routed_at >= lead.routed_at
+    (message,) = Message.select().where(Message.lead == lead)
+    assert (message.to, message.subject) == (
+        "accueil@example.org",
+        f"Nouvelle demande {lead.reference}",
+    )
