@@ -209,7 +209,9 @@ MAX_FAILURES_PER_IP = 20
 def account_key(email):
     """What the throttle counts an account by: the address typed, known or not (so a
     throttled address says nothing of whether it has an account)."""
-    return hashlib.sha256((email or "").strip().lower().encode()).hexdigest()
+    # The normalised address when it is one: every spelling of an account counts for it.
+    text = normalize_email(email) or (email or "").strip().lower()
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def is_throttled(email, ip, now):
@@ -392,7 +394,14 @@ def create_account(email, role, association, now, password=None, invited_by=None
             raise AccountError(problem)
     Utilisateur = models.Utilisateur
     with models.write_transaction(durable=True):
-        if Utilisateur.select().where(Utilisateur.email == address).exists():
+        existing = Utilisateur.get_or_none(Utilisateur.email == address)
+        if existing is not None and password is None and is_pending(existing, association):
+            # Invited again (the first link expired or was lost): a fresh link.
+            Utilisateur.update(role=role, actif=True).where(Utilisateur.id == existing.id).execute()
+            row = Utilisateur.get_by_id(existing.id)
+            send_invitation(row, now, link, invited_by)
+            return row
+        if existing is not None:
             raise AccountError(f"Un compte existe déjà pour l'adresse {address}")
         row = Utilisateur.create(
             email=address,
@@ -404,6 +413,13 @@ def create_account(email, role, association, now, password=None, invited_by=None
         if password is None:
             send_invitation(row, now, link, invited_by)
     return row
+
+
+def is_pending(row, association):
+    """An invitation of this association never accepted (no password chosen yet)."""
+    return (
+        not row.password_hash and association is not None and row.association_id == association.id
+    )
 
 
 def send_invitation(row, now, link, invited_by=None):
@@ -430,10 +446,8 @@ def expire_invitations(now):
     accounts they were for, if no password was ever chosen. Returns accounts deleted."""
     AccountToken, Utilisateur = models.AccountToken, models.Utilisateur
     with models.write_transaction(durable=True):
-        AccountToken.delete().where(
-            (AccountToken.expires_at <= now)
-            & (AccountToken.used_at.is_null() | (AccountToken.purpose == RESET))
-        ).execute()
+        # A spent or expired link opens nothing: only its row goes.
+        AccountToken.delete().where(AccountToken.expires_at <= now).execute()
         pending = AccountToken.select(AccountToken.utilisateur).where(
             AccountToken.purpose == INVITATION
         )

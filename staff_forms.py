@@ -138,8 +138,9 @@ class ChangePasswordForm(NewPasswordForm):
 
 # --- Settings (responsable): profile, programmes, staff -------------------------------
 
-DELAI_MIN, DELAI_MAX = 1, 20  # jours ouvrés
-CAPACITE_MAX = 1000
+# The same bounds as the catalogue file's (one rule, wherever the value is typed).
+DELAI_MIN, DELAI_MAX = 1, catalogue.DELAI_MAX  # jours ouvrés
+CAPACITE_MAX = catalogue.CAPACITE_MAX
 DESCRIPTION_MAX = 2000
 SITE_MAX = 200
 
@@ -147,7 +148,7 @@ SITE_MAX = 200
 def whole_number(minimum, maximum, message):
     def check(form, field):
         data = field.data
-        if not (data.isdecimal() and data.isascii() and len(data) <= 4):
+        if not (data.isdecimal() and data.isascii() and len(data) <= 6):
             raise ValidationError(message)
         if not minimum <= int(data) <= maximum:
             raise ValidationError(message)
@@ -243,7 +244,7 @@ class ProgrammeForm(StaffForm):
     capacite_mensuelle = StringField(
         "Nouvelles personnes accueillies par mois",
         filters=[strip],
-        description=f"Entre 0 et {CAPACITE_MAX} ; 0 : sans limite annoncée",
+        description="0 si vous préférez ne pas la préciser",
         validators=[whole_number(0, CAPACITE_MAX, f"Indiquez un nombre entre 0 et {CAPACITE_MAX}")],
         render_kw={"inputmode": "numeric", "maxlength": 4},
     )

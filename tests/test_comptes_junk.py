@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 import accounts
 import models
 import phones
-from staff_forms import DELAI_MAX, DELAI_MIN
+from staff_forms import CAPACITE_MAX, DELAI_MAX, DELAI_MIN
 
 EXAMPLES = int(os.environ.get("JUNK_EXAMPLES") or 8)
 JUNK = settings(
@@ -144,7 +144,7 @@ def test_settings_junk(app, profile, programme, invite):
         assert saved.site == "" or saved.site.startswith(("http://", "https://"))
         assert len(saved.description) <= 2000
         saved_programme = models.Programme.get_by_id(item.id)
-        assert 0 <= saved_programme.capacite_mensuelle <= 1000
+        assert 0 <= saved_programme.capacite_mensuelle <= CAPACITE_MAX
         for row in models.Utilisateur.select():
             assert row.role in ("responsable", "membre") and accounts.normalize_email(row.email)
     finally:

@@ -360,8 +360,6 @@ def render_settings(status=200, profile=None, failed_programme=None, invite=None
 
 def pending_invitations(user_ids):
     """{user id: expiry of their newest invitation link still usable}."""
-    if not user_ids:
-        return {}
     AccountToken = models.AccountToken
     rows = AccountToken.select(AccountToken.utilisateur, AccountToken.expires_at).where(
         AccountToken.utilisateur.in_(user_ids)
