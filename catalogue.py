@@ -826,6 +826,32 @@ def _youths_any_meeting(place):
     return youths_of(place, rencontres=("les_deux",))
 
 
+def _age_cuts(snapshot):
+    """Ages where some programme's age gate changes, and each band's first age."""
+    cuts = {low for low, _ in AGE_BANDS}
+    for p in snapshot:
+        cuts.update(age for age in (p.age_min, p.age_max and p.age_max + 1) if age)
+    return cuts
+
+
+def _youths_by_age_class(snapshot):
+    """_youths_any_meeting with one youth per stretch of ages the gates treat alike (a
+    youth's age only meets age_min and age_max): the same cell states for a tenth of the
+    matches, since a state says all, some or none, never how many."""
+    cuts = _age_cuts(snapshot)
+
+    def persons_of(place):
+        for situation, (low, high) in SITUATION_AGES.items():
+            for age in sorted({low} | {cut for cut in cuts if low < cut <= high}):
+                for besoin in matcher.BESOINS:
+                    answers = dict(
+                        age=age, situation=situation, besoin=besoin, rencontre="les_deux"
+                    )
+                    yield matcher.person_from_answers("jeune", answers, place)
+
+    return persons_of
+
+
 def coverage_places():
     """The grid's communes and, so that every département is measured, the most
     populous commune of each département."""
@@ -901,8 +927,9 @@ def departement_coverage():
     cached = _coverage_cache
     if cached is not None and cached[:2] == (database, version):
         return cached[2]
+    current = snapshot()
     result = coverage(
-        coverage_places(), snapshot(), _youths_any_meeting, by=_besoin_departement_band
+        coverage_places(), current, _youths_by_age_class(current), by=_besoin_departement_band
     )
     report = coverage_by_departement(result)
     _coverage_cache = (database, version, report)

@@ -722,6 +722,18 @@ def test_coverage_shows_the_holes_and_is_computed_once_per_catalogue_version(adm
         assert catalogue.departement_coverage() is not first  # the catalogue moved
 
 
+def test_coverage_by_age_class_gives_the_states_of_every_age(db):
+    places = catalogue.coverage_places()[:60]
+    current = catalogue.snapshot()
+    by = catalogue._besoin_departement_band
+    every_age = catalogue.coverage(places, current, catalogue._youths_any_meeting, by=by)
+    classes = catalogue.coverage(places, current, catalogue._youths_by_age_class(current), by=by)
+    assert classes.total < every_age.total
+    assert catalogue.coverage_by_departement(classes) == catalogue.coverage_by_departement(
+        every_age
+    )
+
+
 def test_coverage_sees_a_new_national_programme(admin_client):
     with data():
         before = {d.code: d for d in catalogue.departement_coverage()}
