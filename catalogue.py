@@ -531,6 +531,22 @@ def _apply_programme(programme, fields):
     return _apply(programme, fields) or changed
 
 
+def update_association(association, fields):
+    """Save the association's changed fields (the operator's form); True when changed."""
+    changed = _apply(association, fields)
+    if changed:
+        association.save()
+    return changed
+
+
+def update_programme(programme, association_id, fields):
+    """Save the programme's changed fields (the operator's form); True when changed."""
+    changed = _apply_programme(programme, dict(fields, association=association_id))
+    if changed:
+        programme.save()
+    return changed
+
+
 # --- The matcher's snapshot -------------------------------------------------------------------
 # (database, version, catalogue): one tuple, replaced at once.
 _cache = None

@@ -98,8 +98,7 @@ def association(slug):
         checked = form.check()
         if checked:
             with models.write_transaction(durable=True):
-                if catalogue._apply(association, checked[1]):
-                    association.save()
+                catalogue.update_association(association, checked[1])
             flash(f"Association « {association.nom} » enregistrée.")
             return see_other("admin.associations")
         return render("admin/association.html", form=form, association=association, status=422)
@@ -178,9 +177,7 @@ def programme(slug):
         if checked:
             _, association_id, fields = checked
             with models.write_transaction(durable=True):
-                fields = dict(fields, association=association_id)
-                if catalogue._apply_programme(programme, fields):
-                    programme.save()
+                catalogue.update_programme(programme, association_id, fields)
             flash(f"Programme « {programme.nom} » enregistré.")
             return see_other("admin.programmes")
         return render("admin/programme.html", form=form, programme=programme, status=422)
