@@ -621,10 +621,10 @@ class SimulatorForm(FlaskForm):
             self.commune.errors = ["Indiquez une commune, par exemple Lyon ou 69003"]
             return
         exact = territory.resolve(text_value)
-        if len(exact) == 1:
+        similar = territory.search(text_value, limit=forms.CommuneForm.MAX_CANDIDATES)
+        if len(exact) == 1 and forms.CommuneForm.unambiguous(text_value, exact[0], similar):
             self.place = exact[0]
             return
-        similar = territory.search(text_value, limit=forms.CommuneForm.MAX_CANDIDATES)
         insees = {p.insee for p in exact}
         self.candidates = exact + [p for p in similar if p.insee not in insees]
         if self.candidates:

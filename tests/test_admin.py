@@ -686,6 +686,15 @@ def test_simulator_asks_to_pick_among_several_communes(admin_client):
     assert "commune=Saint-Denis+(93)&amp;" in response.get_data(as_text=True)
 
 
+def test_simulator_resolves_the_commune_as_the_questionnaire_does(admin_client):
+    # "Évry" is a village of the Yonne, but most who type it mean Évry-Courcouronnes.
+    response = admin_client.get(
+        "/admin/simulateur", query_string=dict(YOUTH_ANSWERS, commune="Évry")
+    )
+    assert response.status_code == 422
+    assert "Évry-Courcouronnes" in html.unescape(response.get_data(as_text=True))
+
+
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
