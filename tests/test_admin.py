@@ -586,6 +586,14 @@ def test_orienter_runs_the_matcher_again_once_the_catalogue_changed(app, admin_c
         oriented = Lead.get_by_id(lead.id)
         assert not oriented.waiting_list and oriented.association_id is not None
         assert models.Orientation.select().where(models.Orientation.lead == lead).count() >= 1
+        # The timeline says who oriented it; the association's staff are told.
+        event = (
+            models.Evenement.select()
+            .where(models.Evenement.lead == lead)
+            .order_by(models.Evenement.id.desc())
+            .first()
+        )
+        assert (event.kind, event.author) == ("orientation", "admin@example.org")
     page = admin_client.get("/admin/liste-attente").get_data(as_text=True)
     assert f"La demande {lead.reference} est orientée vers" in page
     assert f"<td>{lead.reference}</td>" not in page
