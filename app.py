@@ -236,6 +236,7 @@ def create_app(config=None):
 
     apply_draft_lifetime(app.config)
     models.init_db(app.config["DATABASE_URL"])
+    register_upload_limits(app)  # before CSRFProtect, which reads the form first
     csrf.init_app(app)
     accounts.login_manager.init_app(app)
     register_request_hooks(app)
@@ -260,6 +261,18 @@ def apply_draft_lifetime(config):
     lifetime = dt.timedelta(hours=config["DRAFT_MAX_AGE_HOURS"])
     config["PERMANENT_SESSION_LIFETIME"] = lifetime
     config["WTF_CSRF_TIME_LIMIT"] = int(lifetime.total_seconds())
+
+
+# Bodies bigger than MAX_CONTENT_LENGTH, for these endpoints only (the catalogue file).
+UPLOAD_LIMITS = {"admin.importer": 2 * 1024 * 1024}
+
+
+def register_upload_limits(app):
+    @app.before_request
+    def allow_bigger_upload():
+        limit = UPLOAD_LIMITS.get(request.endpoint)
+        if limit is not None:
+            request.max_content_length = limit
 
 
 def register_request_hooks(app):
@@ -298,7 +311,7 @@ def security_headers(app):
 
 
 def register_blueprints(app):
-    from views import communes, espace, public, questionnaire, statistiques, suivi
+    from views import admin, communes, espace, public, questionnaire, statistiques, suivi
 
     app.register_blueprint(public.bp)
     app.register_blueprint(questionnaire.bp)
@@ -306,6 +319,7 @@ def register_blueprints(app):
     app.register_blueprint(espace.bp)
     app.register_blueprint(statistiques.bp)
     app.register_blueprint(suivi.bp)
+    app.register_blueprint(admin.bp)
 
 
 def register_error_pages(app):

@@ -8,6 +8,7 @@ except with CI=true, where it fails.
 """
 
 import datetime as dt
+import io
 import json
 import os
 import shutil
@@ -393,6 +394,68 @@ def espace_pages(app, pages):
     )
 
 
+def admin_pages(app, pages):
+    """The operator's pages, with their error states and results."""
+    with models.db.connection_context():
+        admin = models.Utilisateur.create(email="admin@example.org", role="admin")
+        association = models.Association.select().first()
+        programme = association.programmes.first()
+        models.Message.create(
+            to="x@example.org", subject="Sujet", body="…", status="echec", last_error="refus"
+        )
+        models.Lead.create(
+            reference="J-HTML2", kind="jeune", suivi_token="html", answers={}, waiting_list=True
+        )
+    client = app.test_client()
+    log_in(client, admin)
+    for name, url in (
+        ("accueil", "/admin/"),
+        ("associations", "/admin/associations"),
+        ("association-nouvelle", "/admin/associations/nouvelle"),
+        ("association", f"/admin/associations/{association.slug}"),
+        ("programmes", "/admin/programmes"),
+        ("programme-nouveau", "/admin/programmes/nouveau"),
+        ("programme", f"/admin/programmes/{programme.slug}"),
+        ("import", "/admin/import"),
+        ("comptes", "/admin/comptes"),
+        ("messages", "/admin/messages"),
+        ("liste-attente", "/admin/liste-attente"),
+        ("retards", "/admin/retards"),
+        ("simulateur", "/admin/simulateur"),
+        ("couverture", "/admin/couverture"),
+        ("couverture-tout", "/admin/couverture?tout=1"),
+    ):
+        pages.fetch(client, f"admin-{name}", url)
+    youth = (
+        "kind=jeune&commune=Lyon+(69003)&rencontre=les_deux&age=17"
+        "&situation_jeune=lycee_general&besoin=orientation"
+    )
+    pages.fetch(client, "admin-simulateur-resultat", f"/admin/simulateur?{youth}")
+    pages.fetch(client, "admin-simulateur-422", "/admin/simulateur?kind=x", status=422)
+    pages.fetch(
+        client,
+        "admin-simulateur-communes",
+        "/admin/simulateur?kind=jeune&commune=Saint-Denis",
+        status=422,
+    )
+    pages.post(client, "admin-association-422", "/admin/associations/nouvelle", {})
+    pages.post(client, "admin-programme-422", "/admin/programmes/nouveau", {"age_min": "x"})
+    pages.post(client, "admin-import-422-sans-fichier", "/admin/import", {})
+    for suffix, headers in (("", {}), (".htmx", HX)):
+        content = io.BytesIO(b"association_slug;x\nun;deux\n")
+        response = client.post(
+            "/admin/import",
+            data={"csrf_token": csrf_token(client), "fichier": (content, "c.csv")},
+            headers=headers,
+        )
+        assert response.status_code == 422
+        html = response.get_data(as_text=True)
+        pages.add(
+            f"admin-import-422-erreurs{suffix}.html",
+            FRAGMENT_PREFIX + html if suffix else html,
+        )
+
+
 def server_error_route(app):
     """A view that fails, for the 500 page; routes must be added before the first request."""
     app.config["PROPAGATE_EXCEPTIONS"] = False
@@ -423,6 +486,7 @@ def test_every_page_is_valid_html(app, tmp_path):
 
     espace_pages(app, pages)
     espace_demandes_pages(app, pages)
+    admin_pages(app, pages)
     # These two change the database (catalogue emptied, then a postal code gone): last.
     waiting_list_page(app, pages)
     stale_check_page(app, pages)
