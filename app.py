@@ -17,6 +17,7 @@ from werkzeug.utils import cached_property
 import accounts
 import assets
 import cli
+import log_redaction
 import models
 import vocabulary
 from views import rendering
@@ -235,12 +236,16 @@ def create_app(config=None):
 
     apply_draft_lifetime(app.config)
     models.init_db(app.config["DATABASE_URL"])
+    register_upload_limits(app)  # before CSRFProtect, which reads the form first
     csrf.init_app(app)
     accounts.login_manager.init_app(app)
     register_request_hooks(app)
+    # Flask logs an exception with its path, the development server every request line.
+    log_redaction.protect(app.logger, "werkzeug")
     register_blueprints(app)
     # One vocabulary: {{ lead.status|label("statut") }}.
     app.add_template_filter(vocabulary.jinja_label, "label")
+    app.add_template_filter(vocabulary.date_fr, "date_fr")
     register_error_pages(app)
     cli.register(app)
     return app
@@ -258,6 +263,18 @@ def apply_draft_lifetime(config):
     config["WTF_CSRF_TIME_LIMIT"] = int(lifetime.total_seconds())
 
 
+# Bodies bigger than MAX_CONTENT_LENGTH, for these endpoints only (the catalogue file).
+UPLOAD_LIMITS = {"admin.importer": 2 * 1024 * 1024}
+
+
+def register_upload_limits(app):
+    @app.before_request
+    def allow_bigger_upload():
+        limit = UPLOAD_LIMITS.get(request.endpoint)
+        if limit is not None:
+            request.max_content_length = limit
+
+
 def register_request_hooks(app):
     # No connection is taken before the first query (peewee connects on demand), so a
     # page without one (home, a step without a draft) never touches the pool. The
@@ -272,7 +289,9 @@ def register_request_hooks(app):
 
     @app.after_request
     def add_security_headers(response):
-        response.headers.update(headers)
+        # A view may be stricter (the follow-up pages: Referrer-Policy no-referrer).
+        for name, value in headers.items():
+            response.headers.setdefault(name, value)
         return response
 
     # Static files never reach Flask: WhiteNoise answers them, with the same headers.
@@ -292,12 +311,15 @@ def security_headers(app):
 
 
 def register_blueprints(app):
-    from views import communes, espace, public, questionnaire
+    from views import admin, communes, espace, public, questionnaire, statistiques, suivi
 
     app.register_blueprint(public.bp)
     app.register_blueprint(questionnaire.bp)
     app.register_blueprint(communes.bp)
     app.register_blueprint(espace.bp)
+    app.register_blueprint(statistiques.bp)
+    app.register_blueprint(suivi.bp)
+    app.register_blueprint(admin.bp)
 
 
 def register_error_pages(app):
@@ -318,6 +340,11 @@ def register_error_pages(app):
 
     @app.errorhandler(404)
     def not_found(error):
+        if request.path.startswith("/suivi/"):
+            # A follow-up link cut or mangled in an e-mail: say how to get it again.
+            from views import suivi
+
+            return suivi.private(suivi.not_found())
         return render("errors/404.html", status=404)
 
     @app.errorhandler(405)

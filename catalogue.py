@@ -20,6 +20,7 @@ import lifecycle
 import matcher
 import models
 import phones
+import statistiques
 import territory
 import vocabulary as V
 from geo_names import DEPARTEMENTS, REGIONS
@@ -361,24 +362,49 @@ def _rows(text):
     return rows, problems
 
 
+# --- One record at a time (the operator's forms) --------------------------------------------
+# The forms send the file's cells (same column names, same syntax), so a record is checked
+# by the very rules that check the file: (fields, problems), problems on line 0.
+SLUG_WHAT = "un identifiant (minuscules, chiffres et tirets)"
+
+
+def check_slug(value, field):
+    problems = []
+    _Row(0, {field: value}, problems).matching(field, SLUG, SLUG_WHAT, required=True)
+    return problems
+
+
+def check_association(cells):
+    """The association_* cells of one row -> (fields, [Problem])."""
+    problems = []
+    return _association(_Row(0, cells, problems)), problems
+
+
+def check_programme(cells):
+    """The programme cells of one row -> (fields, [Problem])."""
+    problems = []
+    return _programme(_Row(0, cells, problems)), problems
+
+
 def read_file(path):
-    """Parse and check the file without touching the database.
+    """Parse and check the file without touching the database (see read_bytes)."""
+    return read_bytes(Path(path).read_bytes())
+
+
+def read_bytes(data):
+    """Parse and check the file's content without touching the database.
 
     Returns (associations: slug -> fields, programmes: slug -> (line, association slug,
     fields)); raises CatalogueError listing every problem.
     """
-    text, problems = _decode(Path(path).read_bytes())
+    text, problems = _decode(data)
     rows, header_problems = _rows(text) if not problems else ([], [])
     problems += header_problems
     associations, association_lines, programmes = {}, {}, {}
     for line, cells in rows:
         row = _Row(line, cells, problems)
-        association_slug = row.matching(
-            "association_slug", SLUG, "un identifiant (minuscules, chiffres et tirets)", True
-        )
-        programme_slug = row.matching(
-            "programme_slug", SLUG, "un identifiant (minuscules, chiffres et tirets)", True
-        )
+        association_slug = row.matching("association_slug", SLUG, SLUG_WHAT, True)
+        programme_slug = row.matching("programme_slug", SLUG, SLUG_WHAT, True)
         association = _association(row)
         programme = _programme(row)
         if association_slug in associations and associations[association_slug] != association:
@@ -400,6 +426,11 @@ def read_file(path):
     if problems:
         raise CatalogueError(problems)
     return associations, programmes
+
+
+def unknown_communes(codes, line=0):
+    """Problems for the INSEE codes absent from the communes table (see _unknown_communes)."""
+    return _unknown_communes({"": (line, "", {"communes": list(codes)})})
 
 
 def _unknown_communes(programmes):
@@ -432,7 +463,12 @@ def load_file(path):
     """Check the whole file, then create or update its associations and programmes, keyed
     by slug, in one transaction. Raises CatalogueError (nothing written) on any problem.
     Loading the same file twice changes nothing the second time."""
-    associations, programmes = read_file(path)
+    return load_bytes(Path(path).read_bytes())
+
+
+def load_bytes(data):
+    """load_file for a file's content (the operator's upload)."""
+    associations, programmes = read_bytes(data)
     problems = _unknown_communes(programmes)
     if problems:
         raise CatalogueError(problems)
@@ -496,6 +532,22 @@ def _apply_programme(programme, fields):
     return _apply(programme, fields) or changed
 
 
+def update_association(association, fields):
+    """Save the association's changed fields (the operator's form); True when changed."""
+    changed = _apply(association, fields)
+    if changed:
+        association.save()
+    return changed
+
+
+def update_programme(programme, association_id, fields):
+    """Save the programme's changed fields (the operator's form); True when changed."""
+    changed = _apply_programme(programme, dict(fields, association=association_id))
+    if changed:
+        programme.save()
+    return changed
+
+
 # --- The matcher's snapshot -------------------------------------------------------------------
 # (database, version, catalogue): one tuple, replaced at once.
 _cache = None
@@ -505,6 +557,7 @@ def invalidate():
     """Forget the snapshot (tests call it after creating an app on a new database)."""
     global _cache
     _cache = None
+    statistiques.invalidate()
 
 
 def _version():
@@ -584,7 +637,7 @@ def stats(now=None):
     A lead's current programme is the one it accepted, else its first-rank proposal still
     open ("proposee"); refused or expired orientations no longer count. Youths waiting and
     mentors available are open leads (OPEN_STATUSES) by current programme. Responsiveness
-    is not measured yet: the matcher then counts every association as average.
+    is what `tick` last measured (statistiques.reactivite(), cached: no query of the leads).
     """
     now = now or models.now()
     month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
@@ -601,7 +654,7 @@ def stats(now=None):
         mentors_disponibles={
             programme: n for (programme, kind), n in waiting.items() if kind == "mentor"
         },
-        reactivite={},
+        reactivite=statistiques.reactivite(),
     )
 
 
@@ -670,17 +723,23 @@ MENTOR_TRANCHES = {
 }
 
 
+def besoin_departement(person):
+    return (min(person.besoins), person.departement)
+
+
 @dataclass
 class Coverage:
-    """Persons of the grid by (besoin, département): all of them, those left on the
-    waiting list, and those offered only national or remote programmes (`fallback`)."""
+    """Persons of the grid by `key(person)` ((besoin, département) by default, extra parts
+    allowed after these two): all of them, those left on the waiting list, and those
+    offered only national or remote programmes (`fallback`)."""
 
     persons: Counter
     waiting: Counter
     fallback: Counter
+    by: object = besoin_departement
 
     def add(self, person, result, count):
-        key = (min(person.besoins), person.departement)
+        key = self.by(person)
         self.persons[key] += count
         self.waiting[key] += count * result.waiting_list
         self.fallback[key] += count * result.fallback
@@ -741,9 +800,9 @@ def mentors_of(place, modalites=matcher.MODALITES_MENTOR):
                     yield matcher.person_from_answers("mentor", answers, place)
 
 
-def coverage(places, snapshot, persons_of):
+def coverage(places, snapshot, persons_of, by=besoin_departement):
     """How the catalogue serves the persons `persons_of(place)` of every place, before any
-    lead is counted (no statistics)."""
+    lead is counted (no statistics); counted by `by(person)` (see Coverage)."""
     # The matcher sees a commune through its INSEE code only where a programme lists it,
     # else through its département, région and size: match one commune of each kind.
     listed = set().union(*(p.communes for p in snapshot))
@@ -758,8 +817,138 @@ def coverage(places, snapshot, persons_of):
         )
         kinds[key] += 1
         example.setdefault(key, place)
-    result = Coverage(Counter(), Counter(), Counter())
+    result = Coverage(Counter(), Counter(), Counter(), by)
     for key, count in kinds.items():
         for person in persons_of(example[key]):
             result.add(person, matcher.match(person, snapshot), count)
     return result
+
+
+# --- Coverage by département, for the operator ------------------------------------------
+AGE_BANDS = ((11, 15), (16, 18), (19, 25), (26, 30))
+# The state of a (département, besoin, age band) cell, from best to worst.
+SERVED, PARTLY, REMOTE_ONLY, UNSERVED = "servi", "en_partie", "a_distance", "aucun"
+
+
+def age_band(age):
+    return next(band for band in AGE_BANDS if band[0] <= age <= band[1])
+
+
+def _besoin_departement_band(person):
+    return (min(person.besoins), person.departement, age_band(person.age))
+
+
+def _youths_any_meeting(place):
+    # "Les deux" takes a programme near home first, else a remote one: one youth tells
+    # whether the cell is served near, only at a distance, or not at all.
+    return youths_of(place, rencontres=("les_deux",))
+
+
+def _age_cuts(snapshot):
+    """Ages where some programme's age gate changes, and each band's first age."""
+    cuts = {low for low, _ in AGE_BANDS}
+    for p in snapshot:
+        cuts.update(age for age in (p.age_min, p.age_max and p.age_max + 1) if age)
+    return cuts
+
+
+def _youths_by_age_class(snapshot):
+    """_youths_any_meeting with one youth per stretch of ages the gates treat alike (a
+    youth's age only meets age_min and age_max): the same cell states for a tenth of the
+    matches, since a state says all, some or none, never how many."""
+    cuts = _age_cuts(snapshot)
+
+    def persons_of(place):
+        for situation, (low, high) in SITUATION_AGES.items():
+            for age in sorted({low} | {cut for cut in cuts if low < cut <= high}):
+                for besoin in matcher.BESOINS:
+                    answers = dict(
+                        age=age, situation=situation, besoin=besoin, rencontre="les_deux"
+                    )
+                    yield matcher.person_from_answers("jeune", answers, place)
+
+    return persons_of
+
+
+def coverage_places():
+    """The grid's communes and, so that every département is measured, the most
+    populous commune of each département."""
+    places = {place.insee: place for place in most_populous_places()}
+    biggest = (
+        Commune.select(Commune.departement, fn.MAX(Commune.population).alias("population"))
+        .group_by(Commune.departement)
+        .alias("biggest")
+    )
+    query = (
+        Commune.select(Commune.insee)
+        .join(
+            biggest,
+            on=(
+                (Commune.departement == biggest.c.departement)
+                & (Commune.population == biggest.c.population)
+            ),
+        )
+        .order_by(Commune.insee)
+    )
+    for (insee,) in query.tuples():
+        places.setdefault(insee, territory.place(insee))
+    return [place for place in places.values() if place is not None]
+
+
+@dataclass(frozen=True)
+class DepartementCoverage:
+    code: str
+    nom: str
+    # besoin -> tuple of (band, state) in AGE_BANDS order
+    cells: dict
+    holes: int  # cells not SERVED
+
+
+def cell_state(result, key):
+    persons = result.persons[key]
+    if not persons:
+        return None
+    waiting, fallback = result.waiting[key], result.fallback[key]
+    if waiting == persons:
+        return UNSERVED
+    if waiting + fallback == persons:
+        return REMOTE_ONLY
+    if waiting or fallback:
+        return PARTLY
+    return SERVED
+
+
+def coverage_by_departement(result):
+    """[DepartementCoverage] of a coverage() counted by (besoin, département, band)."""
+    departements = sorted({key[1] for key in result.persons})
+    report = []
+    for code in departements:
+        cells = {}
+        for besoin in matcher.BESOINS:
+            cells[besoin] = tuple(
+                (band, cell_state(result, (besoin, code, band))) for band in AGE_BANDS
+            )
+        holes = sum(1 for row in cells.values() for _, state in row if state not in (None, SERVED))
+        nom = DEPARTEMENTS[code].nom if code in DEPARTEMENTS else code
+        report.append(DepartementCoverage(code, nom, cells, holes))
+    return report
+
+
+# (database, catalogue version, report): computed once per catalogue version.
+_coverage_cache = None
+
+
+def departement_coverage():
+    """coverage_by_departement of the current catalogue, cached until it changes."""
+    global _coverage_cache
+    database, version = id(models.db.obj), _version()
+    cached = _coverage_cache
+    if cached is not None and cached[:2] == (database, version):
+        return cached[2]
+    current = snapshot()
+    result = coverage(
+        coverage_places(), current, _youths_by_age_class(current), by=_besoin_departement_band
+    )
+    report = coverage_by_departement(result)
+    _coverage_cache = (database, version, report)
+    return report

@@ -112,7 +112,8 @@ def register(app):
 
     @app.cli.command("tick")
     def tick_command():
-        """Scheduled work, for cron or a systemd timer: sends the outbox (safe to overlap)."""
+        """Scheduled work, for cron or a systemd timer: sends the outbox, computes the
+        statistics (safe to overlap)."""
         failed = False
         for name, report, error in scheduler.tick(app):
             if error is None:

@@ -38,6 +38,9 @@ SQLITE_PRAGMAS = {
     "synchronous": "normal",
     "foreign_keys": 1,
     "busy_timeout": 5000,
+    # Deleted rows are overwritten with zeros, not left in free pages: a person's erased
+    # data is gone from the file (suivi.erase), drafts purged too.
+    "secure_delete": 1,
 }
 
 
@@ -292,6 +295,17 @@ class Export(BaseModel):
     at = DateTimeField(default=now)
 
 
+class Statistique(BaseModel):
+    """A figure computed by `tick` (statistiques.refresh), read by the pages and the matcher:
+    "mois:2026-11" holds that month's counts by département, "reactivite" the associations'
+    responsiveness. A month computed after it ended is never computed again, so what it
+    counted stays counted when a person deletes their data."""
+
+    cle = CharField(unique=True, max_length=20)
+    data = JSONField(default=dict)
+    computed_at = DateTimeField(default=now)
+
+
 MODELS = [
     Commune,
     Localite,
@@ -308,6 +322,7 @@ MODELS = [
     Binome,
     Note,
     Export,
+    Statistique,
 ]
 
 
@@ -378,6 +393,13 @@ def write_transaction(durable=False):
         with db.atomic():
             # Said either way: the server's own default may be off.
             db.execute_sql(f"SET LOCAL synchronous_commit TO {'ON' if durable else 'OFF'}")
+            yield
+        return
+    if db.in_transaction():
+        # Called inside another write (demandes.change_status from suivi.erase): a
+        # savepoint of it; the outer transaction took the lock and decides durability
+        # (SQLite refuses to change `synchronous` inside a transaction).
+        with db.atomic():
             yield
         return
     if durable:

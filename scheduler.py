@@ -14,6 +14,7 @@ import traceback
 import accounts
 import models
 import outbox
+import statistiques
 
 log = logging.getLogger(__name__)
 
@@ -23,12 +24,17 @@ def send_outbox(app, now):
     return str(outbox.send_due(settings, now))
 
 
+def refresh_statistics(app, now):
+    """The associations' responsiveness (the matcher's) and /statistiques' figures."""
+    return "Statistiques : " + statistiques.refresh(now)
+
+
 def expire_invitations(app, now):
     count = accounts.expire_invitations(now or models.now())
     return f"Invitations : {count} compte(s) jamais activé(s) supprimé(s)."
 
 
-DUTIES = [expire_invitations, send_outbox]
+DUTIES = [expire_invitations, send_outbox, refresh_statistics]
 
 
 def tick(app, now=None):

@@ -10,8 +10,32 @@ somewhere, named `forms`: "question" (the questionnaire's option), "phrase" (ins
 sentence of the matcher), "pluriel" ("des mentors salarié·es"), and so on.
 """
 
+import datetime as dt
+import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+
+MOIS = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
+PARIS = zoneinfo.ZoneInfo("Europe/Paris")
+
+
+def date_fr(value):
+    """A stored UTC time as read in France: "2 décembre 2026 à 14 h 05"."""
+    local = value.replace(tzinfo=dt.UTC).astimezone(PARIS)
+    return f"{local.day} {MOIS[local.month - 1]} {local.year} à {local.hour} h {local.minute:02d}"
 
 
 @dataclass(frozen=True)
@@ -310,12 +334,13 @@ FORMAT = Vocab("format", [T("individuel", "Individuel"), T("collectif", "Collect
 STATUT = Vocab(
     "statut",
     [
-        T("nouvelle", "Nouvelle"),
-        T("contactee", "Contactée"),
-        T("en_attente", "En attente d'un binôme"),
-        T("binome_forme", "Binôme formé"),
-        T("terminee", "Terminée"),
-        T("sans_suite", "Sans suite"),
+        # suivi: the follow-up page's timeline, as the person reads it.
+        T("nouvelle", "Nouvelle", suivi="En attente d'un appel de l'association"),
+        T("contactee", "Contactée", suivi="Vous avez été contacté·e"),
+        T("en_attente", "En attente d'un binôme", suivi="En attente d'un binôme"),
+        T("binome_forme", "Binôme formé", suivi="Binôme formé"),
+        T("terminee", "Terminée", suivi="Accompagnement terminé"),
+        T("sans_suite", "Sans suite", suivi="Demande close"),
     ],
 )
 
@@ -357,6 +382,18 @@ EVENEMENT = Vocab(
         T("classer_sans_suite", "Classée sans suite"),
         T("rouvrir", "Rouverte"),
         T("transfert", "Confiée à une autre association"),
+        T("suppression_donnees", "Données supprimées par la personne"),
+    ],
+)
+
+# The person's own reasons to stop, on the follow-up page (CONTENT.md « Suivi »).
+MOTIF_ARRET = Vocab(
+    "motif_arret",
+    [
+        T("autre_solution", "J'ai trouvé une autre solution"),
+        T("plus_le_temps", "Je n'ai plus le temps"),
+        T("ne_convient_pas", "L'association ne me convient pas"),
+        T("autre", "Autre"),
     ],
 )
 
@@ -400,6 +437,7 @@ VOCABS = {
         MOTIF_SANS_SUITE,
         MOTIF_TRANSFERT,
         EVENEMENT,
+        MOTIF_ARRET,
         RESULTAT_ORIENTATION,
         ROLE,
     )

@@ -7,6 +7,8 @@ installed by `make test` (package.json); it needs Java 17+. Without them the tes
 except with CI=true, where it fails.
 """
 
+import datetime as dt
+import io
 import json
 import os
 import shutil
@@ -28,6 +30,7 @@ from helpers import (
 import accounts
 import catalogue
 import models
+import statistiques
 
 ROOT = Path(__file__).resolve().parent.parent
 VNU_JAR = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
@@ -352,6 +355,55 @@ def public_pages(app, pages):
     )
 
 
+def suivi_pages(app, pages):
+    """The follow-up pages: the page, each action's confirmation and its refusals, the
+    lost link (empty, refused, sent), the kind 404, the result page without e-mail."""
+    client = app.test_client()
+    contact = dict(YOUTH_STEPS[-1][1], email="", contact_pref="sms")
+    walk(client, "jeune", [*YOUTH_STEPS[:-1], ("coordonnees", contact)])
+    location = submit(client, "jeune").headers["Location"]
+    pages.fetch(client, "jeune-resultat-sans-email", location)
+    with models.db.connection_context():
+        lead = models.Lead.get(models.Lead.reference == location.rsplit("/", 1)[1])
+    base = f"/suivi/{lead.suivi_token}"
+    token = csrf_token(client)
+    pages.fetch(client, "suivi", base)
+    pages.fetch(client, "suivi-pas-recontacte-trop-tot", base + "/pas-recontacte", status=409)
+    pages.fetch(client, "suivi-arreter", base + "/arreter")
+    pages.fetch(
+        client,
+        "suivi-arreter-422",
+        base + "/arreter",
+        {"csrf_token": token, "motif": "x"},
+        status=422,
+    )
+    pages.fetch(client, "suivi-supprimer", base + "/supprimer")
+    with models.db.connection_context():
+        late = models.now() - dt.timedelta(days=30)
+        models.Lead.update(routed_at=late).where(models.Lead.id == lead.id).execute()
+    pages.fetch(client, "suivi-en-retard", base)
+    pages.fetch(client, "suivi-pas-recontacte", base + "/pas-recontacte")
+    client.post(base + "/arreter", data={"csrf_token": token})
+    pages.fetch(client, "suivi-close", base + "?fait=arret")
+    pages.fetch(client, "suivi-lien-perdu", "/suivi/lien-perdu")
+    pages.fetch(
+        client, "suivi-lien-perdu-422", "/suivi/lien-perdu", {"csrf_token": token}, status=422
+    )
+    pages.fetch(client, "suivi-lien-envoye", "/suivi/lien-perdu/envoye")
+    pages.fetch(client, "suivi-donnees-supprimees", "/suivi/donnees-supprimees")
+    pages.fetch(client, "suivi-introuvable", "/suivi/" + "A" * 43, status=404)
+
+
+def statistics_pages(app, pages):
+    """/statistiques before tick computed anything, then with the leads sent so far."""
+    client = app.test_client()
+    pages.fetch(client, "statistiques-pas-encore", "/statistiques")
+    with models.db.connection_context():
+        statistiques.refresh()
+    pages.fetch(client, "statistiques", "/statistiques")
+    assert "<svg" in pages.documents["statistiques.html"]
+
+
 def espace_pages(app, pages):
     """The espace association: login (empty, refused, throttled), lost password, links
     (valid, unknown), account and settings pages, with their error states."""
@@ -414,6 +466,68 @@ def espace_pages(app, pages):
     )
 
 
+def admin_pages(app, pages):
+    """The operator's pages, with their error states and results."""
+    with models.db.connection_context():
+        admin = models.Utilisateur.create(email="admin@example.org", role="admin")
+        association = models.Association.select().first()
+        programme = association.programmes.first()
+        models.Message.create(
+            to="x@example.org", subject="Sujet", body="…", status="echec", last_error="refus"
+        )
+        models.Lead.create(
+            reference="J-HTML2", kind="jeune", suivi_token="html", answers={}, waiting_list=True
+        )
+    client = app.test_client()
+    log_in(client, admin)
+    for name, url in (
+        ("accueil", "/admin/"),
+        ("associations", "/admin/associations"),
+        ("association-nouvelle", "/admin/associations/nouvelle"),
+        ("association", f"/admin/associations/{association.slug}"),
+        ("programmes", "/admin/programmes"),
+        ("programme-nouveau", "/admin/programmes/nouveau"),
+        ("programme", f"/admin/programmes/{programme.slug}"),
+        ("import", "/admin/import"),
+        ("comptes", "/admin/comptes"),
+        ("messages", "/admin/messages"),
+        ("liste-attente", "/admin/liste-attente"),
+        ("retards", "/admin/retards"),
+        ("simulateur", "/admin/simulateur"),
+        ("couverture", "/admin/couverture"),
+        ("couverture-tout", "/admin/couverture?tout=1"),
+    ):
+        pages.fetch(client, f"admin-{name}", url)
+    youth = (
+        "kind=jeune&commune=Lyon+(69003)&rencontre=les_deux&age=17"
+        "&situation_jeune=lycee_general&besoin=orientation"
+    )
+    pages.fetch(client, "admin-simulateur-resultat", f"/admin/simulateur?{youth}")
+    pages.fetch(client, "admin-simulateur-422", "/admin/simulateur?kind=x", status=422)
+    pages.fetch(
+        client,
+        "admin-simulateur-communes",
+        "/admin/simulateur?kind=jeune&commune=Saint-Denis",
+        status=422,
+    )
+    pages.post(client, "admin-association-422", "/admin/associations/nouvelle", {})
+    pages.post(client, "admin-programme-422", "/admin/programmes/nouveau", {"age_min": "x"})
+    pages.post(client, "admin-import-422-sans-fichier", "/admin/import", {})
+    for suffix, headers in (("", {}), (".htmx", HX)):
+        content = io.BytesIO(b"association_slug;x\nun;deux\n")
+        response = client.post(
+            "/admin/import",
+            data={"csrf_token": csrf_token(client), "fichier": (content, "c.csv")},
+            headers=headers,
+        )
+        assert response.status_code == 422
+        html = response.get_data(as_text=True)
+        pages.add(
+            f"admin-import-422-erreurs{suffix}.html",
+            FRAGMENT_PREFIX + html if suffix else html,
+        )
+
+
 def server_error_route(app):
     """A view that fails, for the 500 page; routes must be added before the first request."""
     app.config["PROPAGATE_EXCEPTIONS"] = False
@@ -438,8 +552,13 @@ def test_every_page_is_valid_html(app, tmp_path):
     public_pages(app, pages)
     youth_pages(app, pages)
     mentor_pages(app, pages)
+    suivi_pages(app, pages)
+
+    statistics_pages(app, pages)
+
     espace_pages(app, pages)
     espace_demandes_pages(app, pages)
+    admin_pages(app, pages)
     # These two change the database (catalogue emptied, then a postal code gone): last.
     waiting_list_page(app, pages)
     stale_check_page(app, pages)

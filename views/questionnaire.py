@@ -15,6 +15,7 @@ import demandes
 import leads
 import models
 import phones
+import suivi
 from forms import FORMS, ConsentForm
 from journeys import CHECK, PARCOURS, Journey
 from views import public
@@ -362,6 +363,7 @@ def render_result(lead, status=200):
         alternatives=alternatives,
         changes_left=leads.changes_left(lead),
         max_changes=leads.MAX_CHANGES,
+        suivi_link=suivi.link(lead),
         title=page_title(parcours, f"Votre {parcours.noun} est bien enregistrée"),
     )
 

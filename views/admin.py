@@ -1,0 +1,428 @@
+"""The operator's back office (/admin/): catalogue, accounts, failed e-mails, waiting
+list, late leads, matcher simulator and coverage. Every route needs the admin role."""
+
+import datetime as dt
+
+from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask_login import current_user
+from peewee import JOIN, IntegrityError, fn
+
+import accounts
+import catalogue
+import demandes
+import matcher
+import models
+import staff_forms
+import workdays
+from models import Association, Lead, Message, Programme, Utilisateur
+from views.rendering import render
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+MAX_LISTED = 200  # rows of a list page: the operator filters by file, not by scrolling
+
+
+@bp.before_request
+@accounts.admin_required
+def guard():
+    """Every route of the blueprint: anonymous -> login page, staff -> 404."""
+
+
+@bp.after_request
+def no_store(response):
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def see_other(endpoint, **values):
+    return redirect(url_for(endpoint, **values), code=303)
+
+
+# --- Home -----------------------------------------------------------------------------------
+@bp.get("/")
+def accueil():
+    counts = dict(
+        echecs=Message.select().where(Message.status == "echec").count(),
+        en_attente=Lead.select().where(Lead.waiting_list).count(),
+        associations=Association.select().count(),
+        programmes=Programme.select().count(),
+    )
+    return render("admin/accueil.html", counts=counts)
+
+
+# --- Associations ---------------------------------------------------------------------------
+@bp.get("/associations")
+def associations():
+    programmes = (
+        Programme.select(fn.COUNT(Programme.id))
+        .where(Programme.association == Association.id)
+        .alias("programmes")
+    )
+    rows = Association.select(Association, programmes).order_by(Association.nom).limit(1000)
+    return render("admin/associations.html", associations=list(rows), form=staff_forms.ActionForm())
+
+
+@bp.route("/associations/nouvelle", methods=["GET", "POST"])
+def association_nouvelle():
+    form = staff_forms.AssociationForm(data={"association_active": True})
+    if request.method == "POST":
+        form = staff_forms.AssociationForm()
+        checked = form.check()
+        if checked and _create_association(form, *checked):
+            flash(f"Association « {checked[1]['nom']} » créée.")
+            return see_other("admin.associations")
+        return render("admin/association.html", form=form, association=None, status=422)
+    return render("admin/association.html", form=form, association=None)
+
+
+def _create_association(form, slug, fields):
+    try:
+        with models.write_transaction(durable=True):
+            if Association.select().where(Association.slug == slug).exists():
+                form.association_slug.errors = ["Cet identifiant est déjà pris"]
+                return False
+            Association.create(slug=slug, **fields)
+    except IntegrityError:  # created by someone else in between
+        form.association_slug.errors = ["Cet identifiant est déjà pris"]
+        return False
+    return True
+
+
+@bp.route("/associations/<slug>", methods=["GET", "POST"])
+def association(slug):
+    association = Association.get_or_none(Association.slug == slug) or abort(404)
+    if request.method == "POST":
+        # The slug keys the catalogue file: it is shown, never changed.
+        form = staff_forms.AssociationForm()
+        form.association_slug.data = slug
+        checked = form.check()
+        if checked:
+            with models.write_transaction(durable=True):
+                catalogue.update_association(association, checked[1])
+            flash(f"Association « {association.nom} » enregistrée.")
+            return see_other("admin.associations")
+        return render("admin/association.html", form=form, association=association, status=422)
+    form = staff_forms.AssociationForm(data=staff_forms.AssociationForm.data_of(association))
+    return render("admin/association.html", form=form, association=association)
+
+
+@bp.post("/associations/<slug>/<any(activation, desactivation):action>")
+def association_etat(slug, action):
+    association = Association.get_or_none(Association.slug == slug) or abort(404)
+    if not staff_forms.ActionForm().validate():
+        abort(400)
+    with models.write_transaction(durable=True):
+        association.actif = action == "activation"
+        association.save()
+    flash(f"Association « {association.nom} » {'activée' if association.actif else 'désactivée'}.")
+    return see_other("admin.associations")
+
+
+# --- Programmes -----------------------------------------------------------------------------
+def _association_choices():
+    return list(
+        Association.select(Association.id, Association.nom).order_by(Association.nom).tuples()
+    )
+
+
+@bp.get("/programmes")
+def programmes():
+    rows = (
+        Programme.select(Programme, Association)
+        .join(Association)
+        .order_by(Association.nom, Programme.nom)
+        .limit(1000)
+    )
+    return render("admin/programmes.html", programmes=list(rows), form=staff_forms.ActionForm())
+
+
+@bp.route("/programmes/nouveau", methods=["GET", "POST"])
+def programme_nouveau():
+    choices = _association_choices()
+    if request.method == "POST":
+        form = staff_forms.AdminProgrammeForm(choices)
+        checked = form.check()
+        if checked and _create_programme(form, *checked):
+            flash(f"Programme « {checked[2]['nom']} » créé.")
+            return see_other("admin.programmes")
+        return render("admin/programme.html", form=form, programme=None, status=422)
+    data = {"programme_actif": True, "format": "individuel", "capacite_mensuelle": "0"}
+    if request.args.get("association") in {str(i) for i, _ in choices}:
+        data["association"] = request.args["association"]
+    form = staff_forms.AdminProgrammeForm(choices, data=data)
+    return render("admin/programme.html", form=form, programme=None)
+
+
+def _create_programme(form, slug, association_id, fields):
+    try:
+        with models.write_transaction(durable=True):
+            if Programme.select().where(Programme.slug == slug).exists():
+                form.programme_slug.errors = ["Cet identifiant est déjà pris"]
+                return False
+            Programme.create(slug=slug, association=association_id, **fields)
+    except IntegrityError:
+        form.programme_slug.errors = ["Cet identifiant est déjà pris"]
+        return False
+    return True
+
+
+@bp.route("/programmes/<slug>", methods=["GET", "POST"])
+def programme(slug):
+    programme = Programme.get_or_none(Programme.slug == slug) or abort(404)
+    choices = _association_choices()
+    if request.method == "POST":
+        form = staff_forms.AdminProgrammeForm(choices)
+        form.programme_slug.data = slug
+        checked = form.check()
+        if checked:
+            _, association_id, fields = checked
+            with models.write_transaction(durable=True):
+                catalogue.update_programme(programme, association_id, fields)
+            flash(f"Programme « {programme.nom} » enregistré.")
+            return see_other("admin.programmes")
+        return render("admin/programme.html", form=form, programme=programme, status=422)
+    form = staff_forms.AdminProgrammeForm(
+        choices, data=staff_forms.AdminProgrammeForm.data_of(programme)
+    )
+    return render("admin/programme.html", form=form, programme=programme)
+
+
+PROGRAMME_ACTIONS = {
+    "pause": ("en_pause", True, "mis en pause"),
+    "reprise": ("en_pause", False, "repris"),
+    "activation": ("actif", True, "activé"),
+    "desactivation": ("actif", False, "désactivé"),
+}
+
+
+@bp.post("/programmes/<slug>/<any(pause, reprise, activation, desactivation):action>")
+def programme_etat(slug, action):
+    programme = Programme.get_or_none(Programme.slug == slug) or abort(404)
+    if not staff_forms.ActionForm().validate():
+        abort(400)
+    name, value, done = PROGRAMME_ACTIONS[action]
+    with models.write_transaction(durable=True):
+        setattr(programme, name, value)
+        programme.save()
+    flash(f"Programme « {programme.nom} » {done}.")
+    return see_other("admin.programmes")
+
+
+# --- Catalogue import -----------------------------------------------------------------------
+@bp.route("/import", methods=["GET", "POST"])
+def importer():
+    form = staff_forms.ImportForm()
+    if request.method == "POST":
+        if not form.validate():
+            return render("admin/import.html", form=form, problems=(), status=422)
+        try:
+            report = catalogue.load_bytes(form.fichier.data.read())
+        except catalogue.CatalogueError as error:
+            return render("admin/import.html", form=form, problems=error.errors, status=422)
+        flash("Catalogue importé. " + str(report))
+        return see_other("admin.importer")
+    return render("admin/import.html", form=form, problems=())
+
+
+# --- Accounts -------------------------------------------------------------------------------
+@bp.get("/comptes")
+def comptes():
+    rows = (
+        Utilisateur.select(Utilisateur, Association)
+        .join(Association, JOIN.LEFT_OUTER)
+        .order_by(Utilisateur.email)
+        .limit(1000)
+    )
+    return render("admin/comptes.html", comptes=list(rows), form=staff_forms.ActionForm())
+
+
+@bp.post("/comptes/<int:user_id>/<any(activation, desactivation):action>")
+def compte_etat(user_id, action):
+    user = Utilisateur.get_or_none(Utilisateur.id == user_id) or abort(404)
+    if not staff_forms.ActionForm().validate():
+        abort(400)
+    if user.id == current_user.row.id:
+        flash("Vous ne pouvez pas désactiver votre propre compte.")
+        return see_other("admin.comptes")
+    with models.write_transaction(durable=True):
+        if action == "desactivation":
+            # Moving the epoch ends the account's open sessions at once.
+            Utilisateur.update(actif=False, session_epoch=Utilisateur.session_epoch + 1).where(
+                Utilisateur.id == user.id
+            ).execute()
+        else:
+            Utilisateur.update(actif=True).where(Utilisateur.id == user.id).execute()
+    flash(f"Compte {user.email} {'réactivé' if action == 'activation' else 'désactivé'}.")
+    return see_other("admin.comptes")
+
+
+# --- Failed e-mails -------------------------------------------------------------------------
+@bp.get("/messages")
+def messages():
+    failed = (
+        Message.select()
+        .where(Message.status == "echec")
+        .order_by(Message.created_at.desc())
+        .limit(MAX_LISTED)
+    )
+    waiting = Message.select().where(Message.status == "a_envoyer").count()
+    return render(
+        "admin/messages.html",
+        messages=list(failed),
+        waiting=waiting,
+        form=staff_forms.ActionForm(),
+    )
+
+
+@bp.post("/messages/<int:message_id>/reessai")
+def message_reessai(message_id):
+    if not staff_forms.ActionForm().validate():
+        abort(400)
+    with models.write_transaction(durable=True):
+        retried = (
+            Message.update(
+                status="a_envoyer",
+                attempts=0,
+                next_attempt_at=models.now(),
+                claimed_by="",
+                claimed_until=None,
+            )
+            .where((Message.id == message_id) & (Message.status == "echec"))
+            .execute()
+        )
+    if not retried and not Message.select().where(Message.id == message_id).exists():
+        abort(404)
+    flash("Le message sera envoyé de nouveau." if retried else "Ce message n'est plus en échec.")
+    return see_other("admin.messages")
+
+
+# --- Waiting list ---------------------------------------------------------------------------
+@bp.get("/liste-attente")
+def liste_attente():
+    rows = (
+        Lead.select(
+            Lead.id, Lead.reference, Lead.kind, Lead.besoin, Lead.departement, Lead.created_at
+        )
+        .where(Lead.waiting_list)
+        .order_by(Lead.created_at)
+        .limit(MAX_LISTED)
+    )
+    return render(
+        "admin/liste_attente.html",
+        leads=list(rows),
+        now=models.now(),
+        form=staff_forms.ActionForm(),
+    )
+
+
+@bp.post("/liste-attente/<reference>/orienter")
+def orienter(reference):
+    lead = Lead.get_or_none(Lead.reference == reference) or abort(404)
+    if not staff_forms.ActionForm().validate():
+        abort(400)
+    if not lead.waiting_list:
+        flash(f"La demande {reference} n'est plus en liste d'attente.")
+        return see_other("admin.liste_attente")
+    try:
+        demandes.orient(lead, by=current_user, expected_version=lead.version)
+    except demandes.StaleLead:
+        flash(f"La demande {reference} a changé entre-temps : rien n'a été fait.")
+        return see_other("admin.liste_attente")
+    if lead.waiting_list:
+        flash(f"Aucun programme ne convient encore à la demande {reference}.")
+    else:
+        flash(f"La demande {reference} est orientée vers {lead.association.nom}.")
+    return see_other("admin.liste_attente")
+
+
+# --- Late leads -----------------------------------------------------------------------------
+def late_condition(associations, now):
+    """Late leads of these associations: one condition per distinct promised delay (at
+    most catalogue.DELAI_MAX), so the query's size does not grow with the associations."""
+    by_delai = {}
+    for association in associations:
+        by_delai.setdefault(association.delai_recontact, []).append(association.id)
+    condition = None
+    for delai, ids in sorted(by_delai.items()):
+        # The delay runs from the lead's latest routing (a hand-over starts it again).
+        cutoff = dt.datetime.combine(workdays.late_cutoff(now, delai), dt.time())
+        part = Lead.association.in_(ids) & (Lead.routed_at < cutoff)
+        condition = part if condition is None else condition | part
+    return (Lead.status == "nouvelle") & condition if condition is not None else None
+
+
+LATE_SHOWN = 10  # references listed per association, the oldest first
+
+
+@bp.get("/retards")
+def retards():
+    now = models.now()
+    associations = list(Association.select().order_by(Association.nom))
+    condition = late_condition(associations, now)
+    counts, oldest = {}, {}
+    if condition is not None:
+        query = Lead.select(Lead.association, fn.COUNT(Lead.id)).where(condition)
+        counts = dict(query.group_by(Lead.association).tuples())
+        # Only the reference and the age: the association's leads are its own.
+        rows = (
+            Lead.select(Lead.association, Lead.reference, Lead.created_at)
+            .where(condition)
+            .order_by(Lead.created_at)
+            .limit(MAX_LISTED)
+        )
+        for association_id, reference, created_at in rows.tuples():
+            shown = oldest.setdefault(association_id, [])
+            if len(shown) < LATE_SHOWN:
+                shown.append((reference, Lead.created_at.python_value(created_at)))
+    late = [(a, counts[a.id], oldest.get(a.id, [])) for a in associations if counts.get(a.id)]
+    return render("admin/retards.html", late=late, now=now)
+
+
+# --- Matcher simulator ----------------------------------------------------------------------
+@bp.get("/simulateur")
+def simulateur():
+    form = staff_forms.SimulatorForm(request.args)
+    if not request.args:
+        return render("admin/simulateur.html", form=form, result=None, asked=False)
+    if not form.validate():
+        return render("admin/simulateur.html", form=form, result=None, asked=True, status=422)
+    person = matcher.person_from_answers(form.kind.data, form.answers(), form.place)
+    snapshot, stats = catalogue.snapshot(), catalogue.stats()
+    result = matcher.match(person, snapshot, stats)
+    details = [
+        (proposal, matcher.score_parts(person, proposal.programme, proposal.niveau, stats))
+        for proposal in result.proposals
+    ]
+    others = matcher.explain_all(person, snapshot, result, stats)
+    return render(
+        "admin/simulateur.html",
+        form=form,
+        result=result,
+        details=details,
+        others=others,
+        person=person,
+        asked=True,
+    )
+
+
+# --- Coverage -------------------------------------------------------------------------------
+@bp.get("/couverture")
+def couverture():
+    report = catalogue.departement_coverage()
+    holes_only = request.args.get("tout") != "1"
+    shown = [d for d in report if d.holes] if holes_only else report
+    return render(
+        "admin/couverture.html",
+        report=shown,
+        total=len(report),
+        with_holes=sum(1 for d in report if d.holes),
+        holes_only=holes_only,
+        besoins=staff_forms.BESOINS,
+        bands=catalogue.AGE_BANDS,
+        communes=catalogue.COVERAGE_COMMUNES,
+    )
+
+
+@bp.app_template_filter("jours_depuis")
+def days_since(moment, now=None):
+    return max(0, ((now or models.now()) - moment) // dt.timedelta(days=1))
