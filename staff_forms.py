@@ -305,8 +305,8 @@ def version_of(value):
     return None
 
 
-class ActionForm(StaffForm):
-    """A button of the status block: the lead's version only."""
+class LeadActionForm(StaffForm):
+    """A button of the lead page's status block: the lead's version only."""
 
     version = HiddenField(filters=[strip])
 
@@ -334,7 +334,7 @@ def printable_note(form, field):
         raise ValidationError(NOTE_INVALID)
 
 
-class ReasonForm(ActionForm):
+class ReasonForm(LeadActionForm):
     """An action that takes a reason from a fixed list; "autre" needs the note
     (lifecycle.check_input decides, the view shows its message on the field)."""
 
@@ -363,7 +363,7 @@ class SansSuiteForm(ReasonForm):
         super().__init__(*args, reasons=V.MOTIF_SANS_SUITE, **kwargs)
 
 
-class PairForm(ActionForm):
+class PairForm(LeadActionForm):
     """The partner of the binôme: "REFERENCE:version" of one of the listed candidates."""
 
     partenaire = RadioField("Avec qui former le binôme ?", choices=[], validate_choice=False)

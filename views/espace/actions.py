@@ -122,7 +122,7 @@ def agir(reference, code):
     action = lifecycle.BY_CODE.get(code)
     if action is None or action.to is None or action.to in lifecycle.PAIR_STATUSES:
         abort(404)
-    form = staff_forms.SansSuiteForm() if action.reasons else staff_forms.ActionForm()
+    form = staff_forms.SansSuiteForm() if action.reasons else staff_forms.LeadActionForm()
     version = form.expected_version()
     if version != lead.version or lead.status not in action.from_statuses:
         # Checked before the form too: a form sent back with its errors carries the
