@@ -310,7 +310,7 @@ def lead_action_pages(client, pages, lead, user):
     with models.db.connection_context():  # a lead handed over since the page was read
         programme = models.Programme.get(models.Programme.association == lead.association_id)
         gone = models.Lead.create(
-            reference="J-HTML2", kind="jeune", suivi_token="html-gone", answers={}
+            reference="J-HTMLX9", kind="jeune", suivi_token="html-gone", answers={}
         )
         models.Orientation.create(
             lead=gone,
@@ -323,7 +323,7 @@ def lead_action_pages(client, pages, lead, user):
     pages.post(
         client,
         "espace-action-409-confiee-ailleurs",
-        "/espace/demandes/J-HTML2/actions/contacter",
+        "/espace/demandes/J-HTMLX9/actions/contacter",
         {"version": "0"},
         status=409,
     )
