@@ -73,12 +73,18 @@ postgres:
 	fi
 
 # The whole suite on SQLite, then on a throwaway PostgreSQL server (scripts/test-postgres.sh).
+# Both runs at once, one core each: PostgreSQL's output is kept in a file and shown after
+# SQLite's, which shows its progress as it goes.
 test: install-test browser html-checker postgres
 	$(BIN)/ruff check .
-	@echo "== SQLite =="
-	$(BIN)/python -m pytest
-	@echo "== PostgreSQL =="
-	scripts/test-postgres.sh $(BIN)/python -m pytest
+	@echo "== SQLite (PostgreSQL runs alongside, its report follows) =="
+	@scripts/test-postgres.sh $(BIN)/python -m pytest -p no:cacheprovider > .pytest-postgresql.log 2>&1 & \
+	postgresql=$$!; \
+	$(BIN)/python -m pytest; sqlite=$$?; \
+	wait $$postgresql; pg=$$?; \
+	echo "== PostgreSQL =="; cat .pytest-postgresql.log; \
+	echo "SQLite : code $$sqlite, PostgreSQL : code $$pg"; \
+	[ $$sqlite = 0 ] && [ $$pg = 0 ]
 
 lint: install-test
 	$(BIN)/ruff check .
