@@ -223,3 +223,34 @@ def test_classer_sans_suite_then_rouvrir_then_hand_over(
         assert models.Message.select().where(models.Message.kind == "transfert").count() == 1
     console_errors.allow_http_error(404)
     assert page.goto(f"/espace/demandes/{lead.reference}").status == 404
+
+
+def test_an_action_from_a_stale_page_gets_a_kind_message(
+    new_page, js, _live_server, assert_accessible, console_errors
+):
+    """Two members of the staff on the same lead: the second click, from a page read
+    before the first, changes nothing and says why, focused."""
+    with models.db.connection_context():
+        place = territory.place("69123", "69003")
+        with models.write_transaction(durable=True):
+            lead = leads.create_lead("jeune", YOUTH, place)
+            demandes.orient(lead, place=place)
+        slug = models.Lead.get_by_id(lead.id).association.slug
+    create_user(_live_server, "claire@example.org", slug)
+    first, second = new_page(js=js), new_page(js=js)
+    for page in (first, second):
+        log_in(page, "claire@example.org")
+        page.goto(f"/espace/demandes/{lead.reference}")
+    first.get_by_role("button", name="J'ai contacté cette personne").click()
+    expect(first.locator("#statut-titre")).to_have_text("Statut : Contactée")
+
+    console_errors.allow_http_error(409)
+    second.get_by_role("button", name="J'ai contacté cette personne").click()
+    message = second.get_by_role("alert")
+    expect(message).to_contain_text("Cette demande a changé depuis l'affichage de la page")
+    expect(second.locator("#statut-titre")).to_have_text("Statut : Contactée")  # as it is now
+    if js:
+        expect(message).to_be_focused()
+    assert_accessible(second)
+    with models.db.connection_context():
+        assert models.Evenement.select().where(models.Evenement.kind == "contacter").count() == 1
