@@ -14,6 +14,7 @@ import traceback
 import accounts
 import models
 import outbox
+import relances
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,14 @@ def expire_invitations(app, now):
     return f"Invitations : {count} compte(s) jamais activé(s) supprimé(s)."
 
 
-DUTIES = [expire_invitations, send_outbox]
+DUTIES = [
+    expire_invitations,
+    relances.purge_drafts,
+    relances.remind_late_leads,
+    relances.nudge_waiting_leads,
+    relances.send_digests,
+    send_outbox,
+]
 
 
 def tick(app, now=None):
