@@ -13,6 +13,7 @@ from werkzeug.utils import cached_property
 import accounts
 import assets
 import cli
+import log_redaction
 import models
 import vocabulary
 
@@ -84,8 +85,7 @@ def create_app(config=None):
         # The cookie is signed anew only when it changes (each saved step renews its
         # lifetime), not on every page read: signing costs a tenth of a step's GET.
         SESSION_REFRESH_EACH_REQUEST=False,
-        # The site's address in e-mails' links; the sender's settings (outbox.py).
-        PUBLIC_URL=os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000"),
+        # The sender's settings (outbox.py).
         MAIL_FROM=os.environ.get("MAIL_FROM", '"1 jeune, 1 mentor" <ne-pas-repondre@localhost>'),
         SMTP_URL=os.environ.get("SMTP_URL", ""),  # "": .eml files in instance/mail/
         SMTP_TIMEOUT=30,
@@ -114,6 +114,8 @@ def create_app(config=None):
     csrf.init_app(app)
     accounts.login_manager.init_app(app)
     register_request_hooks(app)
+    # Flask logs an exception with its path, the development server every request line.
+    log_redaction.protect(app.logger, "werkzeug")
     register_blueprints(app)
     # One vocabulary: {{ lead.status|label("statut") }}.
     app.add_template_filter(vocabulary.jinja_label, "label")
@@ -148,7 +150,9 @@ def register_request_hooks(app):
 
     @app.after_request
     def add_security_headers(response):
-        response.headers.update(headers)
+        # A view may be stricter (the follow-up pages: Referrer-Policy no-referrer).
+        for name, value in headers.items():
+            response.headers.setdefault(name, value)
         return response
 
     # Static files never reach Flask: WhiteNoise answers them, with the same headers.
@@ -168,12 +172,13 @@ def security_headers(app):
 
 
 def register_blueprints(app):
-    from views import communes, espace, public, questionnaire
+    from views import communes, espace, public, questionnaire, suivi
 
     app.register_blueprint(public.bp)
     app.register_blueprint(questionnaire.bp)
     app.register_blueprint(communes.bp)
     app.register_blueprint(espace.bp)
+    app.register_blueprint(suivi.bp)
 
 
 def register_error_pages(app):
@@ -194,6 +199,11 @@ def register_error_pages(app):
 
     @app.errorhandler(404)
     def not_found(error):
+        if request.path.startswith("/suivi/"):
+            # A follow-up link cut or mangled in an e-mail: say how to get it again.
+            from views import suivi
+
+            return suivi.private(suivi.not_found())
         return render("errors/404.html", status=404)
 
     @app.errorhandler(405)

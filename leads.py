@@ -12,6 +12,7 @@ import catalogue
 import demandes
 import emails
 import models
+import suivi
 import territory
 from demandes import current_orientation, orientations_of  # noqa: F401 - the result page's
 from journeys import CHECK, PARCOURS, Journey
@@ -132,6 +133,8 @@ def submit(token, first_invalid_step):
             raise InvalidDraft("commune")
         lead = create_lead(draft.parcours, answers, place)
         demandes.orient(lead, snapshot=snapshot, stats=stats, place=place)
+        # The person's confirmation with the follow-up link, in the same transaction.
+        suivi.send_confirmation(lead)
         Draft.update(lead=lead).where(Draft.token == token).execute()
     return lead
 

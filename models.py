@@ -39,6 +39,9 @@ SQLITE_PRAGMAS = {
     "synchronous": "normal",
     "foreign_keys": 1,
     "busy_timeout": 5000,
+    # Deleted rows are overwritten with zeros, not left in free pages: a person's erased
+    # data is gone from the file (suivi.erase), drafts purged too.
+    "secure_delete": 1,
 }
 
 
@@ -410,6 +413,13 @@ def write_transaction(durable=False):
         with db.atomic():
             # Said either way: the server's own default may be off.
             db.execute_sql(f"SET LOCAL synchronous_commit TO {'ON' if durable else 'OFF'}")
+            yield
+        return
+    if db.in_transaction():
+        # Called inside another write (demandes.change_status from suivi.erase): a
+        # savepoint of it; the outer transaction took the lock and decides durability
+        # (SQLite refuses to change `synchronous` inside a transaction).
+        with db.atomic():
             yield
         return
     if durable:

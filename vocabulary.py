@@ -310,12 +310,13 @@ FORMAT = Vocab("format", [T("individuel", "Individuel"), T("collectif", "Collect
 STATUT = Vocab(
     "statut",
     [
-        T("nouvelle", "Nouvelle"),
-        T("contactee", "Contactée"),
-        T("en_attente", "En attente d'un binôme"),
-        T("binome_forme", "Binôme formé"),
-        T("terminee", "Terminée"),
-        T("sans_suite", "Sans suite"),
+        # suivi: the follow-up page's timeline, as the person reads it.
+        T("nouvelle", "Nouvelle", suivi="En attente d'un appel de l'association"),
+        T("contactee", "Contactée", suivi="Vous avez été contacté·e"),
+        T("en_attente", "En attente d'un binôme", suivi="En attente d'un binôme"),
+        T("binome_forme", "Binôme formé", suivi="Binôme formé"),
+        T("terminee", "Terminée", suivi="Accompagnement terminé"),
+        T("sans_suite", "Sans suite", suivi="Demande close"),
     ],
 )
 
@@ -368,6 +369,7 @@ EVENEMENT = Vocab(
             "relance_attente",
             "Rappel envoyé à l'association (en attente d'un binôme depuis longtemps)",
         ),
+        T("suppression_donnees", "Données supprimées par la personne"),
     ],
 )
 
@@ -377,6 +379,17 @@ NOTIFICATIONS = Vocab(
     [
         T("chaque_demande", "Un e-mail par nouvelle demande"),
         T("resume_quotidien", "Un résumé quotidien"),
+    ],
+)
+
+# The person's own reasons to stop, on the follow-up page (CONTENT.md « Suivi »).
+MOTIF_ARRET = Vocab(
+    "motif_arret",
+    [
+        T("autre_solution", "J'ai trouvé une autre solution"),
+        T("plus_le_temps", "Je n'ai plus le temps"),
+        T("ne_convient_pas", "L'association ne me convient pas"),
+        T("autre", "Autre"),
     ],
 )
 
@@ -420,6 +433,7 @@ VOCABS = {
         MOTIF_SANS_SUITE,
         MOTIF_TRANSFERT,
         EVENEMENT,
+        MOTIF_ARRET,
         RESULTAT_ORIENTATION,
         ROLE,
         NOTIFICATIONS,

@@ -173,7 +173,10 @@ def test_submit_orients_and_tells_the_staff(client):
         assert lead.association_id == probe.association_id and lead.version == 1
         assert Orientation.select().where(Orientation.lead == lead).count() >= 1
         assert [e.kind for e in events(lead)] == ["orientation"]
-        (message,) = Message.select().where(Message.lead == lead)
+        # The person's own confirmation (suivi.py) is the other message of the lead.
+        (message,) = Message.select().where(
+            (Message.lead == lead) & (Message.kind == "nouvelle_demande")
+        )
     assert message.to == "equipe@example.org"
     assert message.subject == f"Nouvelle demande {lead.reference}"
     assert f"http://127.0.0.1:5000/espace/demandes/{lead.reference}" in message.body

@@ -12,6 +12,7 @@ import demandes
 import leads
 import models
 import phones
+import suivi
 from forms import FORMS, ConsentForm
 from journeys import CHECK, PARCOURS, Journey
 from views.rendering import render
@@ -312,6 +313,7 @@ def render_result(lead, status=200):
         alternatives=alternatives,
         changes_left=leads.changes_left(lead),
         max_changes=leads.MAX_CHANGES,
+        suivi_link=suivi.link(lead),
         title=page_title(parcours, f"Votre {parcours.noun} est bien enregistrée"),
     )
 

@@ -1,0 +1,233 @@
+"""The private follow-up pages, /suivi/<token>: no account, the link is the key.
+
+A GET only shows; each action has a page of its own that asks for confirmation, and its
+POST (CSRF) acts then redirects (303). A wrong, old or erased link gets the kind 404.
+The link never leaves the page: no Referer (no-referrer), no cache, no index, no log
+(log_redaction.py).
+"""
+
+import json
+
+from flask import Blueprint, Response, current_app, redirect, request, url_for
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, RadioField, ValidationError
+
+import demandes
+import lifecycle
+import outbox
+import suivi
+import vocabulary as V
+from forms import email_field, strip
+from views.rendering import render
+
+bp = Blueprint("suivi", __name__, url_prefix="/suivi")
+bp.add_app_template_filter(suivi.date_fr, "date_fr")
+
+# Notices after an action (PRG: the page it redirects to says what was done).
+DONE = {
+    "transfert": "Nous avons confié votre demande à une autre association.",
+    "arret": "C'est noté : votre demande est close. Merci de nous avoir prévenus.",
+}
+
+
+@bp.after_request
+def private(response):
+    # The page's address is the secret: never sent to another site (nor to ours, the
+    # CSRF referrer check is for HTTPS forms and these forms post to the same origin),
+    # never cached by a browser or proxy, never indexed.
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+class ConfirmForm(FlaskForm):
+    """Only the CSRF token, and the version of the lead the page showed."""
+
+    version = HiddenField(filters=[strip])
+
+    def expected_version(self):
+        return int(self.version.data) if self.version.data.isdigit() else None
+
+
+def optional_reason(form, field):
+    if field.data not in ("", *V.MOTIF_ARRET.codes):
+        raise ValidationError("Choisissez un motif dans la liste, ou aucun")
+
+
+class StopForm(ConfirmForm):
+    # The reason is optional: no answer is one, anything else must be of the list.
+    motif = RadioField(
+        "Pourquoi ? (facultatif)",
+        choices=V.MOTIF_ARRET.choices(),
+        validate_choice=False,
+        default="",
+        validators=[optional_reason],
+    )
+
+
+class LostLinkForm(FlaskForm):
+    email = email_field("Adresse e-mail", required_message="Indiquez votre adresse e-mail")
+
+
+def title(heading):
+    return f"{heading} — 1 jeune, 1 mentor"
+
+
+def not_found():
+    return render("suivi/introuvable.html", status=404, title=title("Lien de suivi introuvable"))
+
+
+# --- The page -----------------------------------------------------------------------------------
+@bp.get("/<token>")
+def page(token):
+    lead = suivi.by_token(token)
+    if lead is None:
+        return not_found()
+    association = lead.association
+    return render(
+        "suivi/page.html",
+        lead=lead,
+        token=token,
+        association=association,
+        noun=V.PARCOURS.label(lead.kind, "nom"),
+        status_sentence=suivi.status_sentence(lead),
+        timeline=suivi.timeline(lead),
+        can_say_not_contacted=suivi.can_say_not_contacted(lead),
+        can_stop=suivi.can_stop(lead),
+        done=DONE.get(request.args.get("fait", "")),
+        title=title(f"Votre {V.PARCOURS.label(lead.kind, 'nom')} {lead.reference}"),
+    )
+
+
+def back(token, done=None):
+    args = {"fait": done} if done else {}
+    return redirect(url_for("suivi.page", token=token, **args), 303)
+
+
+# --- « Je n'ai pas été recontacté·e » -----------------------------------------------------------
+@bp.route("/<token>/pas-recontacte", methods=["GET", "POST"])
+def pas_recontacte(token):
+    lead = suivi.by_token(token)
+    if lead is None:
+        return not_found()
+    form = ConfirmForm()
+    refusal = None
+    if request.method == "POST" and form.validate():
+        try:
+            suivi.say_not_contacted(lead, form.expected_version())
+            return back(token, "transfert")
+        except (suivi.NotAllowed, demandes.StaleLead, lifecycle.TransitionError) as error:
+            refusal = getattr(error, "message", "Votre demande a changé entre-temps.")
+    allowed = suivi.can_say_not_contacted(lead)
+    if not allowed and refusal is None:
+        refusal = (
+            "Ce n'est pas encore possible : "
+            f"{lead.association.nom if lead.association else 'l’association'} a jusqu'au "
+            f"{suivi.date_fr(suivi.due_date(lead))} pour vous recontacter."
+            if suivi.due_date(lead)
+            else "Votre demande n'est confiée à aucune association pour le moment."
+        )
+    return render(
+        "suivi/pas-recontacte.html",
+        status=409 if refusal else 200,
+        lead=lead,
+        token=token,
+        form=form,
+        refusal=refusal,
+        association=lead.association,
+        title=title("Je n'ai pas été recontacté·e"),
+    )
+
+
+# --- « Je ne souhaite plus être accompagné·e » --------------------------------------------------
+@bp.route("/<token>/arreter", methods=["GET", "POST"])
+def arreter(token):
+    lead = suivi.by_token(token)
+    if lead is None:
+        return not_found()
+    form = StopForm()
+    refusal = None if suivi.can_stop(lead) else "Votre demande est déjà close."
+    status = 409 if refusal else 200
+    if request.method == "POST" and refusal is None:
+        if form.validate():
+            try:
+                suivi.stop(lead, form.motif.data or "")
+                return back(token, "arret")
+            except (suivi.NotAllowed, demandes.StaleLead, lifecycle.TransitionError) as error:
+                refusal, status = getattr(error, "message", "Votre demande a changé."), 409
+        else:
+            status = 422
+    return render(
+        "suivi/arreter.html",
+        status=status,
+        lead=lead,
+        token=token,
+        form=form,
+        refusal=refusal,
+        title=title(("Erreur : " if form.errors else "") + "Je ne souhaite plus être accompagné·e"),
+    )
+
+
+# --- My data ------------------------------------------------------------------------------------
+@bp.get("/<token>/mes-donnees.json")
+def mes_donnees(token):
+    lead = suivi.by_token(token)
+    if lead is None:
+        return not_found()
+    data = json.dumps(suivi.export(lead), ensure_ascii=False, indent=2)
+    response = Response(data + "\n", mimetype="application/json")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="mes-donnees-{lead.reference}.json"'
+    )
+    return response
+
+
+@bp.route("/<token>/supprimer", methods=["GET", "POST"])
+def supprimer(token):
+    lead = suivi.by_token(token)
+    if lead is None:
+        return not_found()
+    form = ConfirmForm()
+    if request.method == "POST" and form.validate():
+        settings = outbox.settings_from(current_app.config, current_app.instance_path)
+        suivi.erase(lead, settings.mail_dir)
+        return redirect(url_for("suivi.supprimees"), 303)
+    return render(
+        "suivi/supprimer.html",
+        lead=lead,
+        token=token,
+        form=form,
+        noun=V.PARCOURS.label(lead.kind, "nom"),
+        title=title("Supprimer mes données"),
+    )
+
+
+@bp.get("/donnees-supprimees")
+def supprimees():
+    return render("suivi/supprimees.html", title=title("Vos données sont supprimées"))
+
+
+# --- « J'ai perdu mon lien » --------------------------------------------------------------------
+@bp.route("/lien-perdu", methods=["GET", "POST"])
+def lien_perdu():
+    form = LostLinkForm()
+    status = 200
+    if request.method == "POST":
+        if form.validate():
+            suivi.resend_links(form.email.data)
+            # The same answer whether the address is known or not: no one learns who
+            # sent a demande by typing their address.
+            return redirect(url_for("suivi.lien_envoye"), 303)
+        status = 422
+    return render(
+        "suivi/lien-perdu.html",
+        status=status,
+        form=form,
+        title=title(("Erreur : " if form.errors else "") + "J'ai perdu mon lien de suivi"),
+    )
+
+
+@bp.get("/lien-perdu/envoye")
+def lien_envoye():
+    return render("suivi/lien-envoye.html", title=title("Vérifiez votre messagerie"))
