@@ -31,6 +31,8 @@ import emails
 import leads
 import lifecycle
 import models
+import outbox
+import suivi
 import vocabulary as V
 import workdays
 from models import Association, Evenement, Lead, Relance, Resume, Utilisateur
@@ -68,10 +70,13 @@ def routed_before(today, days):
     """Leads routed before this instant have waited `days` working days by `today`:
     the first routing day whose due day is after `today`, at midnight in France (the due
     day only grows with the routing day, so one bound answers in SQL)."""
-    day = today - dt.timedelta(days=days)  # n working days span at least n days
-    while workdays.add_working_days(day, days) <= today:
-        day += dt.timedelta(days=1)
-    return paris_midnight(day)
+    one = dt.timedelta(days=1)
+    day = today - dt.timedelta(days=days)
+    while workdays.add_working_days(day, days) > today:  # back to a day that is due
+        day -= one
+    while workdays.add_working_days(day + one, days) <= today:  # the last one that is
+        day += one
+    return paris_midnight(day + one)
 
 
 # --- Settings --------------------------------------------------------------------------------
@@ -110,9 +115,11 @@ def lock_if(lead_id, status, since_field, since):
     return models.locked(query).first()
 
 
-def event(row, kind, now, note="", motif=""):
+def event(row, kind, now, note=""):
+    """A timeline entry that is no move: from and to the same status."""
+    status = row.status
     Evenement.create(
-        lead=row, kind=kind, author=AUTHOR, to_status=row.status, motif=motif, note=note, at=now
+        lead=row, kind=kind, author=AUTHOR, from_status=status, to_status=status, note=note, at=now
     )
 
 
@@ -309,7 +316,7 @@ def nudge_waiting_leads(app, now=None):
     days = app.config.get("EN_ATTENTE_NUDGE_DAYS", 60)
     entered = (
         Evenement.select(Evenement.lead, fn.MAX(Evenement.at).alias("since"))
-        .where(Evenement.to_status == "en_attente")
+        .where((Evenement.to_status == "en_attente") & (Evenement.from_status != "en_attente"))
         .group_by(Evenement.lead)
         .alias("entered")
     )
@@ -428,3 +435,43 @@ def purge_drafts(app, now=None):
     with models.write_transaction():
         count = leads.purge_drafts(app.config["DRAFT_MAX_AGE_HOURS"], now)
     return f"Brouillons : {count} supprimé(s)."
+
+
+RETENTION_BATCH = 200  # leads erased per tick: a long backlog is spread over ticks
+
+
+def retention_cutoff(now, years):
+    """`years` years before `now` (29 February: the 28th)."""
+    try:
+        return now.replace(year=now.year - years)
+    except ValueError:
+        return now.replace(year=now.year - years, day=28)
+
+
+def apply_retention(app, now=None):
+    """Leads inactive for LEAD_RETENTION_YEARS (no change of status or association, no
+    staff note) are anonymised by suivi.erase, the same erasure as the person's own:
+    personal data gone, the anonymous row kept for the statistics. A pair still running
+    is activity: its leads are kept. Idempotent: an erased lead is never selected again,
+    and erase locks the row and stops when another tick erased it first."""
+    now = now or models.now()
+    years = app.config["LEAD_RETENTION_YEARS"]
+    cutoff = retention_cutoff(now, years)
+    recent_note = models.Note.select(models.Note.lead).where(models.Note.at >= cutoff)
+    stale = list(
+        Lead.select(Lead.id)
+        .where(
+            (Lead.updated_at < cutoff)
+            & ~Lead.suivi_token.startswith(suivi.ERASED_PREFIX)
+            & ~(Lead.status << list(lifecycle.PAIR_STATUSES))
+            & ~(Lead.id << recent_note)
+        )
+        .order_by(Lead.updated_at, Lead.id)
+        .limit(RETENTION_BATCH)
+    )
+    mail_dir = outbox.settings_from(app.config, app.instance_path).mail_dir
+    erased = sum(
+        suivi.erase(lead, mail_dir, by=AUTHOR, kind="anonymisation", tell_staff=False)
+        for lead in stale
+    )
+    return f"Conservation : {erased} demande(s) inactive(s) depuis {years} ans anonymisée(s)."

@@ -32,6 +32,8 @@ def expire_invitations(app, now):
 DUTIES = [
     expire_invitations,
     relances.purge_drafts,
+    # Before the reminders: no reminder about a lead about to be anonymised.
+    relances.apply_retention,
     relances.remind_late_leads,
     relances.nudge_waiting_leads,
     relances.send_digests,

@@ -13,6 +13,7 @@ from wtforms.validators import InputRequired, ValidationError
 import accounts
 import catalogue
 import phones
+import vocabulary as V
 from forms import EMAIL_ERROR, PHONE_ERROR, Checkbox, choice, strip
 
 
@@ -269,6 +270,21 @@ class InviteForm(StaffForm):
         if address is None:
             raise ValidationError(EMAIL_ERROR)
         field.data = address
+
+
+class NotificationsForm(StaffForm):
+    """Each staff member's own choice: an e-mail per new lead, or one digest a day."""
+
+    notifications = choice(
+        V.NOTIFICATIONS.choices(),
+        "Choisissez comment être prévenu·e des nouvelles demandes",
+        label="Être prévenu·e des nouvelles demandes et candidatures",
+    )
+    hints = {
+        "chaque_demande": "Dès qu'une demande arrive dans votre association",
+        "resume_quotidien": "Un seul e-mail chaque matin, s'il y a du nouveau. "
+        "Les rappels des demandes en retard arrivent toujours tout de suite",
+    }
 
 
 # === end of accounts and settings =====================================================

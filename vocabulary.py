@@ -370,6 +370,7 @@ EVENEMENT = Vocab(
             "Rappel envoyé à l'association (en attente d'un binôme depuis longtemps)",
         ),
         T("suppression_donnees", "Données supprimées par la personne"),
+        T("anonymisation", "Données personnelles effacées (durée de conservation écoulée)"),
     ],
 )
 
