@@ -114,6 +114,7 @@ def notify_person_of_hand_over(lead, association):
         reference=lead.reference,
         association=association.nom,
         delai=association.delai_recontact,
+        link=f"{public_url()}/suivi/{lead.suivi_token}",
         contact=[
             line
             for line in (

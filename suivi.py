@@ -156,9 +156,10 @@ def status_sentence(lead):
     """The status in plain words (CONTENT.md « Suivi »)."""
     association = lead.association
     name = association.nom if association else ""
+    noun = V.PARCOURS.label(lead.kind, "nom")
     if lead.association_id is None:
         return (
-            "Nous cherchons une association pour vous : votre demande est sur notre liste "
+            f"Nous cherchons une association pour vous : votre {noun} est sur notre liste "
             "d'attente."
         )
     handed = last_event(lead, "transfert")
@@ -166,11 +167,11 @@ def status_sentence(lead):
         due = due_date(lead)
         if handed is not None:
             return (
-                f"Votre demande a été confiée à {name} le {date_fr(lead.routed_at)}. Elle doit "
+                f"Votre {noun} a été confiée à {name} le {date_fr(lead.routed_at)}. Elle doit "
                 f"vous recontacter avant le {date_fr(due)}."
             )
         return (
-            f"Votre demande a bien été transmise à {name}. Elle doit vous recontacter avant "
+            f"Votre {noun} a bien été transmise à {name}. Elle doit vous recontacter avant "
             f"le {date_fr(due)}."
         )
     if lead.status == "contactee":
@@ -185,7 +186,7 @@ def status_sentence(lead):
     if lead.status == "terminee":
         return f"Votre accompagnement avec {name} est terminé."
     if lead.status == "sans_suite":
-        return f"Votre demande est close : {name} ne la suit plus."
+        return f"Votre {noun} est close : {name} ne la suit plus."
     return V.STATUT.label(lead.status)
 
 
@@ -326,6 +327,19 @@ def say_not_contacted(lead, expected_version=None):
             row, AUTHOR, "autre", NOT_CONTACTED_NOTE, expected_version=expected_version
         )
         notify_staff(previous, "demande_reprise", row)
+        if row.association_id is None and row.email:
+            # No association left: hand_over tells nobody; the person learns it here.
+            emails.send(
+                "liste_attente",
+                row.email,
+                "liste_attente",
+                lead=row,
+                prenom=row.prenom,
+                reference=row.reference,
+                noun=V.PARCOURS.label(row.kind, "nom"),
+                waiting_list_days=waiting_days(),
+                link=link(row),
+            )
     return row
 
 

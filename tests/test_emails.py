@@ -54,7 +54,12 @@ def test_a_new_lead_is_announced_to_its_association_without_personal_data(
 
     lead = models.Lead.get()
     assert lead.association_id is not None
-    messages = list(models.Message.select().order_by(models.Message.to))
+    # The person's own confirmation (suivi.py) is the lead's other message.
+    messages = list(
+        models.Message.select()
+        .where(models.Message.kind == "nouvelle_demande")
+        .order_by(models.Message.to)
+    )
     assert sorted(m.to for m in messages) == sorted(staff[lead.association_id])
     for message in messages:
         assert message.subject == f"{subject} {lead.reference}"
@@ -70,7 +75,7 @@ def test_a_new_lead_is_announced_to_its_association_without_personal_data(
             assert detail not in message.body and detail not in message.subject
     # A second submit of the same draft (a double tap) announces nothing more.
     submit(client, parcours)
-    assert models.Message.select().count() == len(messages)
+    assert models.Message.select().count() == len(messages) + 1
 
 
 def test_the_announcement_reaches_a_real_smtp_server_through_tick(
@@ -85,8 +90,12 @@ def test_the_announcement_reaches_a_real_smtp_server_through_tick(
     result = runner.invoke(args=["tick"])
 
     assert result.exit_code == 0, result.output
-    assert "E-mails : 2 envoyé(s)" in result.output
+    # The two staff members, and the youth's confirmation.
+    assert "E-mails : 3 envoyé(s)" in result.output
     received = {r.rcpt_tos[0]: r.email for r in smtp_server.received}
+    confirmation = received.pop("ines.martin@example.org")
+    assert str(confirmation["Subject"]) == f"Votre demande {lead.reference} est enregistrée"
+    assert f"/suivi/{lead.suivi_token}" in confirmation.get_content()
     assert sorted(received) == sorted(staff[lead.association_id])
     mail = next(iter(received.values()))
     assert str(mail["Subject"]) == f"Nouvelle demande {lead.reference}"

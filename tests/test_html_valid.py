@@ -281,6 +281,45 @@ def public_pages(app, pages):
     )
 
 
+def suivi_pages(app, pages):
+    """The follow-up pages: the page, each action's confirmation and its refusals, the
+    lost link (empty, refused, sent), the kind 404, the result page without e-mail."""
+    client = app.test_client()
+    contact = dict(YOUTH_STEPS[-1][1], email="", contact_pref="sms")
+    walk(client, "jeune", [*YOUTH_STEPS[:-1], ("coordonnees", contact)])
+    location = submit(client, "jeune").headers["Location"]
+    pages.fetch(client, "jeune-resultat-sans-email", location)
+    with models.db.connection_context():
+        lead = models.Lead.get(models.Lead.reference == location.rsplit("/", 1)[1])
+    base = f"/suivi/{lead.suivi_token}"
+    token = csrf_token(client)
+    pages.fetch(client, "suivi", base)
+    pages.fetch(client, "suivi-pas-recontacte-trop-tot", base + "/pas-recontacte", status=409)
+    pages.fetch(client, "suivi-arreter", base + "/arreter")
+    pages.fetch(
+        client,
+        "suivi-arreter-422",
+        base + "/arreter",
+        {"csrf_token": token, "motif": "x"},
+        status=422,
+    )
+    pages.fetch(client, "suivi-supprimer", base + "/supprimer")
+    with models.db.connection_context():
+        late = models.now() - dt.timedelta(days=30)
+        models.Lead.update(routed_at=late).where(models.Lead.id == lead.id).execute()
+    pages.fetch(client, "suivi-en-retard", base)
+    pages.fetch(client, "suivi-pas-recontacte", base + "/pas-recontacte")
+    client.post(base + "/arreter", data={"csrf_token": token})
+    pages.fetch(client, "suivi-close", base + "?fait=arret")
+    pages.fetch(client, "suivi-lien-perdu", "/suivi/lien-perdu")
+    pages.fetch(
+        client, "suivi-lien-perdu-422", "/suivi/lien-perdu", {"csrf_token": token}, status=422
+    )
+    pages.fetch(client, "suivi-lien-envoye", "/suivi/lien-perdu/envoye")
+    pages.fetch(client, "suivi-donnees-supprimees", "/suivi/donnees-supprimees")
+    pages.fetch(client, "suivi-introuvable", "/suivi/" + "A" * 43, status=404)
+
+
 def espace_pages(app, pages):
     """The espace association: login (empty, refused, throttled), lost password, links
     (valid, unknown), account and settings pages, with their error states."""
@@ -343,45 +382,6 @@ def espace_pages(app, pages):
     )
 
 
-def suivi_pages(app, pages):
-    """The follow-up pages: the page, each action's confirmation and its refusals, the
-    lost link (empty, refused, sent), the kind 404, the result page without e-mail."""
-    client = app.test_client()
-    contact = dict(YOUTH_STEPS[-1][1], email="", contact_pref="sms")
-    walk(client, "jeune", [*YOUTH_STEPS[:-1], ("coordonnees", contact)])
-    location = submit(client, "jeune").headers["Location"]
-    pages.fetch(client, "jeune-resultat-sans-email", location)
-    with models.db.connection_context():
-        lead = models.Lead.get(models.Lead.reference == location.rsplit("/", 1)[1])
-    base = f"/suivi/{lead.suivi_token}"
-    token = csrf_token(client)
-    pages.fetch(client, "suivi", base)
-    pages.fetch(client, "suivi-pas-recontacte-trop-tot", base + "/pas-recontacte", status=409)
-    pages.fetch(client, "suivi-arreter", base + "/arreter")
-    pages.fetch(
-        client,
-        "suivi-arreter-422",
-        base + "/arreter",
-        {"csrf_token": token, "motif": "x"},
-        status=422,
-    )
-    pages.fetch(client, "suivi-supprimer", base + "/supprimer")
-    with models.db.connection_context():
-        late = models.now() - dt.timedelta(days=30)
-        models.Lead.update(routed_at=late).where(models.Lead.id == lead.id).execute()
-    pages.fetch(client, "suivi-en-retard", base)
-    pages.fetch(client, "suivi-pas-recontacte", base + "/pas-recontacte")
-    client.post(base + "/arreter", data={"csrf_token": token})
-    pages.fetch(client, "suivi-close", base + "?fait=arret")
-    pages.fetch(client, "suivi-lien-perdu", "/suivi/lien-perdu")
-    pages.fetch(
-        client, "suivi-lien-perdu-422", "/suivi/lien-perdu", {"csrf_token": token}, status=422
-    )
-    pages.fetch(client, "suivi-lien-envoye", "/suivi/lien-perdu/envoye")
-    pages.fetch(client, "suivi-donnees-supprimees", "/suivi/donnees-supprimees")
-    pages.fetch(client, "suivi-introuvable", "/suivi/" + "A" * 43, status=404)
-
-
 def server_error_route(app):
     """A view that fails, for the 500 page; routes must be added before the first request."""
     app.config["PROPAGATE_EXCEPTIONS"] = False
@@ -406,8 +406,9 @@ def test_every_page_is_valid_html(app, tmp_path):
     public_pages(app, pages)
     youth_pages(app, pages)
     mentor_pages(app, pages)
-    espace_pages(app, pages)
     suivi_pages(app, pages)
+
+    espace_pages(app, pages)
     # These two change the database (catalogue emptied, then a postal code gone): last.
     waiting_list_page(app, pages)
     stale_check_page(app, pages)

@@ -8,14 +8,12 @@ import datetime as dt
 import html
 import json
 import re
-from urllib.parse import urlsplit
 
 import pytest
-from helpers import CSRF_RE, HX, PARENT_STEP, YOUTH_STEPS, submit, walk
+from helpers import CSRF_RE, HX, MENTOR_STEPS, PARENT_STEP, YOUTH_STEPS, submit, walk
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from peewee import CharField, TextField
-from testdb import ON_POSTGRES
 
 import demandes
 import models
@@ -95,6 +93,20 @@ def test_submit_sends_the_confirmation_with_the_link(client):
     result = text(client.get(f"/jeune/resultat/{lead.reference}"))
     assert f"Un e-mail de confirmation vous a été envoyé à <strong>{EMAIL}</strong>" in result
     assert lead.suivi_token not in result  # the link is in the e-mail, not on a shared screen
+
+
+def test_a_mentor_gets_the_confirmation_of_a_candidature(client):
+    walk(client, "mentor", MENTOR_STEPS)
+    assert submit(client, "mentor").status_code == 303
+    with models.db.connection_context():
+        lead = Lead.get(Lead.kind == "mentor")
+    (mail,) = messages(kind="confirmation")
+    assert mail.to == "paul.durand@example.org"
+    assert mail.subject == f"Votre candidature {lead.reference} est enregistrée"
+    assert page_url(lead) in mail.body
+    body = text(client.get(page_url(lead)))
+    assert f"Votre candidature {lead.reference}" in body
+    assert "Votre candidature a bien été transmise à" in body
 
 
 def test_without_an_e_mail_the_result_page_shows_the_link(client):
@@ -214,6 +226,7 @@ def test_not_contacted_hands_over_and_tells_everyone(client):
     assert not any(word in old_notice.body for word in PERSONAL)
     (person,) = messages(kind="transfert")
     assert person.to == EMAIL and new_name in person.subject
+    assert page_url(lead) in person.body  # the same follow-up link
     body = text(client.get(response.headers["Location"]))
     assert "Nous avons confié votre demande à une autre association." in body
     assert f"Votre demande a été confiée à {new_name} le" in body
@@ -222,18 +235,28 @@ def test_not_contacted_hands_over_and_tells_everyone(client):
 
 
 def test_not_contacted_never_returns_to_an_association(client):
+    """Asked again and again: a new association each time, then the waiting list, which
+    the person is told by e-mail."""
     lead = send_youth(client)
     tried = {lead.association_id}
-    for _ in range(6):
+    for _ in range(20):
         make_late(lead)
         with models.db.connection_context():
+            suivi.say_not_contacted(Lead.get_by_id(lead.id))
             row = Lead.get_by_id(lead.id)
-            if row.association_id is None:
-                break
-            suivi.say_not_contacted(row)
-            row = Lead.get_by_id(lead.id)
-        assert row.association_id is None or row.association_id not in tried
+        if row.association_id is None:
+            break
+        assert row.association_id not in tried
         tried.add(row.association_id)
+    assert row.association_id is None and row.waiting_list and len(tried) >= 2
+    (mail,) = messages(kind="liste_attente")
+    assert mail.to == EMAIL and page_url(lead) in mail.body
+    assert "liste d'attente" in mail.subject
+    with models.db.connection_context():
+        assert not suivi.can_say_not_contacted(row)  # nobody left to hand it to
+    body = text(client.get(page_url(lead) + "?fait=transfert"))
+    assert "Aucune autre association ne peut reprendre votre demande" in body
+    assert "pas-recontacte" not in body
 
 
 # --- « Je ne souhaite plus être accompagné·e » --------------------------------------------------
@@ -456,8 +479,9 @@ def test_junk_at_the_forms_never_500(client, data, target):
 
 def test_htmx_fragments_focus_their_heading(client):
     lead = send_youth(client)
-    response = client.get(page_url(lead) + "/supprimer", headers=HX)
-    assert "<html" not in text(response) and "autofocus" in text(response)
-    assert urlsplit(page_url(lead)).path.startswith("/suivi/")
-    if ON_POSTGRES:
-        return
+    for suffix in ("", "/supprimer", "/arreter"):
+        response = client.get(page_url(lead) + suffix, headers=HX)
+        body = text(response)
+        assert "<html" not in body and "<main" in body
+        assert re.search(r"<h1[^>]*tabindex=\"-1\" autofocus", body), suffix
+        assert response.headers["Referrer-Policy"] == "no-referrer"

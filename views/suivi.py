@@ -95,9 +95,18 @@ def page(token):
         timeline=suivi.timeline(lead),
         can_say_not_contacted=suivi.can_say_not_contacted(lead),
         can_stop=suivi.can_stop(lead),
-        done=DONE.get(request.args.get("fait", "")),
+        done=done_notice(lead, request.args.get("fait", "")),
         title=title(f"Votre {V.PARCOURS.label(lead.kind, 'nom')} {lead.reference}"),
     )
+
+
+def done_notice(lead, done):
+    if done == "transfert" and lead.association_id is None:
+        return (
+            "Aucune autre association ne peut reprendre votre demande pour le moment : elle "
+            "est sur notre liste d'attente."
+        )
+    return DONE.get(done)
 
 
 def back(token, done=None):
