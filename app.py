@@ -85,7 +85,8 @@ def create_app(config=None):
         # The cookie is signed anew only when it changes (each saved step renews its
         # lifetime), not on every page read: signing costs a tenth of a step's GET.
         SESSION_REFRESH_EACH_REQUEST=False,
-        # The sender's settings (outbox.py).
+        # The site's address in e-mails' links; the sender's settings (outbox.py).
+        PUBLIC_URL=os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000"),
         MAIL_FROM=os.environ.get("MAIL_FROM", '"1 jeune, 1 mentor" <ne-pas-repondre@localhost>'),
         SMTP_URL=os.environ.get("SMTP_URL", ""),  # "": .eml files in instance/mail/
         SMTP_TIMEOUT=30,

@@ -233,7 +233,7 @@ def mentor_pages(app, pages):
     pages.fetch(client, "mentor-resultat", submit(client, "mentor").headers["Location"])
 
 
-def espace_pages(app, pages):
+def inbox_pages(app, pages):
     """The espace association: inbox (filtered, in error, empty), a lead's page, a note
     refused; a staff member of the association the lead was sent to."""
     client = app.test_client()
@@ -362,6 +362,12 @@ def espace_pages(app, pages):
     log_in(client, user)
     pages.fetch(client, "espace-compte", "/espace/compte")
     pages.post(client, "espace-compte-422", "/espace/compte", {"actuel": "faux"})
+    pages.post(
+        client,
+        "espace-compte-notifications-422",
+        "/espace/compte/notifications",
+        {"notifications": "jamais"},
+    )
     pages.fetch(client, "espace-reglages", "/espace/reglages")
     pages.post(
         client, "espace-reglages-422-profil", "/espace/reglages/profil", {"profil-site": "x"}
@@ -408,6 +414,7 @@ def test_every_page_is_valid_html(app, tmp_path):
     mentor_pages(app, pages)
     suivi_pages(app, pages)
 
+    inbox_pages(app, pages)
     espace_pages(app, pages)
     # These two change the database (catalogue emptied, then a postal code gone): last.
     waiting_list_page(app, pages)
