@@ -7,6 +7,8 @@ drafts; two ticks at once; the e-mails through a real SMTP server.
 
 import datetime as dt
 import re
+import subprocess
+import sys
 import threading
 import zoneinfo
 from pathlib import Path
@@ -19,6 +21,7 @@ from hypothesis import strategies as st
 
 import demandes
 import emails
+import inbox
 import leads
 import models
 import outbox
@@ -489,3 +492,64 @@ def test_tick_sends_the_reminders_through_a_real_smtp_server(config, db, smtp_se
     tick(config, None)
     assert len(smtp_server.received) == 2
     assert [m.status for m in mails()] == ["envoye", "envoye"]
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def tick_process(database_url, smtp_url):
+    """`flask tick` in a process of its own, configured here (never by instance/config.py)."""
+    script = (
+        "import app;"
+        f"a = app.create_app({{'SECRET_KEY': 'k', 'DATABASE_URL': {database_url!r},"
+        f" 'SMTP_URL': {smtp_url!r}, 'OPERATOR_EMAIL': {OPERATOR!r}}});"
+        "ctx = a.app_context(); ctx.push();"
+        "a.cli.main(['tick'], prog_name='flask')"
+    )
+    return subprocess.Popen(
+        [sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
+
+
+def test_two_flask_tick_processes_remind_once_and_hand_over_once(
+    config, conn, database_url, smtp_server
+):
+    # On the real clock: routed 7 working days ago, between twice (6) and three times (9)
+    # a delay of 3 days; 3 times a delay of 1 is long past.
+    smtp_server.start()
+    today = relances.paris_day(models.now())
+    routed = relances.paris_midnight(inbox.workdays_before(today, 7)) + dt.timedelta(hours=2)
+    reminded = [new_lead(routed=routed, delai=3) for _ in range(3)]  # last reminder
+    places = {lead.association_id for lead in reminded}
+    for association_id in places:
+        staff(association_id, f"equipe{association_id}@example.org")
+    # Another association, promising 1 working day: 3 are over, it hands the lead over.
+    other = Association.select().where(Association.id.not_in(places)).order_by(Association.id)
+    other = other.first()
+    handed = new_lead(routed=routed, delai=3)
+    Lead.update(association=other.id).where(Lead.id == handed.id).execute()
+    set_delai(other.id, 1)
+    staff(other.id, "autre@example.org")
+    conn.close()  # the processes have the database to themselves
+
+    ticks = [tick_process(database_url, smtp_server.url()) for _ in range(2)]
+    outputs = [tick.communicate(timeout=120)[0] for tick in ticks]
+
+    assert [tick.returncode for tick in ticks] == [0, 0], outputs
+    with models.db.connection_context():
+        for lead in reminded:
+            assert kinds(lead).count("relance_2") == 1
+        assert kinds(handed).count("transfert") == 1
+        assert fresh(handed).association_id != other.id
+        assert {fresh(lead).association_id for lead in reminded} == places
+        queued = list(Message.select())
+        assert {m.status for m in queued} == {"envoye"}
+    received = [
+        (r.rcpt_tos[0], " ".join(str(r.email["Subject"]).split())) for r in smtp_server.received
+    ]
+    assert len(received) == len(set(received)) == len(queued)  # each e-mail exactly once
+    copies = [subject for to, subject in received if to == OPERATOR]
+    assert sorted(copies) == sorted(
+        f"Copie du dernier rappel : demande {lead.reference} en attente depuis 6 jours ouvrés"
+        for lead in reminded
+    )
