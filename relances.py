@@ -116,11 +116,9 @@ def lock_if(lead_id, status, since_field, since):
 
 
 def event(row, kind, now, note=""):
-    """A timeline entry that is no move: from and to the same status."""
-    status = row.status
-    Evenement.create(
-        lead=row, kind=kind, author=AUTHOR, from_status=status, to_status=status, note=note, at=now
-    )
+    """A timeline entry that is no move (no statuses): the staff's timeline shows it, the
+    person's follow-up page does not (suivi.event_sentence)."""
+    Evenement.create(lead=row, kind=kind, author=AUTHOR, note=note, at=now)
 
 
 def noun(lead):

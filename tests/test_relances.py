@@ -147,6 +147,7 @@ def test_reminders_on_their_working_day_then_the_hand_over(config, conn, client)
     # A reminder is no new lead: a digest reader gets it too.
     staff(old, "resume@example.org", notifications="resume_quotidien")
 
+    person_sees = suivi.timeline(lead)
     tick(config, paris(2026, 5, 11, 23, 55))  # the day before (8 May, a holiday, between)
     assert mails() == [] and kinds(lead) == ["orientation"]
 
@@ -172,6 +173,8 @@ def test_reminders_on_their_working_day_then_the_hand_over(config, conn, client)
     assert copy.to == OPERATOR and lead.reference in copy.subject
     assert not any(word in copy.body for word in PERSONAL)
     assert kinds(lead)[-1] == "relance_2"
+    # The reminders are the staff's business: the person's follow-up page is unchanged.
+    assert suivi.timeline(fresh(lead)) == person_sees
     relance_2 = Evenement.get((Evenement.lead == lead.id) & (Evenement.kind == "relance_2"))
     assert relance_2.author == "tick" and "copie à la plateforme" in relance_2.note
 
@@ -186,8 +189,13 @@ def test_reminders_on_their_working_day_then_the_hand_over(config, conn, client)
     tick(config, paris(2026, 5, 27, 23, 55))  # the day before three times the delay
     assert Message.select().count() == before and fresh(lead).association_id == old
 
+    for association in Association.select().where(Association.id != old):
+        staff(association.id, f"equipe-{association.id}@example.org")
     report = tick(config, paris(2026, 5, 28, 0, 5))
     moved = fresh(lead)
+    # The new association's staff are told, as at any hand-over.
+    (announced,) = mails(kind="nouvelle_demande")
+    assert announced.to == f"equipe-{moved.association_id}@example.org"
     assert moved.association_id not in (None, old)
     assert moved.status == "nouvelle" and moved.routed_at > ROUTED
     transfer = Evenement.get((Evenement.lead == lead.id) & (Evenement.kind == "transfert"))
