@@ -409,6 +409,13 @@ def write_transaction(durable=False):
     synchronous_commit on for this commit, off for the others (a crash of the server may
     lose the last of those, the database stays consistent).
     """
+    if db.in_transaction():
+        # Nested (demandes.hand_over inside a tick's claim): a savepoint, the outer
+        # transaction's durability untouched (SQLite's pragma would be reset before the
+        # outer commit, PostgreSQL's SET LOCAL would override it).
+        with db.atomic():
+            yield
+        return
     if not isinstance(db.obj, SqliteDatabase):
         with db.atomic():
             # Said either way: the server's own default may be off.

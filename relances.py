@@ -271,7 +271,7 @@ def hand_over_late(lead, association, factor, operator, now, report):
     person had asked; the association left behind is told (reference only), and with no
     association left the operator (the waiting list is theirs)."""
     days = factor * association.delai_recontact
-    note = f"Toujours « nouvelle » après {days} jours ouvrés, malgré deux rappels."
+    note = f"Toujours « nouvelle » après {days} jours ouvrés, malgré les rappels."
     with models.write_transaction(durable=True):
         row = lock_if(lead.id, lifecycle.INITIAL, Lead.routed_at, lead.routed_at)
         if row is None or row.version != lead.version or row.association_id != association.id:

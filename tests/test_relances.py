@@ -561,3 +561,14 @@ def test_two_flask_tick_processes_remind_once_and_hand_over_once(
         f"Copie du dernier rappel : demande {lead.reference} en attente depuis 6 jours ouvrés"
         for lead in reminded
     )
+
+
+@pytest.mark.sqlite_only
+def test_a_nested_durable_write_keeps_the_outer_commit_durable(db):
+    # The automatic hand-over runs demandes.hand_over inside the tick's own transaction:
+    # the inner write must not turn SQLite's synchronous back to NORMAL before the commit.
+    with models.write_transaction(durable=True):
+        with models.write_transaction(durable=True):
+            pass
+        assert models.db.execute_sql("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    assert models.db.execute_sql("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL again
