@@ -381,6 +381,8 @@ def send_digests(app, now=None):
             & Utilisateur.actif
             & Utilisateur.role.in_(("responsable", "membre"))
             & (Utilisateur.password_hash != "")
+            # Today's already claimed: no write transaction per user on every tick.
+            & ~(Utilisateur.id << Resume.select(Resume.utilisateur).where(Resume.jour == day))
         )
     )
     sent = 0
