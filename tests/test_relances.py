@@ -572,3 +572,23 @@ def test_a_nested_durable_write_keeps_the_outer_commit_durable(db):
             pass
         assert models.db.execute_sql("PRAGMA synchronous").fetchone()[0] == 2  # FULL
     assert models.db.execute_sql("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL again
+
+
+def test_a_quiet_tick_reads_the_late_leads_in_a_fixed_number_of_queries(config, db):
+    from test_espace_demandes import counted_queries
+
+    leads_ = [new_lead() for _ in range(3)]
+    tick(config, paris(2026, 5, 12, 9))  # each gets its first reminder
+    counts = []
+    for extra in (0, 10):
+        for _ in range(extra):
+            leads_.append(new_lead())
+        with models.write_transaction():
+            for lead in leads_:
+                if not Relance.select().where(Relance.lead == lead.id).exists():
+                    Relance.create(lead=lead.id, kind="relance_1", since=ROUTED)
+        with counted_queries() as statements:
+            report = relances.remind_late_leads(config, paris(2026, 5, 13, 9))
+        assert report.startswith("Relances : 0 rappel(s)")
+        counts.append(len(statements))
+    assert counts[0] == counts[1] == 3  # the delays, the late leads, their reminders
