@@ -592,3 +592,27 @@ def test_a_quiet_tick_reads_the_late_leads_in_a_fixed_number_of_queries(config, 
         assert report.startswith("Relances : 0 rappel(s)")
         counts.append(len(statements))
     assert counts[0] == counts[1] == 3  # the delays, the late leads, their reminders
+
+
+@pytest.mark.parametrize("noun", ["demande", "candidature"])
+def test_every_reminder_text_renders_for_both_kinds(app, noun):
+    common = dict(noun=noun, reference="M-23456", association="Asso", delai=5, jours=10)
+    link = "https://mentorat.example.fr/espace/demandes/M-23456"
+    texts = {
+        "relance": dict(common, link=link, dernier=True, jours_restants=5),
+        "relance_operateur": dict(common, facteur=3, jours_restants=5),
+        "demande_retiree": dict(common, link=link, autre=False),
+        "liste_attente_operateur": common,
+        "attente_longue": dict(common, link=link, jeune=noun == "demande"),
+        "resume_quotidien": dict(
+            association="Asso",
+            delai=5,
+            compte="https://mentorat.example.fr/espace/compte",
+            leads=[{"noun": noun, "reference": "M-23456", "link": link}] * 2,
+        ),
+    }
+    with app.app_context():
+        for name, context in texts.items():
+            subject, body = emails.render(name, **context)
+            assert "M-23456" in subject + body and "\n\n\n" not in body, name
+            assert noun in (subject + body).lower(), name
