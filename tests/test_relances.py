@@ -544,6 +544,9 @@ def test_two_flask_tick_processes_remind_once_and_hand_over_once(
     outputs = [tick.communicate(timeout=120)[0] for tick in ticks]
 
     assert [tick.returncode for tick in ticks] == [0, 0], outputs
+    for output in outputs:  # one line per duty
+        for start in ("Brouillons :", "Conservation :", "Relances :", "Résumés quotidiens :"):
+            assert start in output, output
     with models.db.connection_context():
         for lead in reminded:
             assert kinds(lead).count("relance_2") == 1
