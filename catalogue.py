@@ -20,6 +20,7 @@ import lifecycle
 import matcher
 import models
 import phones
+import statistiques
 import territory
 import vocabulary as V
 from geo_names import DEPARTEMENTS, REGIONS
@@ -505,6 +506,7 @@ def invalidate():
     """Forget the snapshot (tests call it after creating an app on a new database)."""
     global _cache
     _cache = None
+    statistiques.invalidate()
 
 
 def _version():
@@ -584,7 +586,7 @@ def stats(now=None):
     A lead's current programme is the one it accepted, else its first-rank proposal still
     open ("proposee"); refused or expired orientations no longer count. Youths waiting and
     mentors available are open leads (OPEN_STATUSES) by current programme. Responsiveness
-    is not measured yet: the matcher then counts every association as average.
+    is what `tick` last measured (statistiques.reactivite(), cached: no query of the leads).
     """
     now = now or models.now()
     month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
@@ -601,7 +603,7 @@ def stats(now=None):
         mentors_disponibles={
             programme: n for (programme, kind), n in waiting.items() if kind == "mentor"
         },
-        reactivite={},
+        reactivite=statistiques.reactivite(),
     )
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 import functools
 import secrets
 
-from peewee import IntegrityError
+from peewee import DateTimeField, IntegrityError
 
 import catalogue
 import demandes
@@ -48,20 +48,48 @@ def get_draft(token, parcours, max_age_hours, lock=False):
     """
     if not token:
         return None
-    if lock:
-        draft = models.locked(models.Draft.select().where(models.Draft.token == token)).first()
-    else:
-        draft = next(iter(models.Draft.raw(draft_sql(models.db.obj), token)), None)
+    row = models.db.execute_sql(draft_sql(models.db.obj, lock), (token,)).fetchone()
+    draft = row and draft_from_row(row)
     if draft is None or draft.parcours != parcours or draft.updated_at < oldest_kept(max_age_hours):
         return None
     return draft
 
 
-@functools.lru_cache(maxsize=1)
-def draft_sql(database):
+@functools.lru_cache(maxsize=4)
+def draft_sql(database, lock=False):
     """Every step reads its draft by primary key: peewee builds this SELECT once per
-    database (building a query costs more than SQLite takes to run it)."""
-    return models.Draft.select().where(models.Draft.token == "").sql()[0]
+    database (building a query costs more than SQLite takes to run it). `lock`: the
+    FOR UPDATE variant on PostgreSQL (models.locked)."""
+    query = models.Draft.select().where(models.Draft.token == "")
+    return (models.locked(query) if lock else query).sql()[0]
+
+
+def draft_from_row(row):
+    """The Draft of a row of draft_sql, its columns read as peewee would (Draft.raw
+    costs as much as the query itself)."""
+    fields = models.Draft._meta.sorted_fields  # the order of draft_sql's columns
+    values = {f.name: column_value(f, v) for f, v in zip(fields, row, strict=True)}
+    return models.Draft(__no_default__=True, **values)  # as peewee does: no default computed
+
+
+def column_value(field, value):
+    # SQLite gives times as ISO text: fromisoformat reads it in C, where peewee's
+    # python_value tries strptime formats in turn (a third of the draft's read).
+    if isinstance(value, str) and isinstance(field, DateTimeField):
+        try:
+            return dt.datetime.fromisoformat(value)
+        except ValueError:
+            pass
+    return field.python_value(value)
+
+
+@functools.lru_cache(maxsize=2)
+def save_answers_sql(database):
+    """The one UPDATE by primary key of each saved step, built once per database like
+    draft_sql (parameters: answers, updated_at, token)."""
+    Draft = models.Draft
+    update = Draft.update({Draft.answers: {}, Draft.updated_at: models.now()})
+    return update.where(Draft.token == "").sql()[0]
 
 
 def purge_drafts(max_age_hours, now=None):
@@ -71,28 +99,67 @@ def purge_drafts(max_age_hours, now=None):
     return Draft.delete().where(Draft.updated_at < oldest_kept(max_age_hours, now)).execute()
 
 
-def save_step(token, parcours, step_name, step_answers, max_age_hours):
+def save_step(token, parcours, step_name, step_answers, max_age_hours, seen=None):
     """Store one step's answers; answers on abandoned branches are dropped.
 
-    The draft is read again inside the write transaction, so a save racing with
-    another tab's save or submit never writes back stale answers. Returns the
-    draft, created on the first valid answer (never on a GET) or when the previous
-    one was sent; creating one also purges the expired ones, so no cron is needed
-    for drafts not to outlive their cookie.
+    A save racing with another tab's save or submit never writes back stale answers.
+    `seen`, the draft as the request read it: its new answers are worked out before the
+    write lock is taken, and written only if its answers have not changed since (one
+    UPDATE on token and answers: what the new ones are made from), so the lock is held
+    for one statement: with two workers
+    writing, the other waits less (SQLite's busy handler sleeps a millisecond or more).
+    Otherwise (or without `seen`) the draft is read again inside the write transaction.
+    Returns the draft, created on the first valid answer (never on a GET) or when the
+    previous one was sent; creating one also purges the expired ones, so no cron is
+    needed for drafts not to outlive their cookie.
     """
+    if seen is not None and seen.token == token and seen.submitted_at is None:
+        answers = step_answers_added(seen.answers, parcours, step_name, step_answers)
+        updated_at = models.now()
+        params = (*draft_values(answers, updated_at), token, answers_value(seen.answers))
+        with models.write_transaction():
+            saved = models.db.execute_sql(save_if_unchanged_sql(models.db.obj), params)
+        if saved.rowcount == 1:
+            seen.answers, seen.updated_at = answers, updated_at
+            return seen
     with models.write_transaction():
         draft = get_draft(token, parcours, max_age_hours, lock=True)
         if draft is None or draft.submitted_at is not None:
             purge_drafts(max_age_hours)
             draft = models.Draft.create(token=new_token(), parcours=parcours, answers={})
-        answers = dict(draft.answers)
-        answers[step_name] = step_answers
-        for name in Journey(PARCOURS[parcours], answers).inapplicable():
-            del answers[name]
+        answers = step_answers_added(draft.answers, parcours, step_name, step_answers)
         draft.answers = answers
         draft.updated_at = models.now()
-        draft.save(only=[models.Draft.answers, models.Draft.updated_at])
+        params = (*draft_values(answers, draft.updated_at), draft.token)
+        models.db.execute_sql(save_answers_sql(models.db.obj), params)
     return draft
+
+
+def step_answers_added(answers, parcours, step_name, step_answers):
+    answers = dict(answers)
+    answers[step_name] = step_answers
+    for name in Journey(PARCOURS[parcours], answers).inapplicable():
+        del answers[name]
+    return answers
+
+
+def draft_values(answers, updated_at):
+    Draft = models.Draft
+    return Draft.answers.db_value(answers), Draft.updated_at.db_value(updated_at)
+
+
+def answers_value(answers):
+    return models.Draft.answers.db_value(answers)  # sorted keys: one text per answers
+
+
+@functools.lru_cache(maxsize=2)
+def save_if_unchanged_sql(database):
+    """save_answers_sql, only while the draft is as read: same answers, not sent
+    (parameters: answers, updated_at, token, answers as read)."""
+    Draft = models.Draft
+    update = Draft.update({Draft.answers: {}, Draft.updated_at: models.now()})
+    unchanged = (Draft.answers == {}) & Draft.submitted_at.is_null()
+    return update.where((Draft.token == "") & unchanged).sql()[0]
 
 
 def new_reference(kind):

@@ -24,7 +24,7 @@ import vocabulary as V
 from geo_names import DEPARTEMENTS, REGIONS
 
 # Stored on every orientation: change it whenever a gate, a weight or a reason changes.
-MATCHER_VERSION = "2026.11-1"
+MATCHER_VERSION = "2026.12-1"
 
 # --- Weights: the whole score, in one table -----------------------------------------------
 # A youth's maximum is 40 + 30 + 12 + 10 + 10 + 45 = 147; a mentor's 40 + 12 + 10 + 10 + 20
@@ -38,7 +38,8 @@ WEIGHTS = {
     "specialisation": 12,
     # × share of this month's capacity still free (capacity not given: half).
     "capacite": 10,
-    # × share of leads the association recontacts in time (not measured yet: half).
+    # × share of leads the association recontacted within its promised delay over the last
+    # 90 days (statistiques.py); fewer than REACTIVITE_MIN_LEADS measured: half.
     "reactivite": 10,
     # The person wants remote meetings only, and the programme works remotely: worth
     # more than being in the same commune, which is then of no use to them.
@@ -60,6 +61,9 @@ RURAL_MAX_POPULATION = 2000
 # Capacity share at or above which "elle a encore des places" is said, and so on.
 CAPACITE_MENTIONNEE = 0.5
 REACTIVITE_MENTIONNEE = 0.8
+# Under this many leads measured, an association counts as average: two late call-backs
+# out of three say little, and a new association must get its chance.
+REACTIVITE_MIN_LEADS = 10
 BESOIN_MENTORS_MENTIONNE = 0.6
 MAX_PROPOSALS = 3
 MAX_PUBLICS_SCORED = 2
@@ -167,6 +171,22 @@ class Person:
     publics_souhaites: frozenset = frozenset()  # mentor: the youths he would like to help
 
 
+class Reactivite(NamedTuple):
+    """An association's responsiveness over the last 90 days (statistiques.py)."""
+
+    decided: int  # leads contacted, or late without contact
+    in_time: int  # contacted within the promised delay
+    median_days: float | None  # working days to first contact of those contacted
+
+    @property
+    def measured(self):
+        return self.decided >= REACTIVITE_MIN_LEADS
+
+    @property
+    def share(self):
+        return self.in_time / self.decided if self.decided else None
+
+
 @dataclass(frozen=True)
 class Stats:
     """What the database knows besides the catalogue (catalogue.stats() builds it)."""
@@ -178,7 +198,7 @@ class Stats:
     # programme id -> open leads currently oriented there
     jeunes_en_attente: Mapping = field(default_factory=dict)
     mentors_disponibles: Mapping = field(default_factory=dict)
-    # association id -> share (0..1) of leads recontacted within the promised delay
+    # association id -> Reactivite
     reactivite: Mapping = field(default_factory=dict)
 
 
@@ -522,7 +542,9 @@ def _free_capacity(p, stats):
 
 def _reactivite(p, stats):
     measured = stats.reactivite.get(p.association_id)
-    return 0.5 if measured is None else min(1.0, max(0.0, measured))
+    if measured is None or not measured.measured:
+        return 0.5
+    return min(1.0, max(0.0, measured.share))
 
 
 def _need_for_mentors(p, stats):
@@ -574,12 +596,7 @@ def _extra_reasons(person, p, points, stats):
         and free >= CAPACITE_MENTIONNEE
         and "Elle a encore des places ce mois-ci.",
     )
-    yield (
-        "reactivite",
-        reactivite is not None
-        and reactivite >= REACTIVITE_MENTIONNEE
-        and "Elle recontacte rapidement les personnes qui s'inscrivent.",
-    )
+    yield "reactivite", _reactivite_reason(p, reactivite)
     yield (
         "rencontre",
         points["rencontre"] and "Elle propose des rencontres à distance, comme vous le souhaitez.",
@@ -593,6 +610,19 @@ def _extra_reasons(person, p, points, stats):
         yield "profil_mentor", points["profil_mentor"] and _profil_reason(person, p)
         yield "secteur_mentor", points["secteur_mentor"] and _secteur_reason(person)
         yield "publics_mentor", points["publics_mentor"] and _publics_mentor_reason(person, p)
+
+
+def _reactivite_reason(p, reactivite):
+    """Said only when measured and good: « Ces trois derniers mois, X a recontacté 9
+    personnes sur 10 dans le délai promis. »"""
+    if reactivite is None or not reactivite.measured:
+        return None
+    if reactivite.share < REACTIVITE_MENTIONNEE:
+        return None
+    return (
+        f"Ces trois derniers mois, {p.association_nom} a recontacté {reactivite.in_time} "
+        f"personnes sur {reactivite.decided} dans le délai promis."
+    )
 
 
 def _territory_reason(person, niveau, distance_forcee):

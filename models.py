@@ -325,6 +325,17 @@ class Export(BaseModel):
     at = DateTimeField(default=now)
 
 
+class Statistique(BaseModel):
+    """A figure computed by `tick` (statistiques.refresh), read by the pages and the matcher:
+    "mois:2026-11" holds that month's counts by département, "reactivite" the associations'
+    responsiveness. A month computed after it ended is never computed again, so what it
+    counted stays counted when a person deletes their data."""
+
+    cle = CharField(unique=True, max_length=20)
+    data = JSONField(default=dict)
+    computed_at = DateTimeField(default=now)
+
+
 MODELS = [
     Commune,
     Localite,
@@ -343,6 +354,7 @@ MODELS = [
     Export,
     Relance,
     Resume,
+    Statistique,
 ]
 
 

@@ -15,6 +15,7 @@ import accounts
 import models
 import outbox
 import relances
+import statistiques
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +23,11 @@ log = logging.getLogger(__name__)
 def send_outbox(app, now):
     settings = outbox.settings_from(app.config, app.instance_path)
     return str(outbox.send_due(settings, now))
+
+
+def refresh_statistics(app, now):
+    """The associations' responsiveness (the matcher's) and /statistiques' figures."""
+    return "Statistiques : " + statistiques.refresh(now)
 
 
 def expire_invitations(app, now):
@@ -38,6 +44,7 @@ DUTIES = [
     relances.nudge_waiting_leads,
     relances.send_digests,
     send_outbox,
+    refresh_statistics,
 ]
 
 

@@ -23,6 +23,7 @@ import demandes
 import emails
 import lifecycle
 import models
+import phones
 import vocabulary as V
 import workdays
 from models import Draft, Evenement, Lead, Message, Note
@@ -199,22 +200,6 @@ def last_event(lead, kind):
     )
 
 
-MONTHS = [
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-]
-
-
 def date_fr(value):
     """« 3 décembre 2026 »; a stored moment (naive UTC) is read in French time."""
     if value is None:
@@ -222,7 +207,7 @@ def date_fr(value):
     if isinstance(value, dt.datetime):
         value = to_paris(value).date() if value.tzinfo is None else value.date()
     day = "1er" if value.day == 1 else str(value.day)
-    return f"{day} {MONTHS[value.month - 1]} {value.year}"
+    return f"{day} {V.MOIS[value.month - 1]} {value.year}"
 
 
 # --- E-mails to the person ----------------------------------------------------------------------
@@ -233,7 +218,7 @@ def association_context(association):
         "nom": association.nom,
         "delai": association.delai_recontact,
         "email": association.email,
-        "telephone": association.telephone,
+        "telephone": phones.display(association.telephone) if association.telephone else "",
         "site": association.site,
     }
 
@@ -353,9 +338,24 @@ def stop(lead, reason=""):
     note = "Arrêt demandé par la personne depuis son lien de suivi"
     if reason:
         note += f" : {V.MOTIF_ARRET.label(reason)}"
-    return demandes.change_status(
-        lead, "sans_suite", AUTHOR, reason=STOP_TO_SANS_SUITE[reason], note=note + "."
-    )
+    with models.write_transaction(durable=True):
+        row = close_by_person(lead, STOP_TO_SANS_SUITE[reason], note + ".")
+    demandes._refresh(lead, row)
+    return row
+
+
+def close_by_person(lead, reason, note, by=AUTHOR):
+    """Sans suite through demandes, inside the caller's transaction. The person closing a
+    lead still nouvelle is no contact by the association: its first contact stays unset,
+    so the responsiveness figures do not count it as called back (nor does retention's
+    erasure, `by` "tick")."""
+    locked = models.locked(Lead.select(Lead.first_contact_at).where(Lead.id == lead.id))
+    contacted = locked.first().first_contact_at is not None
+    row = demandes.change_status(lead.id, "sans_suite", by, reason=reason, note=note)
+    if not contacted and row.first_contact_at is not None:
+        Lead.update(first_contact_at=None).where(Lead.id == row.id).execute()
+        row.first_contact_at = None
+    return row
 
 
 def export(lead):
@@ -469,16 +469,16 @@ def erase(lead, mail_dir, by=AUTHOR, kind="suppression_donnees", tell_staff=True
 def forget_searches(values):
     """Staff exports keep their filters: a search for the person's address or number."""
     for value in filter(None, values):
-        models.Export.update(filters={}).where(models.Export.filters.contains(value)).execute()
+        # fn.LOWER: the pattern is then plain text, not JSON-encoded as the field's value.
+        matching = fn.LOWER(models.Export.filters).contains(value.lower())
+        models.Export.update(filters={}).where(matching).execute()
 
 
 def close_for_erasure(row, by=AUTHOR):
     """Nobody is left to call: an open lead is closed (sans suite, or its pair ended),
     by demandes' own rules, inside the caller's transaction."""
     if row.status in lifecycle.WAITING_FOR_PAIR:
-        demandes.change_status(
-            row, "sans_suite", by, reason="plus_interesse", note="Données supprimées."
-        )
+        close_by_person(row, "plus_interesse", "Données supprimées.", by)
     elif row.status in lifecycle.PAIR_STATUSES:
         demandes.change_status(row, "terminee", by)
     fresh = Lead.get_by_id(row.id)
@@ -529,11 +529,7 @@ def resend_links(address, now=None):
         )
         if recent >= LINK_LIMIT_PER_HOUR:
             return 0
-        found = list(
-            Lead.select()
-            .where((fn.LOWER(Lead.email) == address) & ~Lead.suivi_token.startswith(ERASED_PREFIX))
-            .order_by(Lead.created_at)
-        )
+        found = leads_of(address)
         if not found:
             return 0
         items = [
@@ -544,5 +540,19 @@ def resend_links(address, now=None):
             }
             for lead in found
         ]
-        emails.send("lien_suivi", found[0].email, LINK_KIND, leads=items)
+        emails.send("lien_suivi", address, LINK_KIND, leads=items)
     return 1
+
+
+def leads_of(address):
+    """The leads whose person, or parent (under 15), gave this address (lower-cased). The
+    parent's is inside the answers: matched by LIKE, then checked exactly."""
+    query = (
+        Lead.select()
+        .where(
+            ((fn.LOWER(Lead.email) == address) | fn.LOWER(Lead.answers).contains(address))
+            & ~Lead.suivi_token.startswith(ERASED_PREFIX)
+        )
+        .order_by(Lead.created_at)
+    )
+    return [lead for lead in query if address in (lead.email.lower(), parent_email(lead).lower())]

@@ -115,7 +115,12 @@ def make_stats(rng, programmes):
         proposed_this_month={p.id: rng.randint(0, 50) for p in programmes},
         jeunes_en_attente={p.id: rng.randint(0, 30) for p in programmes},
         mentors_disponibles={p.id: rng.randint(0, 30) for p in programmes},
-        reactivite={p.association_id: rng.random() for p in programmes if rng.random() < 0.5},
+        reactivite={
+            p.association_id: matcher.Reactivite(n, rng.randint(0, n), rng.randint(0, 9))
+            for p in programmes
+            if rng.random() < 0.5
+            for n in [rng.randint(0, 30)]
+        },
     )
 
 

@@ -654,7 +654,8 @@ def test_junk_at_the_note_form_never_500(client, people, text, extra):
     assert selection.status_code == 303
     exported = client.post("/espace/export.csv", data={"csrf_token": token, "demande": [text]})
     assert exported.status_code in (200, 303)
-    assert client.get("/espace/demandes/" + quote(text, safe="")).status_code in (404, 200)
+    # 308: a "/" in the text makes a double slash, which Werkzeug redirects to a single one.
+    assert client.get("/espace/demandes/" + quote(text, safe="")).status_code in (200, 308, 404)
 
 
 # --- Indexes ------------------------------------------------------------------------------

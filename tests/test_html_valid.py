@@ -29,6 +29,7 @@ from helpers import (
 import accounts
 import catalogue
 import models
+import statistiques
 
 ROOT = Path(__file__).resolve().parent.parent
 VNU_JAR = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
@@ -233,7 +234,7 @@ def mentor_pages(app, pages):
     pages.fetch(client, "mentor-resultat", submit(client, "mentor").headers["Location"])
 
 
-def inbox_pages(app, pages):
+def espace_demandes_pages(app, pages):
     """The espace association: inbox (filtered, in error, empty), a lead's page, a note
     refused; a staff member of the association the lead was sent to."""
     client = app.test_client()
@@ -318,6 +319,16 @@ def suivi_pages(app, pages):
     pages.fetch(client, "suivi-lien-envoye", "/suivi/lien-perdu/envoye")
     pages.fetch(client, "suivi-donnees-supprimees", "/suivi/donnees-supprimees")
     pages.fetch(client, "suivi-introuvable", "/suivi/" + "A" * 43, status=404)
+
+
+def statistics_pages(app, pages):
+    """/statistiques before tick computed anything, then with the leads sent so far."""
+    client = app.test_client()
+    pages.fetch(client, "statistiques-pas-encore", "/statistiques")
+    with models.db.connection_context():
+        statistiques.refresh()
+    pages.fetch(client, "statistiques", "/statistiques")
+    assert "<svg" in pages.documents["statistiques.html"]
 
 
 def espace_pages(app, pages):
@@ -414,8 +425,10 @@ def test_every_page_is_valid_html(app, tmp_path):
     mentor_pages(app, pages)
     suivi_pages(app, pages)
 
-    inbox_pages(app, pages)
+    statistics_pages(app, pages)
+
     espace_pages(app, pages)
+    espace_demandes_pages(app, pages)
     # These two change the database (catalogue emptied, then a postal code gone): last.
     waiting_list_page(app, pages)
     stale_check_page(app, pages)

@@ -297,12 +297,45 @@ def test_remaining_capacity_scores_higher():
     assert "Elle a encore des places ce mois-ci." not in result.proposals[1].reasons
 
 
-def test_responsiveness_scores_higher_and_absent_is_neutral():
+def reactivite(in_time, decided, median_days=1):
+    return matcher.Reactivite(decided, in_time, median_days)
+
+
+def test_measured_responsiveness_ranks_higher():
     slow, fast = programme(1), programme(2)
-    assert proposed_ids(run(jeune(), slow, fast, reactivite={1: 0.2, 2: 0.9}))[0] == 2
+    measured = {1: reactivite(2, 10, 9), 2: reactivite(9, 10)}
+    result = run(jeune(), slow, fast, reactivite=measured)
+    assert proposed_ids(result) == [2, 1]
+    assert result.proposals[0].score > result.proposals[1].score
+    said = (
+        "Ces trois derniers mois, Association 2 a recontacté 9 personnes sur 10 "
+        "dans le délai promis."
+    )
+    assert said in result.proposals[0].reasons
+    assert not any("recontacté" in reason for reason in result.proposals[1].reasons)
+
+
+def test_responsiveness_under_the_minimum_or_absent_is_neutral():
+    slow, fast = programme(1), programme(2)
+    few = matcher.REACTIVITE_MIN_LEADS - 1
+    # The slow one, with too few leads measured, is not behind the unmeasured one.
+    result = run(jeune(), slow, fast, reactivite={1: reactivite(0, few), 2: reactivite(few, few)})
+    assert result.proposals[0].score == result.proposals[1].score
+    assert not any("recontacté" in r for p in result.proposals for r in p.reasons)
     neutral = matcher.score_parts(jeune(), slow, "national", matcher.Stats())
-    half = matcher.score_parts(jeune(), slow, "national", matcher.Stats(reactivite={1: 0.5}))
+    half = matcher.score_parts(
+        jeune(), slow, "national", matcher.Stats(reactivite={1: reactivite(0, few)})
+    )
     assert neutral == half
+    assert dict(neutral)["reactivite"] == matcher.WEIGHTS["reactivite"] / 2
+    enough = matcher.Stats(reactivite={1: reactivite(0, matcher.REACTIVITE_MIN_LEADS)})
+    assert dict(matcher.score_parts(jeune(), slow, "national", enough))["reactivite"] == 0
+
+
+def test_responsiveness_is_said_only_when_good():
+    p = programme(1)
+    fair = run(jeune(), p, reactivite={1: reactivite(7, 10)})
+    assert not any("recontacté" in reason for reason in fair.proposals[0].reasons)
 
 
 def test_remote_only_person_prefers_remote_programme():
@@ -511,7 +544,7 @@ def test_two_to_four_reasons_each_a_french_sentence():
     p = programme(
         1, publics_prioritaires=frozenset({"qpv"}), a_distance=True, capacite_mensuelle=10
     )
-    reasons = run(person, p, reactivite={1: 0.95}).proposals[0].reasons
+    reasons = run(person, p, reactivite={1: reactivite(19, 20)}).proposals[0].reasons
     assert 2 <= len(reasons) <= 4
     for reason in reasons:
         assert reason[0].isupper() and reason.endswith(".")
@@ -583,7 +616,12 @@ def random_stats(seed):
         proposed_this_month={i: rng.randint(0, 60) for i in ids if rng.random() < 0.5},
         jeunes_en_attente={i: rng.randint(0, 20) for i in ids if rng.random() < 0.5},
         mentors_disponibles={i: rng.randint(0, 20) for i in ids if rng.random() < 0.5},
-        reactivite={i: rng.random() for i in range(1, 7) if rng.random() < 0.5},
+        reactivite={
+            i: matcher.Reactivite(n, rng.randint(0, n), rng.randint(0, 9))
+            for i in range(1, 7)
+            if rng.random() < 0.5
+            for n in [rng.randint(0, 30)]
+        },
     )
 
 

@@ -350,6 +350,13 @@ def test_stylesheet_and_favicon_are_served(client):
     icon.close()
 
 
+def test_staff_styles_are_downloaded_by_staff_pages_only(client):
+    staff_css = re.compile(r'href="/static/css/espace\.[0-9a-f]+\.css"')
+    assert staff_css.search(client.get("/espace/connexion").get_data(as_text=True))
+    for public in ("/", "/jeune/age", "/mentor/situation"):
+        assert not staff_css.search(client.get(public).get_data(as_text=True)), public
+
+
 def test_stylesheet_is_small_self_contained_and_defines_the_shared_classes():
     css = (ROOT / "static" / "css" / "app.css").read_text(encoding="utf-8")
     assert len(css.encode()) < 16_000

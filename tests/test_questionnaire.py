@@ -1,6 +1,7 @@
 """The questionnaire engine through the Flask test client, with and without htmx."""
 
 import contextlib
+import datetime as dt
 import html as html_lib
 import logging
 import re
@@ -8,6 +9,7 @@ import time
 
 import pytest
 from helpers import (
+    CSRF_RE,
     HX,
     MENTOR_STEPS,
     PARENT_STEP,
@@ -533,6 +535,32 @@ def test_a_late_save_from_another_tab_never_reopens_a_sent_draft(app, client):
         assert sent.answers["besoin"] == {"besoin": "orientation"}
 
 
+def test_a_save_from_a_stale_read_keeps_the_answers_saved_meanwhile(app, client):
+    walk(client, "jeune", YOUTH_STEPS[:3])
+    token = draft_token(client)
+    with app.test_request_context(), models.db.connection_context():
+        first, second = (leads.get_draft(token, "jeune", 30) for _ in range(2))
+        leads.save_step(token, "jeune", "besoin", {"besoin": "emploi"}, 30, seen=first)
+        commune = {"commune": "Lyon (69003)"}
+        saved = leads.save_step(token, "jeune", "commune", commune, 30, seen=second)
+        assert saved.token == token
+        answers = models.Draft.get(models.Draft.token == token).answers
+        assert answers["besoin"] == {"besoin": "emploi"} and answers["commune"] == commune
+    # and a submitted draft read before its submit is never written to
+    walk(client, "jeune", YOUTH_STEPS[3:])
+    with app.test_request_context(), models.db.connection_context():
+        before = leads.get_draft(token, "jeune", 30)
+    submit(client, "jeune")
+    with app.test_request_context(), models.db.connection_context():
+        later = leads.save_step(
+            token, "jeune", "besoin", {"besoin": "orientation"}, 30, seen=before
+        )
+        assert later.token != token
+        assert models.Draft.get(models.Draft.token == token).answers["besoin"] == {
+            "besoin": "emploi"
+        }
+
+
 def test_submit_checks_the_answers_inside_its_transaction(app, client):
     walk(client, "jeune", YOUTH_STEPS)
     token = draft_token(client)
@@ -882,3 +910,72 @@ def test_a_multipart_part_with_an_unreadable_name_is_no_field(client):
         data["csrf_token"] = token
         response = client.post("/jeune/age", data=data, content_type="multipart/form-data")
         assert response.status_code == 303
+
+
+# --- the light request path: cached pages, reused CSRF tokens -----------------------
+
+
+def test_a_cached_question_page_carries_each_session_its_own_token(app):
+    first, second = app.test_client(), app.test_client()
+    responses = [c.get("/jeune/age") for c in (first, second, first)]
+    assert all("Cookie" in r.headers["Vary"] and r.status_code == 200 for r in responses)
+    assert "Set-Cookie" in responses[0].headers and "Set-Cookie" not in responses[2].headers
+    pages = [r.get_data(as_text=True) for r in responses]
+    tokens = [CSRF_RE.search(page).group(1) for page in pages]
+    assert tokens[0] != tokens[1]  # one page from the cache, two sessions
+    assert tokens[2] == tokens[0]  # signed once, reused within the session
+    assert pages[0] == pages[2]
+    assert pages[0].replace(tokens[0], "") == pages[1].replace(tokens[1], "")
+    assert "csrf-" not in pages[1]  # the placeholder never shows
+    stolen = post(second, "/jeune/age", {"age": "17"}, token=tokens[0])
+    assert stolen.status_code == 400
+    assert post(first, "/jeune/age", {"age": "17"}, token=tokens[0]).status_code == 303
+
+
+def test_a_cached_page_shows_the_answer_stored_now(client):
+    walk(client, "jeune", YOUTH_STEPS[:3])
+    checked = re.compile(
+        r'checked class="radio__input" id="besoin-\d+" name="besoin"[^>]*value="(\w+)"'
+    )
+    assert checked.findall(client.get("/jeune/besoin").get_data(as_text=True)) == ["orientation"]
+    assert post(client, "/jeune/besoin", {"besoin": "emploi"}).status_code == 303
+    assert checked.findall(client.get("/jeune/besoin").get_data(as_text=True)) == ["emploi"]
+    fragment = client.get("/jeune/besoin", headers=HX).get_data(as_text=True)
+    assert "<html" not in fragment and checked.findall(fragment) == ["emploi"]
+
+
+def test_typed_answers_are_never_kept_in_the_page_cache(app, client):
+    walk(client, "jeune", YOUTH_STEPS)
+    assert client.get("/jeune/situation-particuliere").status_code == 200
+    page = client.get("/jeune/coordonnees").get_data(as_text=True)
+    assert "ines.martin@example.org" in page
+    cached = "".join(app.extensions["step_pages"].values())
+    assert 'name="situations"' in cached  # choices are kept
+    assert "ines.martin@example.org" not in cached and "Martin" not in cached
+
+
+def test_a_reused_token_still_expires_with_its_time_limit(app, client):
+    token = csrf_token(client)
+    assert csrf_token(client) == token  # reused: no new signature
+    app.config["WTF_CSRF_TIME_LIMIT"] = -1  # any token is now too old
+    assert post(client, "/jeune/age", {"age": "17"}, token=token).status_code == 400
+
+
+def test_a_remembered_session_cookie_still_expires_with_its_lifetime(app, client):
+    walk(client, "jeune", YOUTH_STEPS[:1])
+    assert client.get("/jeune/situation").status_code == 200  # the cookie just signed
+    app.config["PERMANENT_SESSION_LIFETIME"] = dt.timedelta(seconds=-1)
+    response = client.get("/jeune/situation")
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith("/jeune/age?depuis=situation")
+
+
+def test_an_unchanged_session_cookie_is_signed_again_only_once_old(client, monkeypatch):
+    import app as application
+
+    assert "Set-Cookie" in post(client, "/jeune/age", {"age": "17"}).headers  # a new draft
+    same = post(client, "/jeune/situation", {"situation": "college"})
+    assert same.status_code == 303 and "Set-Cookie" not in same.headers
+    monkeypatch.setattr(application, "COOKIE_RENEWAL_SECONDS", 0)
+    renewed = post(client, "/jeune/situation", {"situation": "college"})
+    assert "Expires=" in renewed.headers["Set-Cookie"]

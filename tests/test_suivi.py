@@ -18,6 +18,7 @@ from peewee import CharField, TextField
 import demandes
 import models
 import outbox
+import phones
 import suivi
 from models import Evenement, Lead, Message, Note, Utilisateur
 
@@ -89,7 +90,10 @@ def test_submit_sends_the_confirmation_with_the_link(client):
     with models.db.connection_context():
         association = lead.association
     assert association.nom in mail.body
-    assert f"sous {association.delai_recontact} jours ouvrés" in mail.body
+    assert (
+        f"{association.nom} vous recontacte sous {association.delai_recontact} jours" in mail.body
+    )
+    assert association.telephone and phones.display(association.telephone) in mail.body
     result = text(client.get(f"/jeune/resultat/{lead.reference}"))
     assert f"Un e-mail de confirmation vous a été envoyé à <strong>{EMAIL}</strong>" in result
     assert lead.suivi_token not in result  # the link is in the e-mail, not on a shared screen
@@ -272,6 +276,8 @@ def test_stop_with_an_optional_reason(client, motif):
     response = client.post(url, data=data)
     assert response.status_code == 303 and response.headers["Location"].endswith("?fait=arret")
     assert fresh(lead).status == "sans_suite"
+    # The person stopping is no call back by the association.
+    assert fresh(lead).first_contact_at is None
     with models.db.connection_context():
         event = Evenement.get(
             (Evenement.lead == lead.id) & (Evenement.kind == "classer_sans_suite")
@@ -355,6 +361,10 @@ def test_erasure_leaves_nothing_personal(app, client):
         member = staff(lead.association_id, "conseillere@example.org")
         demandes.change_status(lead, "contactee", member, note="Appelé Inès au 06 12 34 56 78")
         demandes.add_note(lead, lead.association_id, member, "Inès Martin préfère le mardi")
+        # A staff export searched for her address: its filters name her.
+        models.Export.create(
+            utilisateur=member, association=lead.association_id, rows=1, filters={"q": EMAIL}
+        )
         assert personal_traces(PERSONAL)  # the check can fail
     # The outbox sends: .eml files of the confirmation (and the parent's copy).
     settings_ = outbox.settings_from(app.config, app.instance_path)
@@ -378,6 +388,7 @@ def test_erasure_leaves_nothing_personal(app, client):
         row = Lead.get_by_id(lead.id)
         assert (row.kind, row.departement, row.besoin) == ("jeune", "69", lead.besoin)
         assert row.status == "sans_suite" and row.answers == {} and suivi.is_erased(row)
+        assert row.first_contact_at is not None  # staff had called: still counted
         assert Note.select().where(Note.lead == lead.id).count() == 0
         assert models.Draft.select().where(models.Draft.lead == lead.id).count() == 0
         (notice,) = Message.select().where(Message.kind == "donnees_supprimees")
@@ -435,6 +446,15 @@ def test_lost_link_same_answer_and_a_limit(client):
         assert suivi.resend_links(EMAIL, now=later) == 1
 
 
+def test_lost_link_for_a_parent(client):
+    lead = send_youth(client, under_15_steps())
+    assert suivi.resend_links(PARENT_EMAIL.upper()) == 1
+    (sent,) = messages(kind=suivi.LINK_KIND)
+    assert sent.to == PARENT_EMAIL and page_url(lead) in sent.body
+    # An address that only appears inside another answer is no parent's.
+    assert suivi.resend_links("martin@example.org") == 0
+
+
 def test_lost_link_form_errors_and_csrf(client):
     url = "/suivi/lien-perdu"
     token = csrf_of(client, url)
@@ -485,3 +505,18 @@ def test_htmx_fragments_focus_their_heading(client):
         assert "<html" not in body and "<main" in body
         assert re.search(r"<h1[^>]*tabindex=\"-1\" autofocus", body), suffix
         assert response.headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_erasing_a_youth_in_a_pair_ends_the_pair(db, tmp_path):
+    from test_demandes import pair_ready
+
+    jeune, mentor = pair_ready()
+    binome = demandes.form_pair(jeune, mentor, "claire@example.org", jeune.association_id)
+    jeune = Lead.get_by_id(jeune.id)
+    assert suivi.status_sentence(jeune).startswith("Vous êtes en binôme avec un mentor depuis le")
+    assert suivi.erase(jeune, tmp_path) is True
+    assert suivi.erase(Lead.get_by_id(jeune.id), tmp_path) is False  # already erased
+    assert models.Binome.get_by_id(binome.id).ended_at is not None
+    assert Lead.get_by_id(jeune.id).status == "terminee"
+    assert Lead.get_by_id(mentor.id).status == "terminee"
+    assert Lead.get_by_id(mentor.id).prenom == "Paul"  # the mentor's data is the mentor's

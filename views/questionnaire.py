@@ -5,6 +5,9 @@ region. Where the person stands comes from the Journey walker, never from a
 stored "current step".
 """
 
+import json
+import secrets
+
 from flask import Blueprint, abort, current_app, redirect, request, session, url_for
 
 import catalogue
@@ -15,7 +18,8 @@ import phones
 import suivi
 from forms import FORMS, ConsentForm
 from journeys import CHECK, PARCOURS, Journey
-from views.rendering import render
+from views import public
+from views.rendering import csrf_token, is_partial, render, render_html, respond
 
 bp = Blueprint("questionnaire", __name__)
 
@@ -23,6 +27,12 @@ PARCOURS_RULE = "<any(jeune, mentor):parcours>"
 RETURN_ARG = "retour"  # set by the "Modifier" links of the check page
 ASKED_ARG = "depuis"  # the page asked for, when it sent the person back to an earlier one
 MAX_REMEMBERED_LEADS = 10
+# Rendered question pages kept per worker (see cached_step_page): a few per step.
+MAX_CACHED_PAGES = 1024
+# Stands for the session's CSRF token in a cached page; random, so no answer holds it.
+CSRF_PLACEHOLDER = f"csrf-{secrets.token_hex(16)}"
+# Fields whose stored values are choices among codes, never typed text.
+CHOICE_FIELDS = {"RadioField", "SelectMultipleField", "Checkbox", "CSRFTokenField"}
 
 
 @bp.after_request
@@ -134,10 +144,9 @@ def step(parcours, etape):
     form_class = FORMS[parcours.name][etape]
     returning = request.args.get(RETURN_ARG) == CHECK
     if request.method != "POST":  # GET, or HEAD which answers as GET does
-        stored = journey.answers.get(etape)
-        form = form_class(data=form_class.form_data(stored) if stored else None)
-        return render_step(journey, step, form, returning)
+        return cached_step_page(journey, step, form_class, returning)
 
+    csrf_token()  # the session's signed token, reused: the form would sign a new one
     form = form_class()
     if not form.validate():
         return render_step(journey, step, form, returning, status=422)
@@ -150,6 +159,7 @@ def step(parcours, etape):
         etape,
         form.answers(),
         current_app.config["DRAFT_MAX_AGE_HOURS"],
+        seen=draft,
     )
     remember_draft(parcours.name, draft)
     journey = Journey(parcours, draft.answers)
@@ -178,22 +188,62 @@ def sent_back(journey, step):
     return "ordre" if journey.answers else "expiree"
 
 
+def cached_step_page(journey, step, form_class, returning):
+    """The question page as a GET shows it, rendered once per worker for the same inputs.
+
+    Without errors, the page is a function of the step, its stored answers, where the
+    journey stands (progress, back link, sent back), full page or htmx region, and the
+    demo flag: rendering it (forms, Jinja macros) costs most of a step, so it is kept,
+    with a placeholder where the session's CSRF token goes. Only pages holding no typed
+    text are kept (a first visit, or answers that are all choices among codes): no
+    personal data stays in memory.
+    """
+    stored = journey.answers.get(step.name)
+    key = (
+        journey.parcours.name,
+        step.name,
+        json.dumps(stored, sort_keys=True),
+        returning,
+        is_partial(),
+        journey.progress(step.name),
+        returning or journey.previous(step.name),  # what back_url is made of
+        sent_back(journey, step),
+        # The only settings the step templates read (public.demo_instance, step.html).
+        public.demo_instance()["demo"],
+        current_app.config["DRAFT_MAX_AGE_HOURS"],
+    )
+    token = csrf_token()  # first: a form built below takes the same one
+    pages = current_app.extensions.setdefault("step_pages", {})
+    html = pages.get(key)
+    if html is None:
+        form = form_class(data=form_class.form_data(stored) if stored else None)
+        html = step_html(journey, step, form, returning, csrf_token=lambda: CSRF_PLACEHOLDER)
+        if stored is None or all(f.type in CHOICE_FIELDS for f in form):
+            if len(pages) >= MAX_CACHED_PAGES:
+                pages.clear()
+            pages[key] = html
+    return respond(html.replace(CSRF_PLACEHOLDER, token))
+
+
 def render_step(journey, step, form, returning, status=200):
+    return respond(step_html(journey, step, form, returning), status)
+
+
+def step_html(journey, step, form, returning, **context):
     parcours = journey.parcours
     errors = bool(form.errors)
     template = "questionnaire/commune.html" if step.name == "commune" else "questionnaire/step.html"
-    position, total = journey.progress(step.name)
-    return render(
+    return render_html(
         template,
-        status=status,
         parcours=parcours,
         step=step,
         form=form,
         title=page_title(parcours, step.question, errors),
         back_url=back_url(journey, step.name, returning),
         action=step_url(parcours.name, step.name, returning),
-        progress=(position, total),
+        progress=journey.progress(step.name),
         sent_back=sent_back(journey, step),
+        **context,
     )
 
 

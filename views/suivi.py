@@ -21,7 +21,8 @@ from forms import email_field, strip
 from views.rendering import render
 
 bp = Blueprint("suivi", __name__, url_prefix="/suivi")
-bp.add_app_template_filter(suivi.date_fr, "date_fr")
+# A day without the time (vocabulary.date_fr gives the time too): « 3 décembre 2026 ».
+bp.add_app_template_filter(suivi.date_fr, "jour_fr")
 
 # Notices after an action (PRG: the page it redirects to says what was done).
 DONE = {

@@ -6,9 +6,7 @@ Filters travel in the URL (links and GET forms: a filtered inbox can be shared);
 htmx the list region is swapped in place, without JS the same URL is a full page.
 """
 
-import datetime as dt
 import re
-import zoneinfo
 from urllib.parse import parse_qsl, urlencode
 
 from flask import abort, flash, make_response, redirect, request, url_for
@@ -37,7 +35,6 @@ NOTE_MAX = lifecycle.NOTE_MAX
 # Events that bring a lead to a new association: the notes written in the timeline up to
 # them (the hand-over's included) belong to the association before, and are not shown.
 ARRIVAL_EVENTS = frozenset({lifecycle.HAND_OVER.code, "choix_alternative"})
-PARIS = zoneinfo.ZoneInfo("Europe/Paris")
 # What a reference may look like ("J-7K3Q9"): anything else is no lead, and never reaches
 # the database (PostgreSQL refuses a NUL byte with an error).
 REFERENCE_RE = re.compile(r"[A-Za-z0-9-]{1,20}")
@@ -65,29 +62,6 @@ def no_store(response):
     # Names, phone numbers and notes: never kept by a browser or a proxy cache.
     response.headers["Cache-Control"] = "no-store"
     return response
-
-
-MONTHS = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
-
-
-@bp.app_template_filter()
-def date_fr(value):
-    """A stored UTC time as read in France: "2 décembre 2026 à 14 h 05"."""
-    local = value.replace(tzinfo=dt.UTC).astimezone(PARIS)
-    return f"{local.day} {MONTHS[local.month - 1]} {local.year} à {local.hour} h {local.minute:02d}"
 
 
 @bp.app_template_filter()
