@@ -314,7 +314,7 @@ def nudge_waiting_leads(app, now=None):
     days = app.config.get("EN_ATTENTE_NUDGE_DAYS", 60)
     entered = (
         Evenement.select(Evenement.lead, fn.MAX(Evenement.at).alias("since"))
-        .where((Evenement.to_status == "en_attente") & (Evenement.from_status != "en_attente"))
+        .where(ENTERED_WAITING)
         .group_by(Evenement.lead)
         .alias("entered")
     )
@@ -350,10 +350,19 @@ def as_datetime(value):
     return value
 
 
+ENTERED_WAITING = (Evenement.to_status == "en_attente") & (Evenement.from_status != "en_attente")
+
+
 def nudge(lead, since, days, now):
     with models.write_transaction(durable=True):
         row = lock_if(lead.id, "en_attente", None, None)
-        if row is None or row.association_id is None or not claim(row, WAITING, since, now):
+        if row is None or row.association_id is None:
+            return 0
+        # Read again under the lock: out of "en_attente" and back meanwhile, a new stay.
+        latest = Evenement.select(fn.MAX(Evenement.at)).where(
+            (Evenement.lead == row.id) & ENTERED_WAITING
+        )
+        if as_datetime(latest.scalar()) != since or not claim(row, WAITING, since, now):
             return 0
         association = Association.get_by_id(row.association_id)
         sent = send_to_staff(

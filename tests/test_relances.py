@@ -305,8 +305,21 @@ def test_en_attente_gets_one_nudge_after_60_days(config, db):
     assert not any(word in nudge.body for word in PERSONAL)
     assert report["nudge_waiting_leads"].startswith("En attente d'un binôme : 1 rappel")
     tick(config, entered + dt.timedelta(days=61))
-    tick(config, entered + dt.timedelta(days=200))
+    tick(config, entered + dt.timedelta(days=120))
     assert len(mails()) == 1 and kinds(lead).count("relance_attente") == 1
+
+    # Out of "en_attente" and back: a new stay, its own nudge 60 days later.
+    demandes.change_status(lead, "sans_suite", "equipe@example.org", reason="autre_solution")
+    demandes.change_status(lead, "contactee", "equipe@example.org")
+    demandes.change_status(lead, "en_attente", "equipe@example.org")
+    again = entered + dt.timedelta(days=130)
+    Evenement.update(at=again).where(
+        (Evenement.lead == lead.id) & (Evenement.at > entered + dt.timedelta(days=200))
+    ).execute()
+    tick(config, again + dt.timedelta(days=59))
+    assert len(mails(kind="attente_longue")) == 1
+    tick(config, again + dt.timedelta(days=60))
+    assert len(mails(kind="attente_longue")) == 2
 
 
 def test_per_lead_e_mail_or_daily_digest(config, db):
