@@ -222,6 +222,12 @@ def create_app(config=None):
         SMTP_TIMEOUT=30,
         WAITING_LIST_DAYS=10,
         LEAD_RETENTION_YEARS=3,
+        # The scheduler's reminders (relances.py): the hand-over at this many times the
+        # promised delay (0: never), the nudge of leads "en_attente", the digest's hour.
+        AUTO_HANDOVER_FACTOR=3,
+        EN_ATTENTE_NUDGE_DAYS=60,
+        DIGEST_HOUR=7,
+        OPERATOR_EMAIL=os.environ.get("OPERATOR_EMAIL", ""),
         # WTForms' own French messages, without Flask-Babel.
         WTF_I18N_ENABLED=False,
     )

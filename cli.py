@@ -112,8 +112,9 @@ def register(app):
 
     @app.cli.command("tick")
     def tick_command():
-        """Scheduled work, for cron or a systemd timer: sends the outbox, computes the
-        statistics (safe to overlap)."""
+        """Scheduled work, for cron or a systemd timer (safe to overlap): reminders and
+        hand-overs, digests, retention, drafts, the outbox, then the statistics
+        (scheduler.DUTIES)."""
         failed = False
         for name, report, error in scheduler.tick(app):
             if error is None:

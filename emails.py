@@ -54,16 +54,24 @@ def send(name, to, kind, lead=None, **context):
     return outbox.queue(to, subject, body, kind=kind, lead=lead)
 
 
-def staff_of(association_id):
-    """The active staff accounts of an association (responsables and membres)."""
+# Utilisateur.notifications of staff who get one digest a day instead (relances.py).
+DIGEST = "resume_quotidien"
+
+
+def staff_of(association_id, new_lead=False):
+    """The active staff accounts of an association (responsables and membres); with
+    `new_lead`, only those who want an e-mail per new lead (the others get the digest)."""
     Utilisateur = models.Utilisateur
+    condition = (
+        (Utilisateur.association == association_id)
+        & Utilisateur.actif
+        & Utilisateur.role.in_(accounts.STAFF_ROLES)
+    )
+    if new_lead:
+        condition &= Utilisateur.notifications != DIGEST
     return list(
         Utilisateur.select(Utilisateur.id, Utilisateur.email)
-        .where(
-            (Utilisateur.association == association_id)
-            & Utilisateur.actif
-            & Utilisateur.role.in_(accounts.STAFF_ROLES)
-        )
+        .where(condition)
         .order_by(Utilisateur.id)
     )
 
@@ -85,7 +93,7 @@ def notify_new_lead(lead, association_id=None, base_url=None):
         delai=association.delai_recontact,
         link=f"{base}/espace/demandes/{lead.reference}",
     )
-    recipients = staff_of(association.id)
+    recipients = staff_of(association.id, new_lead=True)
     for user in recipients:
         outbox.queue(user.email, subject, body, kind="nouvelle_demande", lead=lead)
     return len(recipients)

@@ -36,9 +36,9 @@ class InvalidDraft(Exception):
         self.step = step
 
 
-def oldest_kept(max_age_hours):
+def oldest_kept(max_age_hours, now=None):
     """Drafts last saved before this can no longer be resumed: their cookie has expired."""
-    return models.now() - dt.timedelta(hours=max_age_hours)
+    return (now or models.now()) - dt.timedelta(hours=max_age_hours)
 
 
 def get_draft(token, parcours, max_age_hours, lock=False):
@@ -92,11 +92,11 @@ def save_answers_sql(database):
     return update.where(Draft.token == "").sql()[0]
 
 
-def purge_drafts(max_age_hours):
+def purge_drafts(max_age_hours, now=None):
     """Delete the drafts nobody can resume (one DELETE on the updated_at index); a
     submitted one only led its cookie back to the lead, which keeps its own answers."""
     Draft = models.Draft
-    return Draft.delete().where(Draft.updated_at < oldest_kept(max_age_hours)).execute()
+    return Draft.delete().where(Draft.updated_at < oldest_kept(max_age_hours, now)).execute()
 
 
 def save_step(token, parcours, step_name, step_answers, max_age_hours, seen=None):

@@ -15,6 +15,7 @@ from peewee import (
     BooleanField,
     CharField,
     DatabaseProxy,
+    DateField,
     DateTimeField,
     ForeignKeyField,
     IntegerField,
@@ -224,6 +225,8 @@ class Utilisateur(BaseModel):
     session_epoch = IntegerField(default=0)
     created_at = DateTimeField(default=now)
     last_login_at = DateTimeField(null=True)
+    # vocabulary.NOTIFICATIONS: an e-mail per new lead, or one digest a day (scheduler).
+    notifications = CharField(max_length=20, default="chaque_demande")
 
 
 class LoginFailure(BaseModel):
@@ -263,6 +266,33 @@ class Message(BaseModel):
     last_error = TextField(default="")
     created_at = DateTimeField(default=now)
     sent_at = DateTimeField(null=True)
+
+
+class Relance(BaseModel):
+    """A reminder sent about a lead (relances.py): one per kind and per `since`, the moment
+    its count started (the lead's routed_at, or its arrival in "en_attente"). The unique key
+    is the claim: two ticks at once, one insert wins, one e-mail leaves."""
+
+    lead = ForeignKeyField(Lead, backref="relances", on_delete="CASCADE")
+    kind = CharField(max_length=20)  # vocabulary.EVENEMENT: relance_1, relance_2, relance_attente
+    since = DateTimeField()
+    at = DateTimeField(default=now)
+
+    class Meta:
+        indexes = ((("lead", "kind", "since"), True),)
+
+
+class Resume(BaseModel):
+    """The daily digest of one staff member for one French calendar day: the claim
+    (unique), and when it was sent, from which the next digest's window starts."""
+
+    utilisateur = ForeignKeyField(Utilisateur, backref="resumes", on_delete="CASCADE")
+    jour = DateField()
+    at = DateTimeField(default=now)
+    leads = IntegerField(default=0)
+
+    class Meta:
+        indexes = ((("utilisateur", "jour"), True),)
 
 
 class Binome(BaseModel):
@@ -322,6 +352,8 @@ MODELS = [
     Binome,
     Note,
     Export,
+    Relance,
+    Resume,
     Statistique,
 ]
 
@@ -389,6 +421,13 @@ def write_transaction(durable=False):
     synchronous_commit on for this commit, off for the others (a crash of the server may
     lose the last of those, the database stays consistent).
     """
+    if db.in_transaction():
+        # Nested (demandes.hand_over inside a tick's claim): a savepoint, the outer
+        # transaction's durability untouched (SQLite's pragma would be reset before the
+        # outer commit, PostgreSQL's SET LOCAL would override it).
+        with db.atomic():
+            yield
+        return
     if not isinstance(db.obj, SqliteDatabase):
         with db.atomic():
             # Said either way: the server's own default may be off.

@@ -2,10 +2,11 @@
 
 `tick(app, now)` runs each duty of DUTIES in order, each with the app context and a
 database connection of its own. A duty is a function (app, now) -> one line of report
-in French; it must be idempotent and safe to run twice at once (two ticks overlapping),
-which the outbox's claims give for e-mails. To add a duty, write it and append it to
-DUTIES: the order matters when a duty queues e-mails (put it before send_outbox, so
-they leave in the same tick).
+in French; it must be idempotent and safe to run twice at once (two ticks overlapping):
+claims, not checks (the outbox's compare-and-set on each message; relances.py's unique
+Relance and Resume rows, inserted in the transaction that queues their e-mails). To add
+a duty, write it and append it to DUTIES: the order matters when a duty queues e-mails
+(put it before send_outbox, so they leave in the same tick).
 """
 
 import logging
@@ -14,6 +15,7 @@ import traceback
 import accounts
 import models
 import outbox
+import relances
 import statistiques
 
 log = logging.getLogger(__name__)
@@ -34,7 +36,17 @@ def expire_invitations(app, now):
     return f"Invitations : {count} compte(s) jamais activé(s) supprimé(s)."
 
 
-DUTIES = [expire_invitations, send_outbox, refresh_statistics]
+DUTIES = [
+    expire_invitations,
+    relances.purge_drafts,
+    # Before the reminders: no reminder about a lead about to be anonymised.
+    relances.apply_retention,
+    relances.remind_late_leads,
+    relances.nudge_waiting_leads,
+    relances.send_digests,
+    send_outbox,
+    refresh_statistics,
+]
 
 
 def tick(app, now=None):

@@ -286,6 +286,21 @@ class InviteForm(StaffForm):
         field.data = address
 
 
+class NotificationsForm(StaffForm):
+    """Each staff member's own choice: an e-mail per new lead, or one digest a day."""
+
+    notifications = choice(
+        V.NOTIFICATIONS.choices(),
+        "Choisissez comment être prévenu·e des nouvelles demandes",
+        label="Être prévenu·e des nouvelles demandes et candidatures",
+    )
+    hints = {
+        "chaque_demande": "Dès qu'une demande arrive dans votre association",
+        "resume_quotidien": "Un seul e-mail chaque matin, s'il y a du nouveau. "
+        "Les rappels des demandes en retard arrivent toujours tout de suite",
+    }
+
+
 # === end of accounts and settings =====================================================
 
 
@@ -342,8 +357,10 @@ class ReasonForm(LeadActionForm):
 
     def __init__(self, *args, reasons, **kwargs):
         super().__init__(*args, **kwargs)
-        self.motif.choices = [SelectChoice(code, label) for code, label in reasons.choices()]
-        self.allowed = set(reasons.codes)
+        # Reasons the platform alone gives (an automatic hand-over) are never staff's.
+        offered = reasons.choices(exclude=V.AUTOMATIC_MOTIFS)
+        self.motif.choices = [SelectChoice(code, label) for code, label in offered]
+        self.allowed = {code for code, _ in offered}
 
     motif = RadioField("Motif", choices=[], validate_choice=False)
     note = note_field("Note (obligatoire pour « Autre »)", "Visible dans l'historique")

@@ -344,13 +344,14 @@ def stop(lead, reason=""):
     return row
 
 
-def close_by_person(lead, reason, note):
+def close_by_person(lead, reason, note, by=AUTHOR):
     """Sans suite through demandes, inside the caller's transaction. The person closing a
     lead still nouvelle is no contact by the association: its first contact stays unset,
-    so the responsiveness figures do not count it as called back."""
+    so the responsiveness figures do not count it as called back (nor does retention's
+    erasure, `by` "tick")."""
     locked = models.locked(Lead.select(Lead.first_contact_at).where(Lead.id == lead.id))
     contacted = locked.first().first_contact_at is not None
-    row = demandes.change_status(lead.id, "sans_suite", AUTHOR, reason=reason, note=note)
+    row = demandes.change_status(lead.id, "sans_suite", by, reason=reason, note=note)
     if not contacted and row.first_contact_at is not None:
         Lead.update(first_contact_at=None).where(Lead.id == row.id).execute()
         row.first_contact_at = None
@@ -421,19 +422,22 @@ def iso(moment):
     return to_paris(moment).isoformat(timespec="seconds") if moment else None
 
 
-def erase(lead, mail_dir):
+def erase(lead, mail_dir, by=AUTHOR, kind="suppression_donnees", tell_staff=True):
     """Delete the person's data now: their columns and answers in the Lead row (kept,
     anonymised, for the statistics), the drafts it came from, every e-mail about them
     (bodies included), the staff's notes and the timeline's free texts (they speak of
     the person), and their .eml files in `mail_dir`. The association is told the
     reference only. SQLite overwrites deleted bytes (secure_delete, models.SQLITE_PRAGMAS)
-    and the WAL is truncated after the commit, so the data is gone from the files too."""
+    and the WAL is truncated after the commit, so the data is gone from the files too.
+
+    The one erasure: the person's own (defaults), and retention's (relances.py: `by`
+    "tick", `kind` "anonymisation", the staff not told of a lead long closed)."""
     with models.write_transaction(durable=True):
         row = models.locked(Lead.select().where(Lead.id == lead.id)).first()
         if row is None or is_erased(row):
             return False
         mine = [a.lower() for a in addresses(row)]
-        close_for_erasure(row)
+        close_for_erasure(row, by)
         about = Message.lead == row.id
         if mine:
             about |= fn.LOWER(Message.to).in_(mine)
@@ -442,9 +446,7 @@ def erase(lead, mail_dir):
         Draft.delete().where(Draft.lead == row.id).execute()
         Note.delete().where(Note.lead == row.id).execute()
         Evenement.update(note="").where(Evenement.lead == row.id).execute()
-        Evenement.create(
-            lead=row.id, kind="suppression_donnees", author=AUTHOR, to_status=row.status
-        )
+        Evenement.create(lead=row.id, kind=kind, author=by, to_status=row.status, at=models.now())
         forget_searches(mine + [row.telephone])
         fields = {column: "" for column in PERSONAL_COLUMNS}
         token = ERASED_PREFIX + secrets.token_hex(16)
@@ -457,7 +459,8 @@ def erase(lead, mail_dir):
             **fields,
         ).where(Lead.id == row.id).execute()
         row.suivi_token = token
-        notify_staff(row.association_id, "donnees_supprimees", row)
+        if tell_staff:
+            notify_staff(row.association_id, "donnees_supprimees", row)
     remove_mail_files(mail_dir, message_ids, mine)
     truncate_wal()
     return True
@@ -471,13 +474,13 @@ def forget_searches(values):
         models.Export.update(filters={}).where(matching).execute()
 
 
-def close_for_erasure(row):
+def close_for_erasure(row, by=AUTHOR):
     """Nobody is left to call: an open lead is closed (sans suite, or its pair ended),
     by demandes' own rules, inside the caller's transaction."""
     if row.status in lifecycle.WAITING_FOR_PAIR:
-        close_by_person(row, "plus_interesse", "Données supprimées.")
+        close_by_person(row, "plus_interesse", "Données supprimées.", by)
     elif row.status in lifecycle.PAIR_STATUSES:
-        demandes.change_status(row, "terminee", AUTHOR)
+        demandes.change_status(row, "terminee", by)
     fresh = Lead.get_by_id(row.id)
     row.status, row.version = fresh.status, fresh.version
 

@@ -365,8 +365,13 @@ MOTIF_TRANSFERT = Vocab(
         T("hors_territoire", "Hors de notre territoire"),
         T("hors_criteres", "Hors de nos critères"),
         T("autre", "Autre (préciser)", needs_note=True),
+        # Given by `tick` only (relances.py), never offered to staff: see AUTOMATIC_MOTIFS.
+        T("sans_reponse", "Sans réponse de l'association dans le délai promis"),
     ],
 )
+# Hand-over reasons that only the platform gives: staff forms list
+# MOTIF_TRANSFERT.choices(exclude=AUTOMATIC_MOTIFS).
+AUTOMATIC_MOTIFS = ("sans_reponse",)
 
 # The timeline: one kind per action of lifecycle.py, and the platform's own events.
 EVENEMENT = Vocab(
@@ -382,7 +387,23 @@ EVENEMENT = Vocab(
         T("classer_sans_suite", "Classée sans suite"),
         T("rouvrir", "Rouverte"),
         T("transfert", "Confiée à une autre association"),
+        T("relance_1", "Rappel envoyé à l'association (délai promis atteint)"),
+        T("relance_2", "Dernier rappel envoyé à l'association, copie à la plateforme"),
+        T(
+            "relance_attente",
+            "Rappel envoyé à l'association (en attente d'un binôme depuis longtemps)",
+        ),
         T("suppression_donnees", "Données supprimées par la personne"),
+        T("anonymisation", "Données personnelles effacées (durée de conservation écoulée)"),
+    ],
+)
+
+# Each staff member's choice of e-mails about new leads (espace « Mon compte »).
+NOTIFICATIONS = Vocab(
+    "notifications",
+    [
+        T("chaque_demande", "Un e-mail par nouvelle demande"),
+        T("resume_quotidien", "Un résumé quotidien"),
     ],
 )
 
@@ -440,6 +461,7 @@ VOCABS = {
         MOTIF_ARRET,
         RESULTAT_ORIENTATION,
         ROLE,
+        NOTIFICATIONS,
     )
 }
 

@@ -450,6 +450,24 @@ def test_hand_over_new_association_sees_it_old_gets_404_emails_queued(client, se
     assert "Plus de mentor à Lyon" not in page
 
 
+def test_staff_are_never_offered_the_platform_only_reason(client, setting):
+    lead = setting["lead"]
+    log_in(client, setting["staff"])
+    url = page_of(lead) + "/confier"
+    html = body(client.get(url))
+    assert 'value="sans_reponse"' not in html and 'value="pas_de_mentor"' in html
+    response = client.post(
+        url,
+        data={
+            "csrf_token": CSRF_RE.search(html).group(1),
+            "version": str(lead.version),
+            "motif": "sans_reponse",
+        },
+    )
+    assert response.status_code == 422 and "Choisissez un motif dans la liste" in body(response)
+    assert fresh(lead).association_id == lead.association_id
+
+
 def test_no_proposal_left_says_so_and_offers_no_form(client, setting):
     lead = setting["lead"]
     log_in(client, setting["staff"])

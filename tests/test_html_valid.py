@@ -446,6 +446,12 @@ def espace_pages(app, pages):
     log_in(client, user)
     pages.fetch(client, "espace-compte", "/espace/compte")
     pages.post(client, "espace-compte-422", "/espace/compte", {"actuel": "faux"})
+    pages.post(
+        client,
+        "espace-compte-notifications-422",
+        "/espace/compte/notifications",
+        {"notifications": "jamais"},
+    )
     pages.fetch(client, "espace-reglages", "/espace/reglages")
     pages.post(
         client, "espace-reglages-422-profil", "/espace/reglages/profil", {"profil-site": "x"}

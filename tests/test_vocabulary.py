@@ -42,7 +42,9 @@ def test_content_md_wording_of_the_back_office():
         "Sans suite",
     ]
     assert len(V.MOTIF_SANS_SUITE.codes) == 8
-    assert len(V.MOTIF_TRANSFERT.codes) == 4
+    # The staff's four reasons of CONTENT.md, and the platform's own (tick's hand-over).
+    assert len(V.MOTIF_TRANSFERT.choices(exclude=V.AUTOMATIC_MOTIFS)) == 4
+    assert set(V.AUTOMATIC_MOTIFS) <= set(V.MOTIF_TRANSFERT.codes)
     # "autre (préciser)" is the only reason that needs a note, in both lists.
     for vocab in (V.MOTIF_SANS_SUITE, V.MOTIF_TRANSFERT):
         assert [t.code for t in vocab if t.needs_note] == ["autre"]

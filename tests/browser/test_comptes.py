@@ -56,6 +56,15 @@ def test_staff_log_in_change_settings_and_log_out(
     expect(page.get_by_role("heading", level=1)).to_have_text("Mon compte")
     assert_accessible(page)
 
+    # Each for themselves: one digest a day instead of an e-mail per new lead.
+    page.get_by_label("Un résumé quotidien").check()
+    page.get_by_role("button", name="Enregistrer ce choix").click()
+    expect(page.get_by_role("status")).to_contain_text("C'est noté : un résumé quotidien.")
+    expect(page.get_by_label("Un résumé quotidien")).to_be_checked()
+    user = models.Utilisateur.get(models.Utilisateur.email == "resp@example.org")
+    assert user.notifications == "resume_quotidien"
+    assert_accessible(page)
+
     page.get_by_role("button", name="Se déconnecter").click()
     expect(page).to_have_url(re.compile(r"/espace/connexion$"))
     expect(page.get_by_role("status")).to_contain_text("Vous êtes déconnecté·e.")

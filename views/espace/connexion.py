@@ -11,6 +11,7 @@ from werkzeug.routing import RequestRedirect
 import accounts
 import models
 import phones
+import vocabulary as V
 from staff_forms import (
     ROLE_LABELS,
     ChangePasswordForm,
@@ -18,6 +19,7 @@ from staff_forms import (
     InviteForm,
     LoginForm,
     NewPasswordForm,
+    NotificationsForm,
     ProfileForm,
     ProgrammeForm,
 )
@@ -262,12 +264,40 @@ def compte():
     return redirect(url_for("espace.compte"), 303)
 
 
-def render_account(form, status=200):
-    prefix = "Erreur : " if form.errors else ""
+@bp.post("/compte/notifications")
+@any_account
+def compte_notifications():
+    """The staff member's choice of e-mails about new leads (relances.py's digest)."""
+    row = current_user.row
+    if row.association_id is None:
+        abort(404)  # the platform's admins get no new-lead e-mails
+    form = NotificationsForm()
+    if not form.validate():
+        return render_account(ChangePasswordForm(email=row.email), status=422, notices=form)
+    with models.write_transaction(durable=True):
+        Utilisateur = models.Utilisateur
+        Utilisateur.update(notifications=form.notifications.data).where(
+            Utilisateur.id == row.id
+        ).execute()
+    flash(f"C'est noté : {V.NOTIFICATIONS.label(form.notifications.data).lower()}.", "info")
+    return redirect(url_for("espace.compte") + "#notifications", 303)
+
+
+def notifications_form(row):
+    return NotificationsForm(formdata=None, data={"notifications": row.notifications})
+
+
+def render_account(form, status=200, notices=None):
+    row = current_user.row
+    notices = notices or (notifications_form(row) if row.association_id else None)
+    failed = [f for f in (form, notices) if f is not None and f.errors]
+    prefix = "Erreur : " if failed else ""
     return render(
         "espace/compte.html",
         status=status,
         form=form,
+        notices=notices,
+        failed=failed,
         account=current_user.row,
         role_label=ROLE_LABELS[current_user.role],
         title=f"{prefix}Mon compte — 1 jeune, 1 mentor",
