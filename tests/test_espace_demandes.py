@@ -658,6 +658,14 @@ def test_junk_at_the_note_form_never_500(client, people, text, extra):
     assert client.get("/espace/demandes/" + quote(text, safe="")).status_code in (200, 308, 404)
 
 
+def test_a_lead_arrived_today_says_so_rather_than_zero_days(client, people):
+    lead = make_lead(people["a"], 1)
+    log_in(client, people["staff_a"])
+    for url in ("/espace/", f"/espace/demandes/{lead.reference}"):
+        page = body(client.get(url))
+        assert "Arrivée aujourd'hui" in page and "depuis 0 jour" not in page, url
+
+
 # --- Indexes ------------------------------------------------------------------------------
 
 
