@@ -37,7 +37,13 @@ db: install instance/config.py
 	$(FLASK) load-catalogue data/catalogue-demo.csv
 
 # Settings in gunicorn.conf.py, shared with `make bench`.
+# With the scheduled work every minute beside it, as cron would (README: E-mails and tick), so
+# e-mails reach instance/mail/ (or SMTP_URL) and reminders go out; stopped with the server.
+TICK_EVERY ?= 60
 run: db
+	@echo "flask tick toutes les $(TICK_EVERY) s (e-mails, relances), en parallèle du serveur."
+	@while :; do $(FLASK) tick > instance/tick.log 2>&1; sleep $(TICK_EVERY); done & \
+	tick=$$!; trap 'kill $$tick 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/gunicorn --config gunicorn.conf.py --workers $(WORKERS) --bind $(HOST):$(PORT) 'app:create_app()'
 
 # Restarts on a static file's change too: its hashed name is computed at start-up.
