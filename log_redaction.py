@@ -1,4 +1,4 @@
-"""Follow-up tokens never reach a log.
+"""Follow-up tokens (and the inbox search) never reach a log.
 
 Whoever holds `/suivi/<token>` reads and deletes a person's data (a minor's, often): the
 link is as secret as a password. Logs are kept, copied and read by more people than the
@@ -16,11 +16,23 @@ from gunicorn.glogging import Logger
 # slash are caught too (a client may send /suivi%2F<token>, which Werkzeug decodes).
 TOKEN_RE = re.compile(r"(/suivi(?:/|%2f))(?!lien-perdu(?:[/?#\s\"']|$))[^/?#\s\"']+", re.I)
 REDACTED = r"\1[jeton]"
+# The inbox search (`?q=`) holds what staff typed: a name, an e-mail address, a phone
+# number. Its value is personal data, printed by any format naming the request line, the
+# query or the referrer; the parameter's name stays so the line still reads. The login
+# redirect carries it percent-encoded in `next=` (%3Fq%3D…%26…); the query atom (%(q)s)
+# starts with it.
+SEARCH_RE = re.compile(r"((?:^|[?&]|%3f|%26)(?:amp;)?q(?:=|%3d))(?:(?!%26)[^&#\s\"'])*", re.I)
+SEARCH_REDACTED = r"\1[recherche]"
 
 
 def redact(text):
-    """`text` with every follow-up token replaced by « [jeton] »."""
-    if not isinstance(text, str) or "suivi" not in text.lower():
+    """`text` with every follow-up token replaced by « [jeton] » and every inbox search
+    by « [recherche] »."""
+    if not isinstance(text, str):
+        return text
+    if "q=" in text.lower() or "q%3d" in text.lower():
+        text = SEARCH_RE.sub(SEARCH_REDACTED, text)
+    if "suivi" not in text.lower():
         return text
     return TOKEN_RE.sub(REDACTED, text)
 
