@@ -324,7 +324,10 @@ def orienter(reference):
         flash(f"La demande {reference} n'est plus en liste d'attente.")
         return see_other("admin.liste_attente")
     try:
-        demandes.orient(lead, by=current_user, expected_version=lead.version)
+        # Never back to an association that already handed it over (the person, or the
+        # scheduler on their behalf, asked for another one).
+        tried = demandes.tried_associations(demandes.orientations_of(lead))
+        demandes.orient(lead, exclude=tried, by=current_user, expected_version=lead.version)
     except demandes.StaleLead:
         flash(f"La demande {reference} a changé entre-temps : rien n'a été fait.")
         return see_other("admin.liste_attente")
