@@ -700,6 +700,8 @@ def test_after_a_real_hand_over_the_new_association_sees_the_lead_not_the_old_no
     page = body(client.get(f"/espace/demandes/{reference}"))
     assert "Note privée de l&#39;ancienne" not in page and "Note privée" not in page
     assert "Texte libre" not in page
+    # Who acted at the old association is theirs too: its staff's e-mail is not shown.
+    assert "x@example.org" not in page
     assert "motif : Pas de mentor disponible en ce moment" in page
     programme = models.Programme.get_by_id(
         models.Orientation.get(
