@@ -23,13 +23,19 @@ REDACTED = r"\1[jeton]"
 # starts with it.
 SEARCH_RE = re.compile(r"((?:^|[?&]|%3f|%26)(?:amp;)?q(?:=|%3d))(?:(?!%26)[^&#\s\"'])*", re.I)
 SEARCH_REDACTED = r"\1[recherche]"
+# An exception's message may quote a row (PostgreSQL: « Key (email)=(x@y.fr) already
+# exists »), and Flask logs it with the traceback: no e-mail address reaches a log.
+EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+EMAIL_REDACTED = "[adresse]"
 
 
 def redact(text):
-    """`text` with every follow-up token replaced by « [jeton] » and every inbox search
-    by « [recherche] »."""
+    """`text` with every follow-up token replaced by « [jeton] », every inbox search by
+    « [recherche] » and every e-mail address by « [adresse] »."""
     if not isinstance(text, str):
         return text
+    if "@" in text:
+        text = EMAIL_RE.sub(EMAIL_REDACTED, text)
     if "q=" in text.lower() or "q%3d" in text.lower():
         text = SEARCH_RE.sub(SEARCH_REDACTED, text)
     if "suivi" not in text.lower():
@@ -45,6 +51,9 @@ class RedactingFilter(logging.Filter):
         redacted = redact(message)
         if redacted != message:
             record.msg, record.args = redacted, None
+        if record.exc_info and not record.exc_text:
+            # Formatted here, as a handler would (and caches), so that it is redacted too.
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
             record.exc_text = redact(record.exc_text)
         return True

@@ -188,3 +188,17 @@ def test_gunicorn_access_log_carries_no_search(app, database_url, tmp_path):
     assert log.count("\n") >= 2, log
     assert "exemple" not in log, log
     assert "q=[recherche]" in log and "q%3D[recherche]" in log, log
+
+
+def test_exception_messages_quoting_an_address_are_redacted(app, caplog):
+    """A database error quoting a row, logged by Flask with its traceback."""
+    caplog.set_level(logging.INFO)
+    try:
+        raise ValueError("Key (email)=(jeune.martin+x@exemple.fr) already exists")
+    except ValueError:
+        app.logger.exception("Exception on /espace/reglages/equipe/inviter [POST]")
+    logging.getLogger("werkzeug").info("mail to %s", "parent@exemple.org")
+    assert "exemple" not in caplog.text, caplog.text
+    assert "Key (email)=([adresse]) already exists" in caplog.text
+    assert "mail to [adresse]" in caplog.text
+    assert "Traceback" in caplog.text  # the traceback itself is kept
