@@ -250,6 +250,10 @@ def compte_etat(user_id, action):
             Utilisateur.update(actif=False, session_epoch=Utilisateur.session_epoch + 1).where(
                 Utilisateur.id == user.id
             ).execute()
+            # Its pending links too: a reactivation must not bring a reset link back.
+            models.AccountToken.update(used_at=models.now()).where(
+                (models.AccountToken.utilisateur == user.id) & models.AccountToken.used_at.is_null()
+            ).execute()
         else:
             Utilisateur.update(actif=True).where(Utilisateur.id == user.id).execute()
     flash(f"Compte {user.email} {'réactivé' if action == 'activation' else 'désactivé'}.")
