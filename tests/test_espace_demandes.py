@@ -593,6 +593,18 @@ def test_export_uses_the_inbox_filters(client, people):
     assert 'href="/espace/export.csv?type=mentor"' in body(client.get("/espace/?type=mentor"))
 
 
+def test_a_head_request_records_no_export(client, people):
+    """A link checker or a hostile client asking HEAD gets no file: no export recorded."""
+    make_lead(people["a"], 1)
+    log_in(client, people["staff_a"])
+    response = client.head("/espace/export.csv")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+    assert models.Export.select().count() == 0
+    client.get("/espace/export.csv")
+    assert models.Export.select().count() == 1
+
+
 def test_export_the_selection_only_ours(client, people):
     make_lead(people["a"], 1)
     make_lead(people["a"], 2)

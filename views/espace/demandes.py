@@ -443,10 +443,11 @@ def export():
         query = inbox.rows_query(assoc.id, filters, models.now().date(), assoc.delai_recontact)
         recorded = filters.as_dict()
     text, count = exports.write_csv(query.dicts())
-    with models.write_transaction(durable=True):
-        models.Export.create(
-            utilisateur=current_user.row.id, association=assoc.id, rows=count, filters=recorded
-        )
+    if request.method != "HEAD":  # HEAD (Flask answers it as GET) downloads nothing
+        with models.write_transaction(durable=True):
+            models.Export.create(
+                utilisateur=current_user.row.id, association=assoc.id, rows=count, filters=recorded
+            )
     stamp = models.now().strftime("%Y-%m-%d")
     response = make_response(text.encode("utf-8"))
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
