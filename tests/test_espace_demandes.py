@@ -593,6 +593,18 @@ def test_export_uses_the_inbox_filters(client, people):
     assert 'href="/espace/export.csv?type=mentor"' in body(client.get("/espace/?type=mentor"))
 
 
+def test_an_export_record_keeps_no_search_text(client, people):
+    """The search is personal data (a name, an address, a number in any spelling) that
+    the person's erasure could not find again in every form: the record says only that
+    there was one."""
+    make_lead(people["a"], 1)
+    log_in(client, people["staff_a"])
+    for search in ("06 12 34 56 78", "Martin", "jeune@exemple.fr"):
+        assert client.get("/espace/export.csv", query_string={"q": search}).status_code == 200
+    recorded = [e.filters for e in models.Export.select().order_by(models.Export.id)]
+    assert recorded == [{"q": "[recherche]"}] * 3
+
+
 def test_a_head_request_records_no_export(client, people):
     """A link checker or a hostile client asking HEAD gets no file: no export recorded."""
     make_lead(people["a"], 1)

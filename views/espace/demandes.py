@@ -442,6 +442,8 @@ def export():
             abort(400)
         query = inbox.rows_query(assoc.id, filters, models.now().date(), assoc.delai_recontact)
         recorded = filters.as_dict()
+        if "q" in recorded:  # what was typed is personal data: only that there was a search
+            recorded["q"] = "[recherche]"
     text, count = exports.write_csv(query.dicts())
     if request.method != "HEAD":  # HEAD (Flask answers it as GET) downloads nothing
         with models.write_transaction(durable=True):
