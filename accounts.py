@@ -21,6 +21,7 @@ import argon2
 from email_validator import EmailNotValidError, validate_email
 from flask import abort, current_app
 from flask_login import LoginManager, UserMixin, current_user
+from peewee import IntegrityError
 
 import models
 import outbox
@@ -392,6 +393,16 @@ def create_account(email, role, association, now, password=None, invited_by=None
         problem = password_problem(password, address)
         if problem:
             raise AccountError(problem)
+    try:
+        return _create_account(address, role, association, now, password, invited_by, link)
+    except IntegrityError:
+        # Created by someone else between the check and the insert (PostgreSQL reads
+        # committed rows: the unique index decides). The error quotes the address: not
+        # chained, so never logged with it.
+        raise AccountError(f"Un compte existe déjà pour l'adresse {address}") from None
+
+
+def _create_account(address, role, association, now, password, invited_by, link):
     Utilisateur = models.Utilisateur
     with models.write_transaction(durable=True):
         existing = Utilisateur.get_or_none(Utilisateur.email == address)

@@ -593,6 +593,30 @@ def test_export_uses_the_inbox_filters(client, people):
     assert 'href="/espace/export.csv?type=mentor"' in body(client.get("/espace/?type=mentor"))
 
 
+def test_an_export_record_keeps_no_search_text(client, people):
+    """The search is personal data (a name, an address, a number in any spelling) that
+    the person's erasure could not find again in every form: the record says only that
+    there was one."""
+    make_lead(people["a"], 1)
+    log_in(client, people["staff_a"])
+    for search in ("06 12 34 56 78", "Martin", "jeune@exemple.fr"):
+        assert client.get("/espace/export.csv", query_string={"q": search}).status_code == 200
+    recorded = [e.filters for e in models.Export.select().order_by(models.Export.id)]
+    assert recorded == [{"q": "[recherche]"}] * 3
+
+
+def test_a_head_request_records_no_export(client, people):
+    """A link checker or a hostile client asking HEAD gets no file: no export recorded."""
+    make_lead(people["a"], 1)
+    log_in(client, people["staff_a"])
+    response = client.head("/espace/export.csv")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+    assert models.Export.select().count() == 0
+    client.get("/espace/export.csv")
+    assert models.Export.select().count() == 1
+
+
 def test_export_the_selection_only_ours(client, people):
     make_lead(people["a"], 1)
     make_lead(people["a"], 2)
@@ -708,6 +732,8 @@ def test_after_a_real_hand_over_the_new_association_sees_the_lead_not_the_old_no
     page = body(client.get(f"/espace/demandes/{reference}"))
     assert "Note privée de l&#39;ancienne" not in page and "Note privée" not in page
     assert "Texte libre" not in page
+    # Who acted at the old association is theirs too: its staff's e-mail is not shown.
+    assert "x@example.org" not in page
     assert "motif : Pas de mentor disponible en ce moment" in page
     programme = models.Programme.get_by_id(
         models.Orientation.get(

@@ -118,3 +118,87 @@ def test_flask_and_werkzeug_logs_are_redacted(app, caplog):
     logging.getLogger("werkzeug").info('"%s" %s -', f"GET /suivi/{TOKEN} HTTP/1.1", 200)
     assert TOKEN not in caplog.text
     assert caplog.text.count("/suivi/[jeton]") == 2
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        (
+            "GET /espace/?q=jeune%40exemple.fr&statut=nouvelle HTTP/1.1",
+            "GET /espace/?q=[recherche]&statut=nouvelle HTTP/1.1",
+        ),
+        ("/espace/?statut=nouvelle&q=06+12+34+56+78", "/espace/?statut=nouvelle&q=[recherche]"),
+        ("/espace/export.csv?Q=Dupont#x", "/espace/export.csv?Q=[recherche]#x"),
+        (
+            "/espace/connexion?next=%2Fespace%2F%3Fq%3Djeune%40exemple.fr%26statut%3Dnouvelle",
+            "/espace/connexion?next=%2Fespace%2F%3Fq%3D[recherche]%26statut%3Dnouvelle",
+        ),
+        ("/espace/?statut=nouvelle&besoin=q", "/espace/?statut=nouvelle&besoin=q"),
+        ("/espace/?faq=1", "/espace/?faq=1"),
+        ("q=Dupont&statut=nouvelle", "q=[recherche]&statut=nouvelle"),
+    ],
+)
+def test_redact_inbox_search(line, expected):
+    assert log_redaction.redact(line) == expected
+
+
+def test_gunicorn_access_log_carries_no_search(app, database_url, tmp_path):
+    """The inbox search (a name, an e-mail, a phone) is in the request line, the query, the
+    referrer and the login redirect's `next`: none reaches the access log."""
+    models.db.close_all()
+    port = free_port()
+    access = tmp_path / "access.log"
+    env = dict(os.environ, SECRET_KEY="test", DATABASE_URL=database_url)
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--config",
+            str(ROOT / "gunicorn.conf.py"),
+            "--workers",
+            "1",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--access-logfile",
+            str(access),
+            "--access-logformat",
+            '"%(r)s" %(U)s %(q)s %(s)s "%(f)s" %({raw_uri}e)s',
+            "app:create_app()",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        search = "/espace/?q=jeune%40exemple.fr&statut=nouvelle"
+        request = urllib.request.Request(f"{base}{search}", headers={"Referer": f"{base}{search}"})
+        # Anonymous: redirected to the login page, whose `next` carries the search too.
+        assert urllib.request.urlopen(request, timeout=10).status == 200
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+    log = access.read_text()
+    assert log.count("\n") >= 2, log
+    assert "exemple" not in log, log
+    assert "q=[recherche]" in log and "q%3D[recherche]" in log, log
+
+
+def test_exception_messages_quoting_an_address_are_redacted(app, caplog):
+    """A database error quoting a row, logged by Flask with its traceback."""
+    caplog.set_level(logging.INFO)
+    try:
+        raise ValueError("Key (email)=(jeune.martin+x@exemple.fr) already exists")
+    except ValueError:
+        app.logger.exception("Exception on /espace/reglages/equipe/inviter [POST]")
+    logging.getLogger("werkzeug").info("mail to %s", "parent@exemple.org")
+    assert "exemple" not in caplog.text, caplog.text
+    assert "Key (email)=([adresse]) already exists" in caplog.text
+    assert "mail to [adresse]" in caplog.text
+    assert "Traceback" in caplog.text  # the traceback itself is kept

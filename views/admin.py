@@ -250,6 +250,10 @@ def compte_etat(user_id, action):
             Utilisateur.update(actif=False, session_epoch=Utilisateur.session_epoch + 1).where(
                 Utilisateur.id == user.id
             ).execute()
+            # Its pending links too: a reactivation must not bring a reset link back.
+            models.AccountToken.update(used_at=models.now()).where(
+                (models.AccountToken.utilisateur == user.id) & models.AccountToken.used_at.is_null()
+            ).execute()
         else:
             Utilisateur.update(actif=True).where(Utilisateur.id == user.id).execute()
     flash(f"Compte {user.email} {'réactivé' if action == 'activation' else 'désactivé'}.")
@@ -324,7 +328,10 @@ def orienter(reference):
         flash(f"La demande {reference} n'est plus en liste d'attente.")
         return see_other("admin.liste_attente")
     try:
-        demandes.orient(lead, by=current_user, expected_version=lead.version)
+        # Never back to an association that already handed it over (the person, or the
+        # scheduler on their behalf, asked for another one).
+        tried = demandes.tried_associations(demandes.orientations_of(lead))
+        demandes.orient(lead, exclude=tried, by=current_user, expected_version=lead.version)
     except demandes.StaleLead:
         flash(f"La demande {reference} a changé entre-temps : rien n'a été fait.")
         return see_other("admin.liste_attente")

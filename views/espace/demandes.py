@@ -267,8 +267,9 @@ def matcher_reasons(lead):
 
 
 def timeline(lead):
-    """Who did what, when, and why (the coded reason); the free notes written before the
-    lead came to this association are left out (they belong to the association before)."""
+    """Who did what, when, and why (the coded reason); the free notes and the staff
+    written before the lead came to this association are left out (they belong to the
+    association before)."""
     events = list(
         models.Evenement.select()
         .where(models.Evenement.lead == lead)
@@ -282,12 +283,18 @@ def timeline(lead):
             "kind": event.kind,
             "from_status": event.from_status,
             "to_status": event.to_status,
-            "author": event.author,
+            "author": event.author if index >= since else earlier_author(event.author),
             "motif": motif_label(event),
             "note": event.note if index >= since else "",
         }
         for index, event in enumerate(events)
     ]
+
+
+def earlier_author(author):
+    """The author of an event from before the lead came here: a word ("personne",
+    "matcher …") is kept, a staff member's e-mail (the association before's) is not."""
+    return "" if "@" in author else author
 
 
 def motif_label(event):
@@ -435,11 +442,14 @@ def export():
             abort(400)
         query = inbox.rows_query(assoc.id, filters, models.now().date(), assoc.delai_recontact)
         recorded = filters.as_dict()
+        if "q" in recorded:  # what was typed is personal data: only that there was a search
+            recorded["q"] = "[recherche]"
     text, count = exports.write_csv(query.dicts())
-    with models.write_transaction(durable=True):
-        models.Export.create(
-            utilisateur=current_user.row.id, association=assoc.id, rows=count, filters=recorded
-        )
+    if request.method != "HEAD":  # HEAD (Flask answers it as GET) downloads nothing
+        with models.write_transaction(durable=True):
+            models.Export.create(
+                utilisateur=current_user.row.id, association=assoc.id, rows=count, filters=recorded
+            )
     stamp = models.now().strftime("%Y-%m-%d")
     response = make_response(text.encode("utf-8"))
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
