@@ -20,7 +20,7 @@ from accounts import staff_required
 from views.rendering import render
 
 from . import bp
-from .demandes import REFERENCE_RE, inbox, lead_or_404, render_lead
+from .demandes import REFERENCE_RE, inbox, lead_here, lead_or_404, render_lead
 
 STALE = (
     "Cette demande a changé depuis l'affichage de la page : une autre personne de "
@@ -99,14 +99,9 @@ def lead_to_act_on(reference):
     """The lead an action is sent for, at the user's association. One no longer there
     (the person chose another association, or it was handed over, since the page was
     read) gets the 409 page that says so; one never there, 404 as an unknown one."""
-    if not REFERENCE_RE.fullmatch(reference):
-        abort(404)
-    lead = models.Lead.get_or_none(
-        (models.Lead.reference == reference)
-        & (models.Lead.association == current_user.association_id)
-    )
+    lead = lead_here(reference)
     if lead is None:
-        if was_ours(reference):
+        if REFERENCE_RE.fullmatch(reference) and was_ours(reference):
             abort(gone())
         abort(404)
     return lead
@@ -246,12 +241,7 @@ def former_binome(reference):
 def partner_lead(reference):
     """The partner picked, if it is one of the association's leads (else None: the
     page was stale, or the value made up)."""
-    if not REFERENCE_RE.fullmatch(reference):
-        return None
-    return models.Lead.get_or_none(
-        (models.Lead.reference == reference)
-        & (models.Lead.association == current_user.association_id)
-    )
+    return lead_here(reference)
 
 
 # --- Hand-over ---------------------------------------------------------------------------

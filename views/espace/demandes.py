@@ -158,14 +158,20 @@ def association():
     return models.Association.get_by_id(current_user.association_id)
 
 
-def lead_or_404(reference):
-    """The lead `reference` if it is routed to the user's association; 404 otherwise."""
+def lead_here(reference):
+    """The lead `reference` if it is routed to the user's association, else None (a
+    malformed reference too: it reaches no query)."""
     if not REFERENCE_RE.fullmatch(reference):
-        abort(404)
-    lead = models.Lead.get_or_none(
+        return None
+    return models.Lead.get_or_none(
         (models.Lead.reference == reference)
         & (models.Lead.association == current_user.association_id)
     )
+
+
+def lead_or_404(reference):
+    """The lead `reference` if it is routed to the user's association; 404 otherwise."""
+    lead = lead_here(reference)
     if lead is None:
         abort(404)
     return lead
