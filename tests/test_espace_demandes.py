@@ -534,7 +534,11 @@ def test_empty_selection_says_so(client, people):
     token = csrf_token(client)
     response = client.post("/espace/demandes/selection", data={"csrf_token": token})
     assert response.status_code == 303
-    assert "Cochez au moins une personne contactée." in body(client.get("/espace/"))
+    page = body(client.get("/espace/"))
+    assert (
+        '<div class="notice notice--erreur" role="alert"><p>Cochez au moins une personne '
+        "contactée.</p></div>" in page
+    )
 
 
 # --- CSV export ---------------------------------------------------------------------------
