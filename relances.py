@@ -22,7 +22,6 @@ Staff who chose the daily digest (Utilisateur.notifications) get no e-mail per n
 """
 
 import datetime as dt
-import zoneinfo
 
 from peewee import IntegrityError, fn
 
@@ -37,7 +36,6 @@ import vocabulary as V
 import workdays
 from models import Association, Evenement, Lead, Relance, Resume, Utilisateur
 
-PARIS = zoneinfo.ZoneInfo("Europe/Paris")
 AUTHOR = "tick"  # the timeline's author of what the platform did on its own
 REASON = "sans_reponse"  # vocabulary.MOTIF_TRANSFERT, one of V.AUTOMATIC_MOTIFS
 FIRST, LAST, WAITING = "relance_1", "relance_2", "relance_attente"
@@ -50,20 +48,15 @@ class ConfigError(ValueError):
 
 
 # --- Time ------------------------------------------------------------------------------------
-def paris_day(moment):
-    """The French calendar day of a stored moment (naive UTC)."""
-    return moment.replace(tzinfo=dt.UTC).astimezone(PARIS).date()
-
-
 def paris_midnight(day):
     """The first instant of a French calendar day, as stored (naive UTC)."""
-    start = dt.datetime.combine(day, dt.time(), tzinfo=PARIS)
+    start = dt.datetime.combine(day, dt.time(), tzinfo=workdays.PARIS)
     return start.astimezone(dt.UTC).replace(tzinfo=None)
 
 
 def due_day(routed_at, days):
     """The day a lead routed at `routed_at` has waited `days` working days."""
-    return workdays.add_working_days(paris_day(routed_at), days)
+    return workdays.add_working_days(workdays.paris_day(routed_at), days)
 
 
 def routed_before(today, days):
@@ -169,7 +162,7 @@ def remind_late_leads(app, now=None):
     now = now or models.now()
     factor = handover_factor(app.config)
     operator = operator_email(app.config)
-    today = paris_day(now)
+    today = workdays.paris_day(now)
     report = Report()
     for lead, association in late_candidates(today):
         stage = stage_of(lead, association.delai_recontact, factor, today)
@@ -378,7 +371,7 @@ def send_digests(app, now=None):
     gets the leads that reached the association since their previous digest and are still
     "nouvelle"; nothing new, no e-mail (the day is claimed all the same)."""
     now = now or models.now()
-    local = now.replace(tzinfo=dt.UTC).astimezone(PARIS)
+    local = workdays.to_paris(now)
     if local.hour < app.config.get("DIGEST_HOUR", 7):
         return "Résumés quotidiens : pas avant l'heure."
     day = local.date()

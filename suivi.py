@@ -15,7 +15,6 @@ link shows the kind 404, and no migration was needed.
 import datetime as dt
 import re
 import secrets
-from zoneinfo import ZoneInfo
 
 from peewee import SqliteDatabase, fn
 
@@ -28,7 +27,6 @@ import vocabulary as V
 import workdays
 from models import Draft, Evenement, Lead, Message, Note
 
-PARIS = ZoneInfo("Europe/Paris")
 # secrets.token_urlsafe(32): 43 characters of the URL-safe base64 alphabet (256 bits).
 TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{43}")
 ERASED_PREFIX = "supprimee:"
@@ -84,12 +82,7 @@ def link(lead):
 
 def today():
     """The French calendar day: a promised date is a day in France."""
-    return dt.datetime.now(PARIS).date()
-
-
-def to_paris(moment):
-    """A stored moment (naive UTC, models.now) as French local time."""
-    return moment.replace(tzinfo=dt.UTC).astimezone(PARIS)
+    return dt.datetime.now(workdays.PARIS).date()
 
 
 def due_date(lead):
@@ -97,7 +90,7 @@ def due_date(lead):
     if lead.association_id is None or lead.routed_at is None:
         return None
     association = models.Association.get_by_id(lead.association_id)
-    return workdays.add_working_days(to_paris(lead.routed_at), association.delai_recontact)
+    return workdays.add_working_days(workdays.to_paris(lead.routed_at), association.delai_recontact)
 
 
 def can_say_not_contacted(lead, on=None):
@@ -129,12 +122,15 @@ def timeline(lead):
         Evenement.select().where(Evenement.lead == lead.id).order_by(Evenement.at, Evenement.id)
     )
     items = [
-        (to_paris(lead.created_at), f"{V.PARCOURS.label(lead.kind, 'nom').capitalize()} envoyée")
+        (
+            workdays.to_paris(lead.created_at),
+            f"{V.PARCOURS.label(lead.kind, 'nom').capitalize()} envoyée",
+        )
     ]
     for event in events:
         sentence = event_sentence(event)
         if sentence:
-            items.append((to_paris(event.at), sentence))
+            items.append((workdays.to_paris(event.at), sentence))
     return items
 
 
@@ -205,7 +201,7 @@ def date_fr(value):
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
-        value = to_paris(value).date() if value.tzinfo is None else value.date()
+        value = workdays.to_paris(value).date() if value.tzinfo is None else value.date()
     day = "1er" if value.day == 1 else str(value.day)
     return f"{day} {V.MOIS[value.month - 1]} {value.year}"
 
@@ -419,7 +415,7 @@ def event_motif(event):
 
 
 def iso(moment):
-    return to_paris(moment).isoformat(timespec="seconds") if moment else None
+    return workdays.to_paris(moment).isoformat(timespec="seconds") if moment else None
 
 
 def erase(lead, mail_dir, by=AUTHOR, kind="suppression_donnees", tell_staff=True):

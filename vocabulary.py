@@ -10,10 +10,10 @@ somewhere, named `forms`: "question" (the questionnaire's option), "phrase" (ins
 sentence of the matcher), "pluriel" ("des mentors salarié·es"), and so on.
 """
 
-import datetime as dt
-import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+
+import workdays
 
 MOIS = (
     "janvier",
@@ -29,12 +29,11 @@ MOIS = (
     "novembre",
     "décembre",
 )
-PARIS = zoneinfo.ZoneInfo("Europe/Paris")
 
 
 def date_fr(value):
     """A stored UTC time as read in France: "2 décembre 2026 à 14 h 05"."""
-    local = value.replace(tzinfo=dt.UTC).astimezone(PARIS)
+    local = workdays.to_paris(value)
     return f"{local.day} {MOIS[local.month - 1]} {local.year} à {local.hour} h {local.minute:02d}"
 
 

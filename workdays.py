@@ -7,8 +7,21 @@ inbox says a lead is late, and the follow-up page gives the date, with these fun
 
 import datetime as dt
 import functools
+import zoneinfo
 
 import holidays
+
+PARIS = zoneinfo.ZoneInfo("Europe/Paris")
+
+
+def to_paris(moment):
+    """A stored moment (naive UTC, models.now) as French local time."""
+    return moment.replace(tzinfo=dt.UTC).astimezone(PARIS)
+
+
+def paris_day(moment):
+    """The French calendar day of a stored moment: a promised date is a day in France."""
+    return to_paris(moment).date()
 
 
 @functools.lru_cache(maxsize=64)

@@ -1,7 +1,13 @@
 """Answers that walk both questionnaires, and a client-side helper that posts
-them with a real CSRF token, as a browser would."""
+them with a real CSRF token, as a browser would; stored answers and submitted leads for
+tests that start after the questionnaire."""
 
 import re
+
+import demandes
+import leads
+import models
+import territory
 
 HX = {"HX-Request": "true", "HX-Request-Type": "partial"}
 
@@ -87,3 +93,51 @@ def log_in(client, user):
     with client.session_transaction() as session:
         session["_user_id"] = f"{user.id}:{user.session_epoch}"
         session["_fresh"] = True
+
+
+# Cleaned answers as a draft stores them, for leads made without the questionnaire.
+LYON_ANSWERS = {"commune": "69123", "code_postal": "69003", "commune_label": "Lyon (69003)"}
+YOUTH_ANSWERS = dict(
+    LYON_ANSWERS,
+    age=17,
+    situation="lycee_general",
+    besoin="orientation",
+    situations_particulieres=["qpv", "boursier"],
+    accord_sensible=False,
+    rencontre="les_deux",
+    prenom="Inès",
+    nom="Martin",
+    email="ines.martin@example.org",
+    telephone="+33612345678",
+    contact_pref="sms",
+)
+MENTOR_ANSWERS = dict(
+    LYON_ANSWERS,
+    situation="salarie",
+    tranche_age="25_49",
+    secteur="numerique",
+    metier="Développeuse",
+    besoins=["orientation", "emploi"],
+    publics=["lyceens"],
+    disponibilite="2_4h",
+    modalite="les_deux",
+    prenom="Paul",
+    nom="Durand",
+    email="paul.durand@example.org",
+    telephone="",
+)
+# What no staff e-mail may contain: the youth's name, e-mail and phone.
+PERSONAL = ("Inès", "Martin", "ines.martin@example.org", "+33612345678", "06 12 34 56 78")
+
+
+def submitted_lead(kind, answers):
+    """A lead as submit leaves it: created, then oriented by the matcher."""
+    place = territory.place(answers["commune"], answers["code_postal"])
+    with models.write_transaction(durable=True):
+        lead = leads.create_lead(kind, answers, place)
+        demandes.orient(lead, place=place)
+    return models.Lead.get_by_id(lead.id)
+
+
+def fresh(lead):
+    return models.Lead.get_by_id(lead.id)

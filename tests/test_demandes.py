@@ -3,7 +3,16 @@ scripts/test-postgres.sh): statuses and their timeline, stale pages, hand-over w
 e-mails in the same transaction, pairs and private notes."""
 
 import pytest
-from helpers import YOUTH_STEPS, submit, walk
+from helpers import (
+    MENTOR_ANSWERS,
+    PERSONAL,
+    YOUTH_ANSWERS,
+    YOUTH_STEPS,
+    fresh,
+    submit,
+    submitted_lead,
+    walk,
+)
 
 import accounts
 import demandes
@@ -11,51 +20,15 @@ import leads
 import lifecycle
 import models
 import outbox
-import territory
 from demandes import NotAtAssociation, StaleLead
 from lifecycle import TransitionError
 from models import Binome, Evenement, Lead, Message, Note, Orientation, Utilisateur
 
-LYON = {"commune": "69123", "code_postal": "69003", "commune_label": "Lyon (69003)"}
-YOUTH = dict(
-    LYON,
-    age=17,
-    situation="lycee_general",
-    besoin="orientation",
-    situations_particulieres=["qpv", "boursier"],
-    accord_sensible=False,
-    rencontre="les_deux",
-    prenom="Inès",
-    nom="Martin",
-    email="ines.martin@example.org",
-    telephone="+33612345678",
-    contact_pref="sms",
-)
-MENTOR = dict(
-    LYON,
-    situation="salarie",
-    tranche_age="25_49",
-    secteur="numerique",
-    metier="Développeuse",
-    besoins=["orientation", "emploi"],
-    publics=["lyceens"],
-    disponibilite="2_4h",
-    modalite="les_deux",
-    prenom="Paul",
-    nom="Durand",
-    email="paul.durand@example.org",
-    telephone="",
-)
-PERSONAL = ("Inès", "Martin", "ines.martin@example.org", "+33612345678", "06 12 34 56 78")
-
 
 def new_lead(kind="jeune", **changes):
-    answers = dict(YOUTH if kind == "jeune" else MENTOR, **changes)
-    place = territory.place(answers["commune"], answers["code_postal"])
-    with models.write_transaction(durable=True):
-        lead = leads.create_lead(kind, answers, place)
-        demandes.orient(lead, place=place)
-    return Lead.get_by_id(lead.id)
+    return submitted_lead(
+        kind, dict(YOUTH_ANSWERS if kind == "jeune" else MENTOR_ANSWERS, **changes)
+    )
 
 
 def staff(association, email=None, **fields):
@@ -73,10 +46,6 @@ def events(lead, kind=None):
     if kind:
         query = query.where(Evenement.kind == kind)
     return list(query.order_by(Evenement.id))
-
-
-def fresh(lead):
-    return Lead.get_by_id(lead.id)
 
 
 # --- change_status -------------------------------------------------------------------------------

@@ -6,58 +6,26 @@ junk at every action form. Both backends (scripts/test-postgres.sh)."""
 import re
 
 import pytest
-from helpers import CSRF_RE, HX, log_in
+from helpers import CSRF_RE, HX, MENTOR_ANSWERS, YOUTH_ANSWERS, fresh, log_in, submitted_lead
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import demandes
 import leads
 import models
-import territory
 from models import Binome, Evenement, Lead, Message
 
-LYON = {"commune": "69123", "code_postal": "69003", "commune_label": "Lyon (69003)"}
-YOUTH = dict(
-    LYON,
-    age=17,
-    situation="lycee_general",
-    besoin="orientation",
-    situations_particulieres=["boursier"],
-    accord_sensible=False,
-    rencontre="les_deux",
-    prenom="Inès",
-    nom="Martin",
-    email="ines.martin@example.org",
-    telephone="+33612345678",
-    contact_pref="sms",
-)
-MENTOR = dict(
-    LYON,
-    situation="salarie",
-    tranche_age="25_49",
-    secteur="numerique",
-    metier="Développeuse",
-    besoins=["orientation", "emploi"],
-    publics=["lyceens"],
-    disponibilite="2_4h",
-    modalite="les_deux",
-    prenom="Paul",
-    nom="Durand",
-    email="paul.durand@example.org",
-    telephone="",
-)
+# Boursier only: the demande goes to the association these tests act as.
+YOUTH = dict(YOUTH_ANSWERS, situations_particulieres=["boursier"])
 
 
 def new_lead(kind="jeune", association=None, **changes):
     """A lead as submitted (oriented by the matcher), moved to `association` if given."""
-    answers = dict(YOUTH if kind == "jeune" else MENTOR, **changes)
-    place = territory.place(answers["commune"], answers["code_postal"])
-    with models.write_transaction(durable=True):
-        lead = leads.create_lead(kind, answers, place)
-        demandes.orient(lead, place=place)
+    answers = dict(YOUTH if kind == "jeune" else MENTOR_ANSWERS, **changes)
+    lead = submitted_lead(kind, answers)
     if association is not None:
         Lead.update(association=association).where(Lead.id == lead.id).execute()
-    return Lead.get_by_id(lead.id)
+    return fresh(lead)
 
 
 def staff_of(association_id, email):
@@ -90,10 +58,6 @@ def token(client, url):
     page = client.get(url)
     assert page.status_code == 200, page.status_code
     return CSRF_RE.search(body(page)).group(1)
-
-
-def fresh(lead):
-    return Lead.get_by_id(lead.id)
 
 
 def page_of(lead):

@@ -10,11 +10,10 @@ import re
 import subprocess
 import sys
 import threading
-import zoneinfo
 from pathlib import Path
 
 import pytest
-from helpers import log_in
+from helpers import PERSONAL, YOUTH_ANSWERS, fresh, log_in, submitted_lead
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -22,33 +21,16 @@ from hypothesis import strategies as st
 import demandes
 import emails
 import inbox
-import leads
 import models
 import outbox
 import relances
 import scheduler
 import suivi
-import territory
+import workdays
 from models import Association, Draft, Evenement, Lead, Message, Note, Relance, Utilisateur
 
-PARIS = zoneinfo.ZoneInfo("Europe/Paris")
 OPERATOR = "operateur@example.org"
-LYON = {"commune": "69123", "code_postal": "69003", "commune_label": "Lyon (69003)"}
-YOUTH = dict(
-    LYON,
-    age=17,
-    situation="lycee_general",
-    besoin="orientation",
-    situations_particulieres=["qpv"],
-    accord_sensible=False,
-    rencontre="les_deux",
-    prenom="Inès",
-    nom="Martin",
-    email="ines.martin@example.org",
-    telephone="+33612345678",
-    contact_pref="sms",
-)
-PERSONAL = ("Inès", "Martin", "ines.martin@example.org", "+33612345678", "06 12 34 56 78")
+YOUTH = dict(YOUTH_ANSWERS, situations_particulieres=["qpv"])
 # Monday 4 May 2026, 10:00 in Paris. 5 working days later is Tuesday 12 May, not Monday
 # 11 (Friday 8 May is a holiday); 10 is Wednesday 20 May (Ascension, Thursday 14, skipped);
 # 15 is Thursday 28 May (Whit Monday, 25 May, skipped).
@@ -57,7 +39,7 @@ ROUTED = dt.datetime(2026, 5, 4, 8, 0)
 
 def paris(year, month, day, hour=0, minute=5):
     """A French local time, as stored (naive UTC)."""
-    local = dt.datetime(year, month, day, hour, minute, tzinfo=PARIS)
+    local = dt.datetime(year, month, day, hour, minute, tzinfo=workdays.PARIS)
     return local.astimezone(dt.UTC).replace(tzinfo=None)
 
 
@@ -79,11 +61,7 @@ def config(app):
 def new_lead(routed=ROUTED, delai=5, **changes):
     """A youth's demande oriented by the matcher, then moved to `routed`, its association's
     promised delay set to `delai` working days."""
-    answers = dict(YOUTH, **changes)
-    place = territory.place(answers["commune"], answers["code_postal"])
-    with models.write_transaction(durable=True):
-        lead = leads.create_lead("jeune", answers, place)
-        demandes.orient(lead, place=place)
+    lead = submitted_lead("jeune", dict(YOUTH, **changes))
     set_delai(lead.association_id, delai)
     Lead.update(routed_at=routed).where(Lead.id == lead.id).execute()
     Message.delete().execute()  # the submission's own e-mails: not this file's subject
@@ -123,10 +101,6 @@ def mails(**where):
 def kinds(lead):
     events = Evenement.select().where(Evenement.lead == lead.id).order_by(Evenement.id)
     return [event.kind for event in events]
-
-
-def fresh(lead):
-    return Lead.get_by_id(lead.id)
 
 
 def test_the_bounds_match_the_working_days():
@@ -538,7 +512,7 @@ def test_two_flask_tick_processes_remind_once_and_hand_over_once(
     # On the real clock: routed 7 working days ago, between twice (6) and three times (9)
     # a delay of 3 days; 3 times a delay of 1 is long past.
     smtp_server.start()
-    today = relances.paris_day(models.now())
+    today = workdays.paris_day(models.now())
     routed = relances.paris_midnight(inbox.workdays_before(today, 7)) + dt.timedelta(hours=2)
     reminded = [new_lead(routed=routed, delai=3) for _ in range(3)]  # last reminder
     places = {lead.association_id for lead in reminded}
