@@ -115,7 +115,7 @@ coverage: install
 eval-communes: install
 	$(BIN)/python scripts/eval_communes.py
 
-# Re-derive data/communes.csv.gz and geo_names.py from the official open data.
+# Re-derive data/communes.csv.gz and domain/geo_names.py from the official open data.
 ETALAB := @etalab/decoupage-administratif@6.0.0
 ETALAB_DIR := /tmp/etalab-npm/node_modules/@etalab/decoupage-administratif
 communes: install

@@ -19,7 +19,7 @@ import assets
 import cli
 import log_redaction
 import models
-import vocabulary
+from domain import vocabulary
 from views import rendering
 
 

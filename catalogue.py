@@ -16,14 +16,12 @@ from pathlib import Path
 
 from peewee import fn
 
-import lifecycle
-import matcher
 import models
-import phones
 import statistiques
 import territory
-import vocabulary as V
-from geo_names import DEPARTEMENTS, REGIONS
+from domain import lifecycle, matcher, phones
+from domain import vocabulary as V
+from domain.geo_names import DEPARTEMENTS, REGIONS
 from models import Association, Commune, Lead, Orientation, Programme
 
 SEPARATOR = ";"

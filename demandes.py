@@ -14,11 +14,10 @@ import contextlib
 
 import catalogue
 import emails
-import lifecycle
-import matcher
 import models
 import territory
-from lifecycle import TransitionError
+from domain import lifecycle, matcher
+from domain.lifecycle import TransitionError
 from models import Binome, Evenement, Lead, Note, Orientation, Utilisateur
 
 # Orientations of the latest run of the matcher; older ones are "expiree" or "transferee".

@@ -7,7 +7,7 @@ import csv
 import io
 
 import inbox
-import phones
+from domain import phones
 
 # A cell starting with one of these is read as a formula by spreadsheets (CSV injection):
 # it is prefixed with an apostrophe, which they show as text.

@@ -14,11 +14,9 @@ import re
 
 from peewee import JOIN, Value, fn
 
-import lifecycle
 import models
-import phones
-import vocabulary as V
-import workdays
+from domain import lifecycle, phones, workdays
+from domain import vocabulary as V
 
 # --- Codes and labels: vocabulary.py ---------------------------------------------------------
 

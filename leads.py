@@ -15,7 +15,7 @@ import models
 import suivi
 import territory
 from demandes import current_orientation, orientations_of  # noqa: F401 - the result page's
-from journeys import CHECK, PARCOURS, Journey
+from domain.journeys import CHECK, PARCOURS, Journey
 
 # No 0/O, 1/I/L: a reference is read over the phone.
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"

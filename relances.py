@@ -28,12 +28,11 @@ from peewee import IntegrityError, fn
 import demandes
 import emails
 import leads
-import lifecycle
 import models
 import outbox
 import suivi
-import vocabulary as V
-import workdays
+from domain import lifecycle, workdays
+from domain import vocabulary as V
 from models import Association, Evenement, Lead, Relance, Resume, Utilisateur
 
 AUTHOR = "tick"  # the timeline's author of what the platform did on its own

@@ -24,10 +24,9 @@ from wtforms.validators import InputRequired, Length, ValidationError
 import accounts
 import catalogue
 import forms
-import lifecycle
-import phones
 import territory
-import vocabulary as V
+from domain import lifecycle, phones
+from domain import vocabulary as V
 from forms import EMAIL_ERROR, PHONE_ERROR, Checkbox, checkbox, choice, several, strip
 
 

@@ -21,12 +21,10 @@ import time
 from collections import Counter, defaultdict
 from typing import NamedTuple
 
-import lifecycle
-import matcher
 import models
-import vocabulary as V
-import workdays
-from geo_names import DEPARTEMENTS
+from domain import lifecycle, matcher, workdays
+from domain import vocabulary as V
+from domain.geo_names import DEPARTEMENTS
 from models import Association, Binome, Evenement, Lead, Orientation, Programme, Statistique
 
 # Responsiveness is measured on the leads routed in this window.

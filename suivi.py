@@ -20,11 +20,9 @@ from peewee import SqliteDatabase, fn
 
 import demandes
 import emails
-import lifecycle
 import models
-import phones
-import vocabulary as V
-import workdays
+from domain import lifecycle, phones, workdays
+from domain import vocabulary as V
 from models import Draft, Evenement, Lead, Message, Note
 
 # secrets.token_urlsafe(32): 43 characters of the URL-safe base64 alphabet (256 bits).

@@ -48,7 +48,7 @@ from typing import NamedTuple
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from geo_names import DEPARTEMENTS
+from domain.geo_names import DEPARTEMENTS
 from models import Commune, Lead, Localite, db, write_transaction
 
 MIN_LENGTH = 2

@@ -19,8 +19,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import models  # noqa: E402
-import vocabulary  # noqa: E402
 from app import create_app  # noqa: E402
+from domain import vocabulary  # noqa: E402
 
 PAGES = [
     ("nouvelles, page 1", "/espace/"),

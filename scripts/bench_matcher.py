@@ -17,8 +17,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import matcher  # noqa: E402
-from geo_names import DEPARTEMENTS  # noqa: E402
+from domain import matcher  # noqa: E402
+from domain.geo_names import DEPARTEMENTS  # noqa: E402
 
 BUDGET_US = 1000
 ROUNDS = 3

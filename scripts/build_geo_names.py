@@ -1,4 +1,4 @@
-"""Derive geo_names.py (names of départements and régions) from the official open data.
+"""Derive domain/geo_names.py (names of départements and régions) from the official open data.
 
 Source: npm package @etalab/decoupage-administratif@6.0.0 (MIT licence), files
 data/departements.json and data/regions.json (INSEE's Code officiel géographique).
@@ -16,7 +16,7 @@ import json
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_OUTPUT = ROOT / "geo_names.py"
+DEFAULT_OUTPUT = ROOT / "domain" / "geo_names.py"
 
 # INSEE TNCC code -> article written before the name ("" when none).
 ARTICLES = {0: "", 1: "", 2: "le ", 3: "la ", 4: "les ", 5: "l'", 6: "aux ", 7: "las ", 8: "los "}

@@ -18,10 +18,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import catalogue  # noqa: E402
-import matcher  # noqa: E402
 import models  # noqa: E402
 import territory  # noqa: E402
-from geo_names import DEPARTEMENTS  # noqa: E402
+from domain import matcher  # noqa: E402
+from domain.geo_names import DEPARTEMENTS  # noqa: E402
 
 WORST = 10
 

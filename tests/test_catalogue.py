@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 import catalogue
-import matcher
 import models
 import territory
 from catalogue import CatalogueError, Problem
+from domain import matcher
 from models import Association, Lead, Orientation, Programme
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 import accounts
 import models
-import phones
+from domain import phones
 from staff_forms import CAPACITE_MAX, DELAI_MAX, DELAI_MIN
 
 EXAMPLES = int(os.environ.get("JUNK_EXAMPLES") or 8)

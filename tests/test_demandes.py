@@ -17,11 +17,11 @@ from helpers import (
 import accounts
 import demandes
 import leads
-import lifecycle
 import models
 import outbox
 from demandes import NotAtAssociation, StaleLead
-from lifecycle import TransitionError
+from domain import lifecycle
+from domain.lifecycle import TransitionError
 from models import Binome, Evenement, Lead, Message, Note, Orientation, Utilisateur
 
 

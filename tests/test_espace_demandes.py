@@ -17,7 +17,7 @@ import demandes as actions
 import exports
 import inbox
 import models
-import workdays
+from domain import workdays
 
 LOGIN = "/espace/connexion"
 

@@ -4,7 +4,7 @@ import pytest
 from werkzeug.datastructures import MultiDict
 
 import forms
-import matcher
+from domain import matcher
 
 
 def codes(choices):

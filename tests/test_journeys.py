@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from journeys import CHECK, JEUNE, MENTOR, Journey
+from domain.journeys import CHECK, JEUNE, MENTOR, Journey
 
 YOUTH = {
     "age": {"age": 17},

@@ -25,8 +25,8 @@ from wtforms.fields.core import UnboundField
 import leads
 import models
 import territory
+from domain.journeys import CHECK, PARCOURS, Journey
 from forms import FORMS, TRANCHES_AGE
-from journeys import CHECK, PARCOURS, Journey
 
 EXAMPLES = int(os.environ.get("JUNK_EXAMPLES") or 8)
 RUN = Counter()  # examples run, by test

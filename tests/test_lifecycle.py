@@ -2,8 +2,8 @@
 
 import pytest
 
-import lifecycle
-from lifecycle import TransitionError, actions_for, check
+from domain import lifecycle
+from domain.lifecycle import TransitionError, actions_for, check
 
 CHAIN = ["nouvelle", "contactee", "en_attente", "binome_forme", "terminee"]
 

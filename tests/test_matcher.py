@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import matcher
-from matcher import ProgrammeInfo, build_catalogue, explain, match, person_from_answers
+from domain import matcher
+from domain.matcher import ProgrammeInfo, build_catalogue, explain, match, person_from_answers
 
 
 @dataclasses.dataclass(frozen=True)

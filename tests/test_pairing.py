@@ -5,8 +5,8 @@ from types import SimpleNamespace
 
 import pytest
 
-import pairing
-from pairing import WEIGHTS, Side
+from domain import pairing
+from domain.pairing import WEIGHTS, Side
 
 DAY = dt.datetime(2026, 11, 1)
 

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 import catalogue
 import forms
 import models
-import phones
 from catalogue import CatalogueError, Problem
+from domain import phones
 
 # (as typed, E.164, as shown, takes SMS)
 VALID = [

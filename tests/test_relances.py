@@ -26,7 +26,7 @@ import outbox
 import relances
 import scheduler
 import suivi
-import workdays
+from domain import workdays
 from models import Association, Draft, Evenement, Lead, Message, Note, Relance, Utilisateur
 
 OPERATOR = "operateur@example.org"

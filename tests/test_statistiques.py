@@ -12,10 +12,9 @@ from hypothesis import strategies as st
 
 import catalogue
 import demandes
-import matcher
 import models
 import statistiques as S
-import workdays
+from domain import matcher, workdays
 from models import Association, Binome, Evenement, Lead, Orientation, Programme, Statistique
 from statistiques import Stint
 

@@ -18,8 +18,8 @@ from peewee import CharField, TextField
 import demandes
 import models
 import outbox
-import phones
 import suivi
+from domain import phones
 from models import Evenement, Lead, Message, Note, Utilisateur
 
 EMAIL = "ines.martin@example.org"

@@ -11,8 +11,8 @@ from helpers import HX, MENTOR_STEPS, PARENT_STEP, YOUTH_STEPS, post, submit, wa
 
 import leads
 import models
+from domain.journeys import JEUNE, MENTOR
 from forms import SituationParticuliereForm
-from journeys import JEUNE, MENTOR
 
 
 def text(response):

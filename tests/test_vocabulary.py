@@ -1,8 +1,8 @@
 import pytest
 
 import forms
-import matcher
-import vocabulary as V
+from domain import matcher
+from domain import vocabulary as V
 
 
 def test_every_vocabulary_has_unique_codes_and_a_label():

@@ -2,7 +2,7 @@ import datetime as dt
 
 import pytest
 
-from workdays import add_working_days, is_working_day, late_cutoff, working_days_between
+from domain.workdays import add_working_days, is_working_day, late_cutoff, working_days_between
 
 D = dt.date
 

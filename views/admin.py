@@ -10,10 +10,9 @@ from peewee import JOIN, IntegrityError, fn
 import accounts
 import catalogue
 import demandes
-import matcher
 import models
 import staff_forms
-import workdays
+from domain import matcher, workdays
 from models import Association, Lead, Message, Programme, Utilisateur
 from views.rendering import render
 

@@ -14,10 +14,10 @@ import catalogue
 import demandes
 import leads
 import models
-import phones
 import suivi
+from domain import phones
+from domain.journeys import CHECK, PARCOURS, Journey
 from forms import FORMS, ConsentForm
-from journeys import CHECK, PARCOURS, Journey
 from views import public
 from views.rendering import csrf_token, is_partial, render, render_html, respond
 

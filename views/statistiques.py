@@ -4,7 +4,7 @@ one query per visit), each chart drawn as inline SVG with its table."""
 from flask import Blueprint
 
 import statistiques as S
-import vocabulary
+from domain import vocabulary
 from views.rendering import render
 
 bp = Blueprint("statistiques", __name__)

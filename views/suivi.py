@@ -13,10 +13,10 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, ValidationError
 
 import demandes
-import lifecycle
 import outbox
 import suivi
-import vocabulary as V
+from domain import lifecycle
+from domain import vocabulary as V
 from forms import email_field, strip
 from views.rendering import render
 

@@ -12,11 +12,10 @@ from flask_login import current_user
 from peewee import JOIN
 
 import demandes
-import lifecycle
 import models
-import pairing
 import staff_forms
 from accounts import staff_required
+from domain import lifecycle, pairing
 from views.rendering import render
 
 from . import bp

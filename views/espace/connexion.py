@@ -10,8 +10,8 @@ from werkzeug.routing import RequestRedirect
 
 import accounts
 import models
-import phones
-import vocabulary as V
+from domain import phones
+from domain import vocabulary as V
 from staff_forms import (
     ROLE_LABELS,
     ChangePasswordForm,

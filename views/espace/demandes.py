@@ -20,13 +20,12 @@ from wtforms.validators import DataRequired, Length, ValidationError
 import demandes as actions
 import exports
 import inbox
-import lifecycle
 import models
-import phones
-import vocabulary as V
 from accounts import staff_required
+from domain import lifecycle, phones
+from domain import vocabulary as V
+from domain.journeys import PARCOURS
 from forms import FORMS, ChoiceForm
-from journeys import PARCOURS
 from views.rendering import render
 
 from . import bp, statut

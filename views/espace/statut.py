@@ -4,8 +4,8 @@ has them); views.espace.demandes.render_lead reads `status_context`."""
 
 from flask_login import current_user
 
-import lifecycle
 import staff_forms
+from domain import lifecycle
 from models import Binome, Lead
 
 

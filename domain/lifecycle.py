@@ -14,7 +14,7 @@ the new association (demandes.hand_over), from the statuses in HAND_OVER.from_st
 
 from dataclasses import dataclass
 
-import vocabulary as V
+from domain import vocabulary as V
 
 STATUSES = V.STATUT.codes
 INITIAL = "nouvelle"

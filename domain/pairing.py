@@ -12,9 +12,9 @@ the mentor's availability, and whether the youth is among the publics he wishes 
 
 from dataclasses import dataclass
 
-import vocabulary as V
-from geo_names import DEPARTEMENTS, REGIONS
-from matcher import PUBLICS_MENTOR_JEUNES
+from domain import vocabulary as V
+from domain.geo_names import DEPARTEMENTS, REGIONS
+from domain.matcher import PUBLICS_MENTOR_JEUNES
 
 WEIGHTS = {
     "besoin": 40,

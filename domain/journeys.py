@@ -9,7 +9,7 @@ GOV.UK Forms' runner, app/lib/flow/journey.rb).
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import vocabulary as V
+from domain import vocabulary as V
 
 CHECK = "verifier"
 

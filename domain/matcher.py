@@ -20,8 +20,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-import vocabulary as V
-from geo_names import DEPARTEMENTS, REGIONS
+from domain import vocabulary as V
+from domain.geo_names import DEPARTEMENTS, REGIONS
 
 # Stored on every orientation: change it whenever a gate, a weight or a reason changes.
 MATCHER_VERSION = "2026.12-1"

@@ -13,7 +13,7 @@ sentence of the matcher), "pluriel" ("des mentors salarié·es"), and so on.
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-import workdays
+from domain import workdays
 
 MOIS = (
     "janvier",
