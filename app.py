@@ -14,12 +14,12 @@ from flask_wtf.csrf import CSRFError, CSRFProtect, same_origin
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.utils import cached_property
 
-import accounts
 import assets
 import cli
 import log_redaction
 import models
 from domain import vocabulary
+from services import accounts
 from views import rendering
 
 

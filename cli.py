@@ -5,13 +5,10 @@ import sys
 import click
 from flask import url_for
 
-import accounts
-import catalogue
-import leads
 import models
 import outbox
 import scheduler
-import territory
+from services import accounts, catalogue, drafts, territory
 
 
 def describe(error):
@@ -32,7 +29,7 @@ def register(app):
     def purge_drafts_command():
         """Delete the drafts nobody can resume any more (for cron)."""
         with models.db.connection_context():
-            count = leads.purge_drafts(app.config["DRAFT_MAX_AGE_HOURS"])
+            count = drafts.purge_drafts(app.config["DRAFT_MAX_AGE_HOURS"])
         click.echo(f"{count} brouillon(s) supprimé(s).")
 
     @app.cli.command("load-communes")

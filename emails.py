@@ -14,9 +14,9 @@ from pathlib import Path
 import flask
 import jinja2
 
-import accounts
 import models
 import outbox
+from services import accounts
 
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:5000"
 

@@ -22,9 +22,9 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
-import territory
 from domain import phones
 from domain import vocabulary as V
+from services import territory
 
 # The choices, in vocabulary.py's words: the questionnaire's wording is a form of each term.
 SITUATIONS_JEUNE = V.SITUATION_JEUNE.choices()

@@ -25,15 +25,13 @@ import datetime as dt
 
 from peewee import IntegrityError, fn
 
-import demandes
 import emails
-import leads
 import models
 import outbox
-import suivi
 from domain import lifecycle, workdays
 from domain import vocabulary as V
 from models import Association, Evenement, Lead, Relance, Resume, Utilisateur
+from services import demandes, drafts, suivi
 
 AUTHOR = "tick"  # the timeline's author of what the platform did on its own
 REASON = "sans_reponse"  # vocabulary.MOTIF_TRANSFERT, one of V.AUTOMATIC_MOTIFS
@@ -434,7 +432,7 @@ def send_digest(user, day, now):
 # --- Drafts and retention --------------------------------------------------------------------
 def purge_drafts(app, now=None):
     with models.write_transaction():
-        count = leads.purge_drafts(app.config["DRAFT_MAX_AGE_HOURS"], now)
+        count = drafts.purge_drafts(app.config["DRAFT_MAX_AGE_HOURS"], now)
     return f"Brouillons : {count} supprimé(s)."
 
 

@@ -12,11 +12,10 @@ a duty, write it and append it to DUTIES: the order matters when a duty queues e
 import logging
 import traceback
 
-import accounts
 import models
 import outbox
 import relances
-import statistiques
+from services import accounts, statistiques
 
 log = logging.getLogger(__name__)
 

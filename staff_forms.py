@@ -21,13 +21,11 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, ValidationError
 
-import accounts
-import catalogue
 import forms
-import territory
 from domain import lifecycle, phones
 from domain import vocabulary as V
 from forms import EMAIL_ERROR, PHONE_ERROR, Checkbox, checkbox, choice, several, strip
+from services import accounts, catalogue, territory
 
 
 class StaffForm(FlaskForm):

@@ -1,7 +1,7 @@
 """Pick the mentoring programme that fits a jeune or a mentor best, and say why.
 
 Pure and deterministic: no Flask, no database. catalogue.py builds the `Catalogue` (each
-programme flattened with its association) and the statistics; leads.py stores the result
+programme flattened with its association) and the statistics; drafts.py stores the result
 with MATCHER_VERSION. Learned from betagouv/api-engagement's matcher and from ORA:
 
 1. gates: a programme that fails one is never proposed, whatever its score;

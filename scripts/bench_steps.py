@@ -78,9 +78,8 @@ def free_port():
 def prepare_database(url):
     """A fresh database with the communes and the demo catalogue, as `make db` does."""
     sys.path.insert(0, str(ROOT))
-    import catalogue
     import models
-    import territory
+    from services import catalogue, territory
 
     models.init_db(url)
     models.migrate()

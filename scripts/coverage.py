@@ -17,11 +17,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import catalogue  # noqa: E402
 import models  # noqa: E402
-import territory  # noqa: E402
 from domain import matcher  # noqa: E402
 from domain.geo_names import DEPARTEMENTS  # noqa: E402
+from services import catalogue, coverage, territory  # noqa: E402
 
 WORST = 10
 
@@ -50,7 +49,7 @@ def report(title, result):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--catalogue", type=Path, default=ROOT / "data" / "catalogue-demo.csv")
-    parser.add_argument("--communes", type=int, default=catalogue.COVERAGE_COMMUNES)
+    parser.add_argument("--communes", type=int, default=coverage.COVERAGE_COMMUNES)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as directory:
         models.init_db(f"sqlite:///{Path(directory) / 'coverage.db'}")
@@ -58,11 +57,11 @@ def main():
         with models.db.connection_context():
             territory.load_file(ROOT / "data" / "communes.csv.gz")
             catalogue.load_file(args.catalogue)
-            places = catalogue.most_populous_places(args.communes)
+            places = coverage.most_populous_places(args.communes)
             snapshot = catalogue.snapshot()
         started = time.perf_counter()
-        youths = catalogue.coverage(places, snapshot, catalogue.youths_of)
-        mentors = catalogue.coverage(places, snapshot, catalogue.mentors_of)
+        youths = coverage.coverage(places, snapshot, coverage.youths_of)
+        mentors = coverage.coverage(places, snapshot, coverage.mentors_of)
         elapsed = time.perf_counter() - started
     print(f"{args.catalogue.name} : {len(snapshot)} programmes, {len(places)} communes")
     report("Jeunes", youths)

@@ -47,7 +47,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import models  # noqa: E402
-import territory  # noqa: E402
+from services import territory  # noqa: E402
 
 COMMUNES_FILE = ROOT / "data" / "communes.csv.gz"
 TOP = 5

@@ -14,10 +14,9 @@ import psycopg
 import pytest
 from testdb import ON_POSTGRES, open_databases
 
-import catalogue
 import models
-import territory
 from app import create_app
+from services import catalogue, territory
 
 # The `smtp_server` fixture: a real SMTP server (aiosmtpd).
 pytest_plugins = ["smtp_server"]

@@ -4,10 +4,8 @@ tests that start after the questionnaire."""
 
 import re
 
-import demandes
-import leads
 import models
-import territory
+from services import demandes, drafts, territory
 
 HX = {"HX-Request": "true", "HX-Request-Type": "partial"}
 
@@ -134,7 +132,7 @@ def submitted_lead(kind, answers):
     """A lead as submit leaves it: created, then oriented by the matcher."""
     place = territory.place(answers["commune"], answers["code_postal"])
     with models.write_transaction(durable=True):
-        lead = leads.create_lead(kind, answers, place)
+        lead = drafts.create_lead(kind, answers, place)
         demandes.orient(lead, place=place)
     return models.Lead.get_by_id(lead.id)
 

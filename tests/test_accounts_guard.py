@@ -1,7 +1,7 @@
 """Flask-Login's loader: the session epoch revokes, an inactive account is nobody."""
 
-import accounts
 import models
+from services import accounts
 
 
 def make_user(**fields):

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from helpers import CSRF_RE, YOUTH_STEPS, csrf_token, log_in, submit, walk
 
-import catalogue
 import models
 from models import Association, Lead, Message, Programme, Utilisateur
+from services import catalogue, coverage
 
 DEMO = Path(__file__).resolve().parent.parent / "data" / "catalogue-demo.csv"
 
@@ -524,7 +524,7 @@ def test_deactivating_an_account_ends_its_sessions(app, admin_client):
         row = Utilisateur.get_by_id(staff.id)
         assert row.actif
         # Reactivated, the old cookie still carries the old epoch: it stays logged out.
-        import accounts
+        from services import accounts
 
         assert accounts.load_user(f"{staff.id}:{staff.session_epoch}") is None
 
@@ -731,29 +731,29 @@ def test_coverage_shows_the_holes_and_is_computed_once_per_catalogue_version(adm
     assert "département(s) sur" in page
     assert "aucun programme" in page or "à distance seulement" in page
     with data():
-        first = catalogue.departement_coverage()
-        assert catalogue.departement_coverage() is first  # cached
+        first = coverage.departement_coverage()
+        assert coverage.departement_coverage() is first  # cached
         programme = Programme.select().first()
         programme.capacite_mensuelle += 1
         programme.save()
-        assert catalogue.departement_coverage() is not first  # the catalogue moved
+        assert coverage.departement_coverage() is not first  # the catalogue moved
 
 
 def test_coverage_by_age_class_gives_the_states_of_every_age(db):
-    places = catalogue.coverage_places()[:60]
+    places = coverage.coverage_places()[:60]
     current = catalogue.snapshot()
-    by = catalogue._besoin_departement_band
-    every_age = catalogue.coverage(places, current, catalogue._youths_any_meeting, by=by)
-    classes = catalogue.coverage(places, current, catalogue._youths_by_age_class(current), by=by)
+    by = coverage._besoin_departement_band
+    every_age = coverage.coverage(places, current, coverage._youths_any_meeting, by=by)
+    classes = coverage.coverage(places, current, coverage._youths_by_age_class(current), by=by)
     assert classes.total < every_age.total
-    assert catalogue.coverage_by_departement(classes) == catalogue.coverage_by_departement(
+    assert coverage.coverage_by_departement(classes) == coverage.coverage_by_departement(
         every_age
     )
 
 
 def test_coverage_sees_a_new_national_programme(admin_client):
     with data():
-        before = {d.code: d for d in catalogue.departement_coverage()}
+        before = {d.code: d for d in coverage.departement_coverage()}
     form = programme_form(
         programme_slug="partout",
         besoins=["scolarite", "orientation", "emploi", "entrepreneuriat"],
@@ -764,8 +764,8 @@ def test_coverage_sees_a_new_national_programme(admin_client):
     )
     assert post(admin_client, "/admin/programmes/nouveau", form).status_code == 303
     with data():
-        after = catalogue.departement_coverage()
-    unserved = catalogue.UNSERVED
+        after = coverage.departement_coverage()
+    unserved = coverage.UNSERVED
     assert any(
         state == unserved for d in before.values() for row in d.cells.values() for _, state in row
     )

@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_admin import ASSOCIATION, data, make_admin, programme_form
 
-import catalogue
 from models import Association, Programme
+from services import catalogue
 
 EXAMPLES = int(os.environ.get("JUNK_EXAMPLES") or 8)
 JUNK = settings(

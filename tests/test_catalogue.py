@@ -9,12 +9,11 @@ from pathlib import Path
 
 import pytest
 
-import catalogue
 import models
-import territory
-from catalogue import CatalogueError, Problem
 from domain import matcher
 from models import Association, Lead, Orientation, Programme
+from services import catalogue, coverage, territory
+from services.catalogue import CatalogueError, Problem
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "data" / "catalogue-demo.csv"
@@ -600,13 +599,13 @@ def test_for_youngest_lists_open_programmes_from_11_one_per_association(db):
 def les_deux(place):
     # Who accepts remote meetings gets what a "près de chez moi" would get after the
     # fallback: the waiting list does not depend on the rencontre choice.
-    return catalogue.youths_of(place, rencontres=("les_deux",))
+    return coverage.youths_of(place, rencontres=("les_deux",))
 
 
 def test_demo_catalogue_leaves_at_most_5_percent_of_the_grid_on_the_waiting_list(db):
-    places = catalogue.most_populous_places()
-    assert len(places) == catalogue.COVERAGE_COMMUNES
-    youths = catalogue.coverage(places, catalogue.snapshot(), les_deux)
+    places = coverage.most_populous_places()
+    assert len(places) == coverage.COVERAGE_COMMUNES
+    youths = coverage.coverage(places, catalogue.snapshot(), les_deux)
     assert youths.total == 300 * 65 * 4  # communes × plausible (age, situation) × besoins
     assert youths.share() <= 0.05
     # Left waiting: only what nobody offers at that age (a collégien·ne creating a company,
@@ -617,9 +616,9 @@ def test_demo_catalogue_leaves_at_most_5_percent_of_the_grid_on_the_waiting_list
 
 
 def test_demo_catalogue_offers_almost_every_mentor_a_programme(db):
-    places = catalogue.most_populous_places()
-    mentors = catalogue.coverage(
-        places, catalogue.snapshot(), lambda place: catalogue.mentors_of(place, ("les_deux",))
+    places = coverage.most_populous_places()
+    mentors = coverage.coverage(
+        places, catalogue.snapshot(), lambda place: coverage.mentors_of(place, ("les_deux",))
     )
     assert mentors.share() <= 0.05
 
@@ -639,7 +638,7 @@ def test_coverage_counts_each_commune_once_per_person_of_the_grid(db):
         communes=frozenset({"69123"}),
     )
     snapshot = matcher.build_catalogue([school, lyon])
-    result = catalogue.coverage(places, snapshot, les_deux)
+    result = coverage.coverage(places, snapshot, les_deux)
     assert result.total == 4 * 65 * 4
     assert result.share(besoin="scolarite") == 0
     assert result.share(besoin="orientation") == result.share(besoin="emploi") == 1

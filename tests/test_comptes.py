@@ -11,9 +11,9 @@ import pytest
 from helpers import CSRF_RE, csrf_token, log_in
 from test_questionnaire import count_queries
 
-import accounts
 import models
 from app import create_app
+from services import accounts
 from views.espace import connexion
 
 PASSWORD = "une phrase de passe solide"

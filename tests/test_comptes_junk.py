@@ -8,9 +8,9 @@ from helpers import csrf_token, log_in
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import accounts
 import models
 from domain import phones
+from services import accounts
 from staff_forms import CAPACITE_MAX, DELAI_MAX, DELAI_MIN
 
 EXAMPLES = int(os.environ.get("JUNK_EXAMPLES") or 8)

@@ -15,8 +15,8 @@ from helpers import YOUTH_STEPS, submit, walk
 from peewee import IntegrityError
 from testdb import ON_POSTGRES
 
-import leads
 import models
+from services import drafts
 
 TIMEOUT = 30  # seconds; only reached when something hangs
 
@@ -85,8 +85,8 @@ def test_two_simultaneous_submits_make_one_lead(client, database_url):
     first, second = race(
         database_url,
         token,
-        lambda: leads.submit(token, valid),
-        lambda: leads.submit(token, valid),
+        lambda: drafts.submit(token, valid),
+        lambda: drafts.submit(token, valid),
     )
     with models.db.connection_context():
         assert models.Lead.select().count() == 1
@@ -102,8 +102,8 @@ def test_two_simultaneous_saves_keep_both_answers(client, database_url):
     race(
         database_url,
         token,
-        lambda: leads.save_step(token, "jeune", "besoin", {"besoin": "emploi"}, 30),
-        lambda: leads.save_step(token, "jeune", "commune", {"commune": "Lyon (69003)"}, 30),
+        lambda: drafts.save_step(token, "jeune", "besoin", {"besoin": "emploi"}, 30),
+        lambda: drafts.save_step(token, "jeune", "commune", {"commune": "Lyon (69003)"}, 30),
     )
     with models.db.connection_context():
         answers = models.Draft.get(models.Draft.token == token).answers
@@ -118,8 +118,8 @@ def test_a_save_racing_a_submit_never_changes_the_sent_draft(client, database_ur
     lead, saved = race(
         database_url,
         token,
-        lambda: leads.submit(token, valid),
-        lambda: leads.save_step(token, "jeune", "besoin", {"besoin": "emploi"}, 30),
+        lambda: drafts.submit(token, valid),
+        lambda: drafts.save_step(token, "jeune", "besoin", {"besoin": "emploi"}, 30),
     )
     with models.db.connection_context():
         sent = models.Draft.get(models.Draft.token == token)
@@ -134,7 +134,7 @@ def test_a_save_racing_a_submit_never_changes_the_sent_draft(client, database_ur
 
 
 def references(*values):
-    """A stand-in for leads.new_reference returning `values` in turn."""
+    """A stand-in for drafts.new_reference returning `values` in turn."""
     values = iter(values)
     return lambda kind: next(values)
 
@@ -145,7 +145,7 @@ def test_a_taken_reference_is_drawn_again(client, monkeypatch):
     with models.db.connection_context():
         taken = models.Lead.get()
     walk(client, "jeune", YOUTH_STEPS)
-    monkeypatch.setattr(leads, "new_reference", references(taken.reference, "J-NEW22"))
+    monkeypatch.setattr(drafts, "new_reference", references(taken.reference, "J-NEW22"))
     assert submit(client, "jeune").status_code == 303
     token = draft_token(client)
     with models.db.connection_context():
@@ -163,8 +163,10 @@ def test_references_all_taken_write_nothing(client, monkeypatch):
     token = draft_token(client)
     with models.db.connection_context():
         taken = models.Lead.get().reference
-        monkeypatch.setattr(leads, "new_reference", references(*[taken] * leads.REFERENCE_ATTEMPTS))
+        monkeypatch.setattr(
+            drafts, "new_reference", references(*[taken] * drafts.REFERENCE_ATTEMPTS)
+        )
         with pytest.raises(IntegrityError):
-            leads.submit(token, valid)
+            drafts.submit(token, valid)
         assert models.Lead.select().count() == 1
         assert models.Draft.get(models.Draft.token == token).submitted_at is None

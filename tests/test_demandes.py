@@ -14,15 +14,13 @@ from helpers import (
     walk,
 )
 
-import accounts
-import demandes
-import leads
 import models
 import outbox
-from demandes import NotAtAssociation, StaleLead
 from domain import lifecycle
 from domain.lifecycle import TransitionError
 from models import Binome, Evenement, Lead, Message, Note, Orientation, Utilisateur
+from services import accounts, demandes, drafts
+from services.demandes import NotAtAssociation, StaleLead
 
 
 def new_lead(kind="jeune", **changes):
@@ -290,7 +288,7 @@ def test_the_person_cannot_choose_an_expired_proposal(db):
     lead = new_lead()
     old_alternative = next(o for o in demandes.orientations_of(lead) if o.rank == 2)
     demandes.hand_over(lead, "claire@example.org", "hors_territoire")
-    assert leads.choose(fresh(lead), old_alternative.id) is False
+    assert drafts.choose(fresh(lead), old_alternative.id) is False
 
 
 # --- Pairs ---------------------------------------------------------------------------------------
@@ -404,7 +402,7 @@ def test_the_person_choosing_an_alternative_tells_its_staff(db):
     lead = new_lead()
     alternative = next(o for o in demandes.orientations_of(lead) if o.rank == 2)
     staff(alternative.programme.association_id, "accueil@example.org")
-    assert leads.choose(lead, alternative.id) is True
+    assert drafts.choose(lead, alternative.id) is True
     stored = fresh(lead)
     assert stored.association_id == alternative.programme.association_id
     assert stored.version == 2 and stored.routed_at >= lead.routed_at

@@ -6,8 +6,8 @@ import pytest
 from helpers import MENTOR_STEPS, YOUTH_STEPS, submit, walk
 
 import emails
-import leads
 import models
+from services import drafts
 
 
 @pytest.fixture
@@ -130,9 +130,9 @@ def test_choosing_another_association_announces_the_lead_to_it(app, client, staf
     lead = models.Lead.get()
     first = lead.association_id
     alternative = next(
-        o for o in leads.orientations_of(lead) if o.programme.association_id != first
+        o for o in drafts.orientations_of(lead) if o.programme.association_id != first
     )
-    assert leads.choose(lead, alternative.id)
+    assert drafts.choose(lead, alternative.id)
 
     to_new = models.Message.select().where(models.Message.to.in_(staff[lead.association_id]))
     assert lead.association_id == alternative.programme.association_id

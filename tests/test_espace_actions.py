@@ -10,10 +10,9 @@ from helpers import CSRF_RE, HX, MENTOR_ANSWERS, YOUTH_ANSWERS, fresh, log_in, s
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import demandes
-import leads
 import models
 from models import Binome, Evenement, Lead, Message
+from services import demandes, drafts
 
 # Boursier only: the demande goes to the association these tests act as.
 YOUTH = dict(YOUTH_ANSWERS, situations_particulieres=["boursier"])
@@ -157,7 +156,7 @@ def test_the_person_chose_another_association_meanwhile(client, setting):
     csrf = token(client, url)
     version = fresh(lead).version
     alternative = next(o for o in fresh(lead).orientations if o.rank == 2)
-    assert leads.choose(fresh(lead), alternative.id)  # on the result page, meanwhile
+    assert drafts.choose(fresh(lead), alternative.id)  # on the result page, meanwhile
     assert fresh(lead).association_id != setting["staff"].association_id
     response = client.post(
         url + "/actions/contacter", data={"csrf_token": csrf, "version": str(version)}
@@ -438,7 +437,7 @@ def test_no_proposal_left_says_so_and_offers_no_form(client, setting):
     models.Programme.update(actif=False).where(
         models.Programme.association != lead.association_id
     ).execute()
-    import catalogue
+    from services import catalogue
 
     catalogue.invalidate()
     html = body(client.get(page_of(lead) + "/confier"))

@@ -13,11 +13,10 @@ from helpers import CSRF_RE, HX, MENTOR_STEPS, YOUTH_STEPS, csrf_token, log_in, 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import demandes as actions
-import exports
-import inbox
 import models
 from domain import workdays
+from services import demandes as actions
+from services import exports, inbox
 
 LOGIN = "/espace/connexion"
 

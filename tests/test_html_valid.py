@@ -27,10 +27,8 @@ from helpers import (
     walk,
 )
 
-import accounts
-import catalogue
 import models
-import statistiques
+from services import accounts, catalogue, statistiques
 
 ROOT = Path(__file__).resolve().parent.parent
 VNU_JAR = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
@@ -275,7 +273,7 @@ def lead_action_pages(client, pages, lead, user):
     )
     pages.fetch(client, "espace-binome-pas-encore", url + "/binome")
     with models.db.connection_context():
-        import demandes
+        from services import demandes
 
         demandes.change_status(lead, "contactee", user)
         mentor = models.Lead.create(

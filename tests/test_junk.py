@@ -22,11 +22,10 @@ from hypothesis import strategies as st
 from werkzeug.datastructures import MultiDict
 from wtforms.fields.core import UnboundField
 
-import leads
 import models
-import territory
 from domain.journeys import CHECK, PARCOURS, Journey
 from forms import FORMS, TRANCHES_AGE
+from services import drafts, territory
 
 EXAMPLES = int(os.environ.get("JUNK_EXAMPLES") or 8)
 RUN = Counter()  # examples run, by test
@@ -293,8 +292,8 @@ def assert_lead_is_honest(lead):
         assert lead.age is None and answers["tranche_age"] in dict(TRANCHES_AGE)
         assert lead.besoin == ",".join(answers["besoins"])
         assert lead.contact_pref == "email"
-    changes = lead.evenements.where(models.Evenement.kind == leads.CHANGE_EVENT).count()
-    assert changes <= leads.MAX_CHANGES
+    changes = lead.evenements.where(models.Evenement.kind == drafts.CHANGE_EVENT).count()
+    assert changes <= drafts.MAX_CHANGES
 
 
 # --- setting the scene ---------------------------------------------------------------
@@ -339,7 +338,7 @@ def stand_before(app, client, parcours, page):
         return token
     with models.db.connection_context():
         draft = models.Draft.create(
-            token=leads.new_token(), parcours=parcours, answers=SNAPSHOTS[key]
+            token=drafts.new_token(), parcours=parcours, answers=SNAPSHOTS[key]
         )
     return fresh_person(app, client, drafts={parcours: draft.token})
 

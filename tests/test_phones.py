@@ -10,11 +10,11 @@ from helpers import MENTOR_STEPS, PARENT_STEP, YOUTH_STEPS, csrf_token, post, su
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import catalogue
 import forms
 import models
-from catalogue import CatalogueError, Problem
 from domain import phones
+from services import catalogue
+from services.catalogue import CatalogueError, Problem
 
 # (as typed, E.164, as shown, takes SMS)
 VALID = [

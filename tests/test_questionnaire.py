@@ -20,8 +20,8 @@ from helpers import (
     walk,
 )
 
-import leads
 import models
+from services import drafts
 
 
 @contextlib.contextmanager
@@ -528,7 +528,7 @@ def test_a_late_save_from_another_tab_never_reopens_a_sent_draft(app, client):
     token = draft_token(client)
     submit(client, "jeune")
     with app.test_request_context(), models.db.connection_context():
-        draft = leads.save_step(token, "jeune", "besoin", {"besoin": "emploi"}, 30)
+        draft = drafts.save_step(token, "jeune", "besoin", {"besoin": "emploi"}, 30)
         assert draft.token != token  # a fresh draft
         sent = models.Draft.get(models.Draft.token == token)
         assert sent.submitted_at is not None and sent.lead_id is not None
@@ -539,20 +539,20 @@ def test_a_save_from_a_stale_read_keeps_the_answers_saved_meanwhile(app, client)
     walk(client, "jeune", YOUTH_STEPS[:3])
     token = draft_token(client)
     with app.test_request_context(), models.db.connection_context():
-        first, second = (leads.get_draft(token, "jeune", 30) for _ in range(2))
-        leads.save_step(token, "jeune", "besoin", {"besoin": "emploi"}, 30, seen=first)
+        first, second = (drafts.get_draft(token, "jeune", 30) for _ in range(2))
+        drafts.save_step(token, "jeune", "besoin", {"besoin": "emploi"}, 30, seen=first)
         commune = {"commune": "Lyon (69003)"}
-        saved = leads.save_step(token, "jeune", "commune", commune, 30, seen=second)
+        saved = drafts.save_step(token, "jeune", "commune", commune, 30, seen=second)
         assert saved.token == token
         answers = models.Draft.get(models.Draft.token == token).answers
         assert answers["besoin"] == {"besoin": "emploi"} and answers["commune"] == commune
     # and a submitted draft read before its submit is never written to
     walk(client, "jeune", YOUTH_STEPS[3:])
     with app.test_request_context(), models.db.connection_context():
-        before = leads.get_draft(token, "jeune", 30)
+        before = drafts.get_draft(token, "jeune", 30)
     submit(client, "jeune")
     with app.test_request_context(), models.db.connection_context():
-        later = leads.save_step(
+        later = drafts.save_step(
             token, "jeune", "besoin", {"besoin": "orientation"}, 30, seen=before
         )
         assert later.token != token
@@ -569,8 +569,8 @@ def test_submit_checks_the_answers_inside_its_transaction(app, client):
         draft.answers = dict(draft.answers, age={"age": 13})  # another tab, meanwhile
         draft.save()
     with app.test_request_context(), models.db.connection_context():
-        with pytest.raises(leads.InvalidDraft) as error:
-            leads.submit(token, lambda journey: None)
+        with pytest.raises(drafts.InvalidDraft) as error:
+            drafts.submit(token, lambda journey: None)
         assert error.value.step == "parent"
         assert models.Lead.select().count() == 0
         assert models.Draft.get(models.Draft.token == token).submitted_at is None

@@ -18,16 +18,14 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-import demandes
 import emails
-import inbox
 import models
 import outbox
 import relances
 import scheduler
-import suivi
 from domain import workdays
 from models import Association, Draft, Evenement, Lead, Message, Note, Relance, Utilisateur
+from services import demandes, inbox, suivi
 
 OPERATOR = "operateur@example.org"
 YOUTH = dict(YOUTH_ANSWERS, situations_particulieres=["qpv"])

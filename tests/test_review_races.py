@@ -6,8 +6,8 @@ import time
 from helpers import log_in
 from test_comptes import invite, responsable
 
-import accounts
 import models
+from services import accounts
 
 
 def test_an_invitation_racing_another_for_the_same_address_is_refused_in_french(app, client):

@@ -4,9 +4,9 @@ association that already handed it over (the person asked for another one)."""
 from test_admin import admin_client, data, post  # noqa: F401 (fixture)
 from test_demandes import new_lead
 
-import demandes
 import models
 from models import Lead, Programme
+from services import demandes
 
 
 def test_orienter_never_routes_back_to_an_association_that_handed_the_lead_over(

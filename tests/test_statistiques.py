@@ -10,13 +10,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import catalogue
-import demandes
 import models
-import statistiques as S
 from domain import matcher, workdays
 from models import Association, Binome, Evenement, Lead, Orientation, Programme, Statistique
-from statistiques import Stint
+from services import catalogue, demandes
+from services import statistiques as S
+from services.statistiques import Stint
 
 D = dt.datetime
 
@@ -396,7 +395,7 @@ def test_two_refreshes_at_once_in_two_processes(seeded, database_url):
     from pathlib import Path
 
     script = (
-        "import app, statistiques, models, datetime as dt;"
+        "import app, models, datetime as dt; from services import statistiques;"
         f"a = app.create_app({{'SECRET_KEY': 'k', 'DATABASE_URL': {database_url!r}}});"
         "models.db.connect();"
         "print(statistiques.refresh(dt.datetime(2026, 11, 20, 12)))"

@@ -15,12 +15,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from peewee import CharField, TextField
 
-import demandes
 import models
 import outbox
-import suivi
 from domain import phones
 from models import Evenement, Lead, Message, Note, Utilisateur
+from services import demandes, suivi
 
 EMAIL = "ines.martin@example.org"
 PARENT_EMAIL = "samia.parent@example.org"

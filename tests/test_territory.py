@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 from peewee import fn
 
 import models
-import territory
-from territory import Place, normalise, place, resolve, search
+from services import territory
+from services.territory import Place, normalise, place, resolve, search
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMUNES_FILE = ROOT / "data" / "communes.csv.gz"

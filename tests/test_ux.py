@@ -9,10 +9,10 @@ import re
 import pytest
 from helpers import HX, MENTOR_STEPS, PARENT_STEP, YOUTH_STEPS, post, submit, walk
 
-import leads
 import models
 from domain.journeys import JEUNE, MENTOR
 from forms import SituationParticuliereForm
+from services import drafts
 
 
 def text(response):
@@ -200,7 +200,7 @@ def test_a_new_draft_deletes_the_expired_ones(client, app):
     walk(other, "mentor", MENTOR_STEPS[:1])
     age_drafts(25)
     with models.db.connection_context():
-        recent = models.Draft.create(token=leads.new_token(), parcours="mentor", answers={})
+        recent = models.Draft.create(token=drafts.new_token(), parcours="mentor", answers={})
     walk(app.test_client(), "jeune", YOUTH_STEPS[:1])
     with models.db.connection_context():
         tokens = {d.token for d in models.Draft.select()}
@@ -267,6 +267,6 @@ def test_the_notice_does_not_follow_the_person(client):
 
 def test_a_draft_purged_while_its_check_page_was_open_is_sent_back(db):
     # The check page read it just before the purge: no lead, no 500, the check page again.
-    with pytest.raises(leads.InvalidDraft):
-        leads.submit(leads.new_token(), lambda journey: None)
+    with pytest.raises(drafts.InvalidDraft):
+        drafts.submit(drafts.new_token(), lambda journey: None)
     assert models.Lead.select().count() == 0

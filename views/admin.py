@@ -7,13 +7,11 @@ from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user
 from peewee import JOIN, IntegrityError, fn
 
-import accounts
-import catalogue
-import demandes
 import models
 import staff_forms
 from domain import matcher, workdays
 from models import Association, Lead, Message, Programme, Utilisateur
+from services import accounts, catalogue, coverage, demandes
 from views.rendering import render
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -414,7 +412,7 @@ def simulateur():
 # --- Coverage -------------------------------------------------------------------------------
 @bp.get("/couverture")
 def couverture():
-    report = catalogue.departement_coverage()
+    report = coverage.departement_coverage()
     holes_only = request.args.get("tout") != "1"
     shown = [d for d in report if d.holes] if holes_only else report
     return render(
@@ -424,8 +422,8 @@ def couverture():
         with_holes=sum(1 for d in report if d.holes),
         holes_only=holes_only,
         besoins=staff_forms.BESOINS,
-        bands=catalogue.AGE_BANDS,
-        communes=catalogue.COVERAGE_COMMUNES,
+        bands=coverage.AGE_BANDS,
+        communes=coverage.COVERAGE_COMMUNES,
     )
 
 

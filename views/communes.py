@@ -2,7 +2,7 @@
 
 from flask import Blueprint, make_response, render_template, request
 
-import territory
+from services import territory
 
 bp = Blueprint("communes", __name__)
 

@@ -10,14 +10,11 @@ import secrets
 
 from flask import Blueprint, abort, current_app, redirect, request, session, url_for
 
-import catalogue
-import demandes
-import leads
 import models
-import suivi
 from domain import phones
 from domain.journeys import CHECK, PARCOURS, Journey
 from forms import FORMS, ConsentForm
+from services import catalogue, demandes, drafts, suivi
 from views import public
 from views.rendering import csrf_token, is_partial, render, render_html, respond
 
@@ -75,7 +72,7 @@ def draft_token(parcours):
 
 
 def load_draft(parcours):
-    return leads.get_draft(
+    return drafts.get_draft(
         draft_token(parcours), parcours, current_app.config["DRAFT_MAX_AGE_HOURS"]
     )
 
@@ -153,7 +150,7 @@ def step(parcours, etape):
     if form.needs_choice:
         return render_step(journey, step, form, returning)
 
-    draft = leads.save_step(
+    draft = drafts.save_step(
         draft_token(parcours.name),
         parcours.name,
         etape,
@@ -279,8 +276,8 @@ def verifier(parcours):
     if not form.validate():
         return render_check(journey, form, status=422)
     try:
-        lead = leads.submit(draft.token, first_invalid_step)
-    except leads.InvalidDraft:
+        lead = drafts.submit(draft.token, first_invalid_step)
+    except drafts.InvalidDraft:
         # Only a change made meanwhile (another tab, the communes file) gets here.
         return redirect(url_for("questionnaire.verifier", parcours=parcours.name), 303)
     remember_lead(lead)
@@ -349,8 +346,8 @@ def resultat(parcours, reference):
 
 def render_result(lead, status=200):
     parcours = PARCOURS[lead.kind]
-    orientations = leads.orientations_of(lead)
-    current = leads.current_orientation(orientations)
+    orientations = drafts.orientations_of(lead)
+    current = drafts.current_orientation(orientations)
     # Only the latest run of the matcher: a hand-over expired the earlier proposals.
     live = [o for o in orientations if o.outcome in demandes.LIVE_OUTCOMES]
     alternatives = [o for o in live if o is not current]
@@ -361,8 +358,8 @@ def render_result(lead, status=200):
         lead=lead,
         current=current,
         alternatives=alternatives,
-        changes_left=leads.changes_left(lead),
-        max_changes=leads.MAX_CHANGES,
+        changes_left=drafts.changes_left(lead),
+        max_changes=drafts.MAX_CHANGES,
         suivi_link=suivi.link(lead),
         title=page_title(parcours, f"Votre {parcours.noun} est bien enregistrée"),
     )
@@ -374,8 +371,8 @@ def choisir(parcours, reference):
     # None for anything but an integer (werkzeug catches int()'s ValueError).
     orientation_id = request.form.get("orientation", type=int)
     try:
-        chosen = orientation_id is not None and leads.choose(lead, orientation_id)
-    except leads.TooManyChanges:
+        chosen = orientation_id is not None and drafts.choose(lead, orientation_id)
+    except drafts.TooManyChanges:
         # The result page says why nothing changed; htmx swaps it like any answer.
         return render_result(lead, status=409)
     if not chosen:

@@ -3,8 +3,8 @@ one query per visit), each chart drawn as inline SVG with its table."""
 
 from flask import Blueprint
 
-import statistiques as S
 from domain import vocabulary
+from services import statistiques as S
 from views.rendering import render
 
 bp = Blueprint("statistiques", __name__)

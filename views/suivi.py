@@ -12,12 +12,11 @@ from flask import Blueprint, Response, current_app, redirect, request, url_for
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, ValidationError
 
-import demandes
 import outbox
-import suivi
 from domain import lifecycle
 from domain import vocabulary as V
 from forms import email_field, strip
+from services import demandes, suivi
 from views.rendering import render
 
 bp = Blueprint("suivi", __name__, url_prefix="/suivi")

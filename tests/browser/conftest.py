@@ -125,7 +125,7 @@ class LiveServer:
 def _invalidate_caches():
     # The catalogue keeps programmes in memory; a new database must not see stale ones.
     try:
-        import catalogue
+        from services import catalogue
     except ImportError:
         return
     invalidate = getattr(catalogue, "invalidate", None)

@@ -5,8 +5,8 @@ import re
 
 from playwright.sync_api import expect
 
-import accounts
 import models
+from services import accounts
 
 PASSWORD = "une phrase de passe solide"
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-import accounts
 import models
+from services import accounts
 
 PASSWORD = "une phrase de passe assez longue"
 

@@ -11,11 +11,9 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-import demandes
-import leads
 import models
-import territory
 from browser.test_journeys import JEUNE, Walker, send_youth_demande
+from services import demandes, drafts, territory
 
 PASSWORD = "une phrase de passe assez longue"
 MENTOR = {
@@ -67,7 +65,7 @@ def mentor_of(association_id):
     """A mentor's candidature at the association, already contacted by its staff."""
     place = territory.place(MENTOR["commune"], MENTOR["code_postal"])
     with models.write_transaction(durable=True):
-        lead = leads.create_lead("mentor", MENTOR, place)
+        lead = drafts.create_lead("mentor", MENTOR, place)
         demandes.orient(lead, place=place)
     models.Lead.update(association=association_id).where(models.Lead.id == lead.id).execute()
     demandes.change_status(lead, "contactee", "collegue@example.org")
@@ -177,7 +175,7 @@ def test_classer_sans_suite_then_rouvrir_then_hand_over(
     with models.db.connection_context():
         place = territory.place("69123", "69003")
         with models.write_transaction(durable=True):
-            lead = leads.create_lead("jeune", YOUTH, place)
+            lead = drafts.create_lead("jeune", YOUTH, place)
             demandes.orient(lead, place=place)
         lead = models.Lead.get_by_id(lead.id)
         slug = lead.association.slug
@@ -233,7 +231,7 @@ def test_an_action_from_a_stale_page_gets_a_kind_message(
     with models.db.connection_context():
         place = territory.place("69123", "69003")
         with models.write_transaction(durable=True):
-            lead = leads.create_lead("jeune", YOUTH, place)
+            lead = drafts.create_lead("jeune", YOUTH, place)
             demandes.orient(lead, place=place)
         slug = models.Lead.get_by_id(lead.id).association.slug
     create_user(_live_server, "claire@example.org", slug)

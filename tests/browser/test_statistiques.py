@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from test_statistiques import association, lead
 
 import models
-import statistiques
+from services import statistiques
 
 
 def seed():

@@ -7,7 +7,6 @@ import re
 
 from playwright.sync_api import expect
 
-import demandes
 import models
 from browser.test_journeys import (
     JEUNE,
@@ -17,6 +16,7 @@ from browser.test_journeys import (
     fill_youth_coordonnees,
     submit_check_page,
 )
+from services import demandes
 
 LINK_RE = re.compile(r"https?://[^/\s]+(/suivi/[A-Za-z0-9_-]{43})")
 

@@ -11,11 +11,11 @@ from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
 from peewee import JOIN
 
-import demandes
 import models
 import staff_forms
-from accounts import staff_required
 from domain import lifecycle, pairing
+from services import demandes
+from services.accounts import staff_required
 from views.rendering import render
 
 from . import bp

@@ -8,10 +8,10 @@ from flask_login import current_user, login_user, logout_user
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import RequestRedirect
 
-import accounts
 import models
 from domain import phones
 from domain import vocabulary as V
+from services import accounts
 from staff_forms import (
     ROLE_LABELS,
     ChangePasswordForm,

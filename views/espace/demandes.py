@@ -17,15 +17,14 @@ from wtforms import TextAreaField
 from wtforms.fields.core import UnboundField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-import demandes as actions
-import exports
-import inbox
 import models
-from accounts import staff_required
 from domain import lifecycle, phones
 from domain import vocabulary as V
 from domain.journeys import PARCOURS
 from forms import FORMS, ChoiceForm
+from services import demandes as actions
+from services import exports, inbox
+from services.accounts import staff_required
 from views.rendering import render
 
 from . import bp, statut

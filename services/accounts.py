@@ -108,7 +108,7 @@ admin_required = role_required("admin")
 HASHER = argon2.PasswordHasher()
 PASSWORD_MIN_LENGTH = 12
 PASSWORD_MAX_LENGTH = 128  # argon2 takes any length; a bound keeps hashing cheap
-COMMON_PASSWORDS_FILE = Path(__file__).parent / "data" / "common-passwords.txt.gz"
+COMMON_PASSWORDS_FILE = Path(__file__).parent.parent / "data" / "common-passwords.txt.gz"
 EMAIL_MAX_LENGTH = 254
 
 

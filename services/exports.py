@@ -6,8 +6,8 @@ documented in docs/export-csv.md; keep both in step.
 import csv
 import io
 
-import inbox
 from domain import phones
+from services import inbox
 
 # A cell starting with one of these is read as a formula by spreadsheets (CSV injection):
 # it is prefixed with an apostrophe, which they show as text.

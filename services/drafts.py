@@ -8,14 +8,11 @@ import secrets
 
 from peewee import DateTimeField, IntegrityError
 
-import catalogue
-import demandes
 import emails
 import models
-import suivi
-import territory
-from demandes import current_orientation, orientations_of  # noqa: F401 - the result page's
 from domain.journeys import CHECK, PARCOURS, Journey
+from services import catalogue, demandes, suivi, territory
+from services.demandes import current_orientation, orientations_of  # noqa: F401 - the result page's
 
 # No 0/O, 1/I/L: a reference is read over the phone.
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"

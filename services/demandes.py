@@ -1,6 +1,6 @@
 """What happens to a lead once it is sent: the one place that changes a stored lead.
 
-leads.py keeps the drafts and the submission; this module orients a lead (at submit, at a
+drafts.py keeps the drafts and the submission; this module orients a lead (at submit, at a
 hand-over, by the operator), moves it through the statuses of lifecycle.py, hands it over
 to another association, forms and ends pairs, and keeps the association's private notes.
 Every operation is one durable write transaction that locks the lead's row, writes its
@@ -12,13 +12,12 @@ An action taken from a page read before another change carries that page's
 
 import contextlib
 
-import catalogue
 import emails
 import models
-import territory
 from domain import lifecycle, matcher
 from domain.lifecycle import TransitionError
 from models import Binome, Evenement, Lead, Note, Orientation, Utilisateur
+from services import catalogue, territory
 
 # Orientations of the latest run of the matcher; older ones are "expiree" or "transferee".
 LIVE_OUTCOMES = ("proposee", "acceptee", "refusee")

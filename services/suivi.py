@@ -18,12 +18,12 @@ import secrets
 
 from peewee import SqliteDatabase, fn
 
-import demandes
 import emails
 import models
 from domain import lifecycle, phones, workdays
 from domain import vocabulary as V
 from models import Draft, Evenement, Lead, Message, Note
+from services import demandes
 
 # secrets.token_urlsafe(32): 43 characters of the URL-safe base64 alphabet (256 bits).
 TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{43}")

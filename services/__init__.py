@@ -1,0 +1,1 @@
+"""What reads and writes the database, by area (drafts, demandes, suivi, accounts...)."""
