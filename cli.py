@@ -7,7 +7,7 @@ from flask import url_for
 
 import models
 import outbox
-import scheduler
+from jobs import scheduler
 from services import accounts, catalogue, drafts, territory
 
 

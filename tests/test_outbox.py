@@ -24,7 +24,7 @@ from smtp_server import HOST, free_port
 
 import models
 import outbox
-import scheduler
+from jobs import scheduler
 
 # aiosmtpd's warning when the tests ask it for AUTH without TLS on purpose.
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
@@ -291,7 +291,7 @@ def test_a_killed_sender_leaves_its_message_to_the_next_one(app, db, database_ur
     with stalled_server() as stalled:
         port = stalled.getsockname()[1]
         script = (
-            "import app, scheduler;"
+            "import app; from jobs import scheduler;"
             f"a = app.create_app({{'SECRET_KEY': 'k', 'DATABASE_URL': {database_url!r},"
             f" 'SMTP_URL': 'smtp://{HOST}:{port}', 'SMTP_TIMEOUT': 120}});"
             "scheduler.tick(a)"

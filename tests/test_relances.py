@@ -21,9 +21,8 @@ from hypothesis import strategies as st
 import emails
 import models
 import outbox
-import relances
-import scheduler
 from domain import workdays
+from jobs import relances, scheduler
 from models import Association, Draft, Evenement, Lead, Message, Note, Relance, Utilisateur
 from services import demandes, inbox, suivi
 

@@ -379,7 +379,7 @@ def test_the_footer_and_the_site_map_link_the_page(client):
 
 # --- Computed by tick ---------------------------------------------------------------------------
 def test_tick_computes_the_statistics(app, seeded):
-    import scheduler
+    from jobs import scheduler
 
     results = dict((name, (report, error)) for name, report, error in scheduler.tick(app, NOW))
     assert results["refresh_statistics"] == (

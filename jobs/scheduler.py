@@ -14,7 +14,7 @@ import traceback
 
 import models
 import outbox
-import relances
+from jobs import digest, relances, retention
 from services import accounts, statistiques
 
 log = logging.getLogger(__name__)
@@ -37,12 +37,12 @@ def expire_invitations(app, now):
 
 DUTIES = [
     expire_invitations,
-    relances.purge_drafts,
+    retention.purge_drafts,
     # Before the reminders: no reminder about a lead about to be anonymised.
-    relances.apply_retention,
+    retention.apply_retention,
     relances.remind_late_leads,
     relances.nudge_waiting_leads,
-    relances.send_digests,
+    digest.send_digests,
     send_outbox,
     refresh_statistics,
 ]

@@ -17,8 +17,7 @@ after locking the lead and reading it again. Two ticks at once: one insert wins,
 rolls its savepoint back and sends nothing. A hand-over passes the lead's version as read
 (demandes' compare-and-set): the second tick finds it moved on (StaleLead) and stops.
 
-Staff who chose the daily digest (Utilisateur.notifications) get no e-mail per new lead
-(emails.notify_new_lead) but one a day (send_digests), claimed by a Resume row (user, day).
+The daily digest is in digest.py; drafts and retention in retention.py.
 """
 
 import datetime as dt
@@ -27,17 +26,14 @@ from peewee import IntegrityError, fn
 
 import emails
 import models
-import outbox
 from domain import lifecycle, workdays
 from domain import vocabulary as V
-from models import Association, Evenement, Lead, Relance, Resume, Utilisateur
-from services import demandes, drafts, suivi
+from models import Association, Evenement, Lead, Relance
+from services import demandes
 
 AUTHOR = "tick"  # the timeline's author of what the platform did on its own
 REASON = "sans_reponse"  # vocabulary.MOTIF_TRANSFERT, one of V.AUTOMATIC_MOTIFS
 FIRST, LAST, WAITING = "relance_1", "relance_2", "relance_attente"
-DIGEST = emails.DIGEST
-DIGEST_WINDOW = dt.timedelta(days=1)  # a first digest lists the last day's leads
 
 
 class ConfigError(ValueError):
@@ -360,117 +356,3 @@ def nudge(lead, since, days, now):
         )
         event(row, WAITING, now, note=f"{sent} membre(s) de l'équipe prévenu(s).")
     return 1
-
-
-# --- Daily digest ----------------------------------------------------------------------------
-def send_digests(app, now=None):
-    """Once a day, from DIGEST_HOUR (French time), each staff member who chose the digest
-    gets the leads that reached the association since their previous digest and are still
-    "nouvelle"; nothing new, no e-mail (the day is claimed all the same)."""
-    now = now or models.now()
-    local = workdays.to_paris(now)
-    if local.hour < app.config.get("DIGEST_HOUR", 7):
-        return "Résumés quotidiens : pas avant l'heure."
-    day = local.date()
-    users = list(
-        Utilisateur.select(Utilisateur, Association)
-        .join(Association)
-        .where(
-            (Utilisateur.notifications == DIGEST)
-            & Utilisateur.actif
-            & Utilisateur.role.in_(("responsable", "membre"))
-            & (Utilisateur.password_hash != "")
-            # Today's already claimed: no write transaction per user on every tick.
-            & ~(Utilisateur.id << Resume.select(Resume.utilisateur).where(Resume.jour == day))
-        )
-    )
-    sent = 0
-    for user in users:
-        sent += send_digest(user, day, now)
-    return f"Résumés quotidiens : {sent} envoyé(s)."
-
-
-def send_digest(user, day, now):
-    with models.write_transaction(durable=True):
-        previous = Resume.select(fn.MAX(Resume.at)).where(Resume.utilisateur == user.id).scalar()
-        start = as_datetime(previous) if previous else now - DIGEST_WINDOW
-        try:
-            with models.db.atomic():
-                claimed = Resume.create(utilisateur=user.id, jour=day, at=now)
-        except IntegrityError:
-            return 0  # today's digest is another tick's, or already sent
-        leads = list(
-            Lead.select(Lead.id, Lead.reference, Lead.kind)
-            .where(
-                (Lead.association == user.association_id)
-                & (Lead.status == lifecycle.INITIAL)
-                & (Lead.routed_at >= start)
-                & (Lead.routed_at < now)
-            )
-            .order_by(Lead.routed_at, Lead.id)
-        )
-        if not leads:
-            return 0
-        claimed.leads = len(leads)
-        claimed.save(only=[Resume.leads])
-        association = user.association
-        emails.send(
-            "resume_quotidien",
-            user.email,
-            kind=DIGEST,
-            association=association.nom,
-            delai=association.delai_recontact,
-            compte=f"{emails.public_url()}/espace/compte",
-            leads=[
-                {"noun": noun(lead), "reference": lead.reference, "link": staff_link(lead)}
-                for lead in leads
-            ],
-        )
-    return 1
-
-
-# --- Drafts and retention --------------------------------------------------------------------
-def purge_drafts(app, now=None):
-    with models.write_transaction():
-        count = drafts.purge_drafts(app.config["DRAFT_MAX_AGE_HOURS"], now)
-    return f"Brouillons : {count} supprimé(s)."
-
-
-RETENTION_BATCH = 200  # leads erased per tick: a long backlog is spread over ticks
-
-
-def retention_cutoff(now, years):
-    """`years` years before `now` (29 February: the 28th)."""
-    try:
-        return now.replace(year=now.year - years)
-    except ValueError:
-        return now.replace(year=now.year - years, day=28)
-
-
-def apply_retention(app, now=None):
-    """Leads inactive for LEAD_RETENTION_YEARS (no change of status or association, no
-    staff note) are anonymised by suivi.erase, the same erasure as the person's own:
-    personal data gone, the anonymous row kept for the statistics. A pair still running
-    is activity: its leads are kept. Idempotent: an erased lead is never selected again,
-    and erase locks the row and stops when another tick erased it first."""
-    now = now or models.now()
-    years = app.config["LEAD_RETENTION_YEARS"]
-    cutoff = retention_cutoff(now, years)
-    recent_note = models.Note.select(models.Note.lead).where(models.Note.at >= cutoff)
-    stale = list(
-        Lead.select(Lead.id)
-        .where(
-            (Lead.updated_at < cutoff)
-            & ~Lead.suivi_token.startswith(suivi.ERASED_PREFIX)
-            & ~(Lead.status << list(lifecycle.PAIR_STATUSES))
-            & ~(Lead.id << recent_note)
-        )
-        .order_by(Lead.updated_at, Lead.id)
-        .limit(RETENTION_BATCH)
-    )
-    mail_dir = outbox.settings_from(app.config, app.instance_path).mail_dir
-    erased = sum(
-        suivi.erase(lead, mail_dir, by=AUTHOR, kind="anonymisation", tell_staff=False)
-        for lead in stale
-    )
-    return f"Conservation : {erased} demande(s) inactive(s) depuis {years} ans anonymisée(s)."
