@@ -6,8 +6,8 @@ import click
 from flask import url_for
 
 import models
-import outbox
 from jobs import scheduler
+from mail import outbox
 from services import accounts, catalogue, drafts, territory
 
 

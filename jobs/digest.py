@@ -6,10 +6,10 @@ import datetime as dt
 
 from peewee import IntegrityError, fn
 
-import emails
 import models
 from domain import lifecycle, workdays
 from jobs.relances import as_datetime, noun, staff_link
+from mail import emails
 from models import Association, Lead, Resume, Utilisateur
 
 DIGEST = emails.DIGEST

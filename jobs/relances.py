@@ -24,10 +24,10 @@ import datetime as dt
 
 from peewee import IntegrityError, fn
 
-import emails
 import models
 from domain import lifecycle, workdays
 from domain import vocabulary as V
+from mail import emails
 from models import Association, Evenement, Lead, Relance
 from services import demandes
 

@@ -2,9 +2,9 @@
 (moved out of relances.py as is)."""
 
 import models
-import outbox
 from domain import lifecycle
 from jobs.relances import AUTHOR
+from mail import outbox
 from models import Lead
 from services import drafts, suivi
 

@@ -13,8 +13,8 @@ import logging
 import traceback
 
 import models
-import outbox
 from jobs import digest, relances, retention
+from mail import outbox
 from services import accounts, statistiques
 
 log = logging.getLogger(__name__)

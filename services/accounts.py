@@ -24,7 +24,7 @@ from flask_login import LoginManager, UserMixin, current_user
 from peewee import IntegrityError
 
 import models
-import outbox
+from mail import outbox
 
 ROLES = ("responsable", "membre", "admin")
 STAFF_ROLES = ("responsable", "membre")

@@ -12,10 +12,10 @@ An action taken from a page read before another change carries that page's
 
 import contextlib
 
-import emails
 import models
 from domain import lifecycle, matcher
 from domain.lifecycle import TransitionError
+from mail import emails
 from models import Binome, Evenement, Lead, Note, Orientation, Utilisateur
 from services import catalogue, territory
 

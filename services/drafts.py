@@ -8,9 +8,9 @@ import secrets
 
 from peewee import DateTimeField, IntegrityError
 
-import emails
 import models
 from domain.journeys import CHECK, PARCOURS, Journey
+from mail import emails
 from services import catalogue, demandes, suivi, territory
 from services.demandes import current_orientation, orientations_of  # noqa: F401 - the result page's
 

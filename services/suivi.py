@@ -18,10 +18,10 @@ import secrets
 
 from peewee import SqliteDatabase, fn
 
-import emails
 import models
 from domain import lifecycle, phones, workdays
 from domain import vocabulary as V
+from mail import emails
 from models import Draft, Evenement, Lead, Message, Note
 from services import demandes
 

@@ -15,9 +15,9 @@ from helpers import (
 )
 
 import models
-import outbox
 from domain import lifecycle
 from domain.lifecycle import TransitionError
+from mail import outbox
 from models import Binome, Evenement, Lead, Message, Note, Orientation, Utilisateur
 from services import accounts, demandes, drafts
 from services.demandes import NotAtAssociation, StaleLead

@@ -5,8 +5,8 @@ sent through `flask tick` to a real SMTP server (aiosmtpd)."""
 import pytest
 from helpers import MENTOR_STEPS, YOUTH_STEPS, submit, walk
 
-import emails
 import models
+from mail import emails
 from services import drafts
 
 

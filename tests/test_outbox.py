@@ -23,8 +23,8 @@ from hypothesis import strategies as st
 from smtp_server import HOST, free_port
 
 import models
-import outbox
 from jobs import scheduler
+from mail import outbox
 
 # aiosmtpd's warning when the tests ask it for AUTH without TLS on purpose.
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")

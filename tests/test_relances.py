@@ -18,11 +18,10 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-import emails
 import models
-import outbox
 from domain import workdays
 from jobs import relances, scheduler
+from mail import emails, outbox
 from models import Association, Draft, Evenement, Lead, Message, Note, Relance, Utilisateur
 from services import demandes, inbox, suivi
 

@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 from peewee import CharField, TextField
 
 import models
-import outbox
 from domain import phones
+from mail import outbox
 from models import Evenement, Lead, Message, Note, Utilisateur
 from services import demandes, suivi
 

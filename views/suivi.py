@@ -12,10 +12,10 @@ from flask import Blueprint, Response, current_app, redirect, request, url_for
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, ValidationError
 
-import outbox
 from domain import lifecycle
 from domain import vocabulary as V
 from forms import email_field, strip
+from mail import outbox
 from services import demandes, suivi
 from views.rendering import render
 

@@ -15,13 +15,13 @@ import flask
 import jinja2
 
 import models
-import outbox
+from mail import outbox
 from services import accounts
 
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:5000"
 
 environment = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates" / "emails"),
+    loader=jinja2.FileSystemLoader(Path(__file__).parent.parent / "templates" / "emails"),
     autoescape=False,  # plain text, never HTML
     undefined=jinja2.StrictUndefined,  # a missing value fails, it is never sent blank
     trim_blocks=True,
