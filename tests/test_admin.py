@@ -285,9 +285,9 @@ def test_admin_edits_an_association_and_the_matcher_sees_it(admin_client):
 
 
 def staff_forms_data(association):
-    import staff_forms
+    from forms import admin as admin_forms
 
-    return staff_forms.AssociationForm.data_of(association)
+    return admin_forms.AssociationForm.data_of(association)
 
 
 def test_a_bad_edit_saves_nothing(admin_client):
@@ -382,11 +382,11 @@ def test_the_form_and_the_file_give_the_same_message():
 
 
 def test_admin_edits_a_programme_keeping_what_the_form_does_not_show(admin_client):
-    import staff_forms
+    from forms import admin as admin_forms
 
     with data():
         programme = Programme.select().order_by(Programme.id).first()
-        values = as_post(staff_forms.AdminProgrammeForm.data_of(programme))
+        values = as_post(admin_forms.AdminProgrammeForm.data_of(programme))
     values.update(programme_nom="Nom changé", capacite_mensuelle="7")
     response = post(admin_client, f"/admin/programmes/{programme.slug}", values)
     assert response.status_code == 303, response.get_data(as_text=True)[:3000]

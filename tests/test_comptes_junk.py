@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 
 import models
 from domain import phones
+from forms.espace import CAPACITE_MAX, DELAI_MAX, DELAI_MIN
 from services import accounts
-from staff_forms import CAPACITE_MAX, DELAI_MAX, DELAI_MIN
 
 EXAMPLES = int(os.environ.get("JUNK_EXAMPLES") or 8)
 JUNK = settings(

@@ -3,8 +3,8 @@
 import pytest
 from werkzeug.datastructures import MultiDict
 
-import forms
 from domain import matcher
+from forms import questionnaire
 
 
 def codes(choices):
@@ -14,16 +14,16 @@ def codes(choices):
 @pytest.mark.parametrize(
     ("form_choices", "matcher_codes"),
     [
-        (forms.SITUATIONS_JEUNE, matcher.SITUATIONS_JEUNE),
-        (forms.BESOINS, matcher.BESOINS),
-        (forms.BESOINS_MENTOR, matcher.BESOINS),
-        (forms.SITUATIONS_PARTICULIERES, matcher.PUBLICS_DECLARES),
-        (forms.RENCONTRES, matcher.RENCONTRES_JEUNE),
-        (forms.SITUATIONS_MENTOR, matcher.SITUATIONS_MENTOR),
-        (forms.TRANCHES_AGE, matcher.TRANCHES_AGE),
-        (forms.SECTEURS, matcher.SECTEURS),
-        (forms.PUBLICS, matcher.PUBLICS_MENTOR),
-        (forms.MODALITES, matcher.MODALITES_MENTOR),
+        (questionnaire.SITUATIONS_JEUNE, matcher.SITUATIONS_JEUNE),
+        (questionnaire.BESOINS, matcher.BESOINS),
+        (questionnaire.BESOINS_MENTOR, matcher.BESOINS),
+        (questionnaire.SITUATIONS_PARTICULIERES, matcher.PUBLICS_DECLARES),
+        (questionnaire.RENCONTRES, matcher.RENCONTRES_JEUNE),
+        (questionnaire.SITUATIONS_MENTOR, matcher.SITUATIONS_MENTOR),
+        (questionnaire.TRANCHES_AGE, matcher.TRANCHES_AGE),
+        (questionnaire.SECTEURS, matcher.SECTEURS),
+        (questionnaire.PUBLICS, matcher.PUBLICS_MENTOR),
+        (questionnaire.MODALITES, matcher.MODALITES_MENTOR),
     ],
 )
 def test_form_codes_are_the_matcher_codes(form_choices, matcher_codes):
@@ -32,12 +32,12 @@ def test_form_codes_are_the_matcher_codes(form_choices, matcher_codes):
 
 @pytest.mark.parametrize("name", ["Inès", "Jean-Pierre", "N'Diaye", "J.-P.", "Zoë Le Gall", "李"])
 def test_names_accepted(name):
-    assert forms.NAME_RE.match(name)
+    assert questionnaire.NAME_RE.match(name)
 
 
 @pytest.mark.parametrize("name", ["R2D2", "<b>", "-", "a@b", "x_y"])
 def test_names_refused(name):
-    assert not forms.NAME_RE.match(name)
+    assert not questionnaire.NAME_RE.match(name)
 
 
 def bound(app, form_class, pairs):
@@ -49,7 +49,7 @@ def bound(app, form_class, pairs):
 
 @pytest.mark.parametrize("sent", [[], ["false"], ["0"], ["on"], ["Y"], ["true"], ["", "y"]])
 def test_a_box_sending_anything_but_its_own_value_is_unticked(app, sent):
-    form, valid = bound(app, forms.ConsentForm, [("consentement", v) for v in sent])
+    form, valid = bound(app, questionnaire.ConsentForm, [("consentement", v) for v in sent])
     assert form.consentement.data is False and not valid
     assert form.consentement.errors == [
         "Cochez la case pour accepter que vos réponses soient transmises à "
@@ -59,7 +59,7 @@ def test_a_box_sending_anything_but_its_own_value_is_unticked(app, sent):
 
 
 def test_a_box_ticked_with_its_own_value(app):
-    form, valid = bound(app, forms.ConsentForm, [("consentement", "y")])
+    form, valid = bound(app, questionnaire.ConsentForm, [("consentement", "y")])
     assert valid and form.consentement.data is True
 
 
@@ -73,21 +73,21 @@ def test_a_box_ticked_with_its_own_value(app):
     ],
 )
 def test_every_box_of_a_multi_choice_is_checked(app, pairs, error):
-    form, valid = bound(app, forms.AccompagnementForm, pairs)
+    form, valid = bound(app, questionnaire.AccompagnementForm, pairs)
     assert not valid
     assert any(e.startswith(error) for errors in form.errors.values() for e in errors)
 
 
 def test_blank_and_repeated_boxes_are_dropped(app):
     pairs = [("besoins", v) for v in ("", "emploi", "emploi", "scolarite")] + [("publics", "")]
-    form, valid = bound(app, forms.AccompagnementForm, pairs)
+    form, valid = bound(app, questionnaire.AccompagnementForm, pairs)
     assert valid
     assert form.answers() == {"besoins": ["emploi", "scolarite"], "publics": []}
 
 
 @pytest.mark.parametrize("age", ["9" * 5000, "1" * 4301, "0017", "121"])
 def test_an_age_too_long_or_too_big_is_refused_before_any_conversion(app, age):
-    form, valid = bound(app, forms.AgeForm, [("age", age)])
+    form, valid = bound(app, questionnaire.AgeForm, [("age", age)])
     assert not valid
     assert form.age.errors == ["Indiquez votre âge en années, entre 1 et 120"]
 
@@ -100,15 +100,15 @@ def test_a_refused_parent_agreement_reads_no(app):
         "parent_telephone": "0698765432",
         "parent_accord": False,
     }
-    assert ("Accord du parent", "Non") in forms.ParentForm.summary(answers)
-    assert ("Accord du parent", "Oui") in forms.ParentForm.summary(
+    assert ("Accord du parent", "Non") in questionnaire.ParentForm.summary(answers)
+    assert ("Accord du parent", "Oui") in questionnaire.ParentForm.summary(
         dict(answers, parent_accord=True)
     )
     with app.test_request_context():
-        assert not forms.ParentForm.from_answers(answers).validate()
+        assert not questionnaire.ParentForm.from_answers(answers).validate()
 
 
 def test_one_line_text_loses_its_control_characters():
-    one_line = forms.strip  # the filter of every text field
+    one_line = questionnaire.strip  # the filter of every text field
     assert one_line(" Infirmière\x00\n de nuit\t") == "Infirmière   de nuit"
     assert one_line(None) == ""

@@ -24,7 +24,7 @@ from wtforms.fields.core import UnboundField
 
 import models
 from domain.journeys import CHECK, PARCOURS, Journey
-from forms import FORMS, TRANCHES_AGE
+from forms.questionnaire import FORMS, TRANCHES_AGE
 from services import drafts, territory
 
 EXAMPLES = int(os.environ.get("JUNK_EXAMPLES") or 8)

@@ -10,9 +10,9 @@ from helpers import MENTOR_STEPS, PARENT_STEP, YOUTH_STEPS, csrf_token, post, su
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import forms
 import models
 from domain import phones
+from forms import questionnaire
 from services import catalogue
 from services.catalogue import CatalogueError, Problem
 
@@ -138,7 +138,7 @@ def test_youth_phone_is_stored_in_e164(client):
 def test_sms_to_a_landline_is_refused_with_a_clear_message(client, landline):
     response = contact(client, telephone=landline, contact_pref="sms")
     assert response.status_code == 422
-    assert forms.SMS_ERROR in text(response)
+    assert questionnaire.SMS_ERROR in text(response)
     assert "coordonnees" not in stored_answers()
 
 

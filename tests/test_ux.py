@@ -11,7 +11,7 @@ from helpers import HX, MENTOR_STEPS, PARENT_STEP, YOUTH_STEPS, post, submit, wa
 
 import models
 from domain.journeys import JEUNE, MENTOR
-from forms import SituationParticuliereForm
+from forms.questionnaire import SituationParticuliereForm
 from services import drafts
 
 

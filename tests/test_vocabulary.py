@@ -1,8 +1,8 @@
 import pytest
 
-import forms
 from domain import matcher
 from domain import vocabulary as V
+from forms import questionnaire
 
 
 def test_every_vocabulary_has_unique_codes_and_a_label():
@@ -59,12 +59,13 @@ def test_content_md_wording_of_the_back_office():
 
 
 def test_the_questionnaire_matcher_and_catalogue_read_the_same_codes():
-    assert [code for code, _ in forms.BESOINS] == list(matcher.BESOINS) == list(V.BESOIN.codes)
-    assert [code for code, _ in forms.SITUATIONS_PARTICULIERES] == list(V.PUBLICS_DECLARES)
+    besoins = [code for code, _ in questionnaire.BESOINS]
+    assert besoins == list(matcher.BESOINS) == list(V.BESOIN.codes)
+    assert [code for code, _ in questionnaire.SITUATIONS_PARTICULIERES] == list(V.PUBLICS_DECLARES)
     assert "rural" in matcher.PUBLICS and "rural" not in V.PUBLICS_DECLARES
-    assert set(V.PUBLICS_DECLARES) >= forms.SENSITIVE
+    assert set(V.PUBLICS_DECLARES) >= questionnaire.SENSITIVE
     # The questionnaire's wording is the exact one of CONTENT.md.
-    assert dict(forms.BESOINS)["scolarite"] == "J'ai des difficultés à l'école"
+    assert dict(questionnaire.BESOINS)["scolarite"] == "J'ai des difficultés à l'école"
     assert matcher.BESOIN_LABELS["emploi"] == "stage, alternance ou premier emploi"
     assert "autre" not in matcher.SECTEUR_LABELS
 

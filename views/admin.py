@@ -8,8 +8,8 @@ from flask_login import current_user
 from peewee import JOIN, IntegrityError, fn
 
 import models
-import staff_forms
 from domain import matcher, workdays
+from forms import admin as admin_forms
 from models import Association, Lead, Message, Programme, Utilisateur
 from services import accounts, catalogue, coverage, demandes
 from views.rendering import render
@@ -56,14 +56,14 @@ def associations():
         .alias("programmes")
     )
     rows = Association.select(Association, programmes).order_by(Association.nom).limit(1000)
-    return render("admin/associations.html", associations=list(rows), form=staff_forms.ActionForm())
+    return render("admin/associations.html", associations=list(rows), form=admin_forms.ActionForm())
 
 
 @bp.route("/associations/nouvelle", methods=["GET", "POST"])
 def association_nouvelle():
-    form = staff_forms.AssociationForm(data={"association_active": True})
+    form = admin_forms.AssociationForm(data={"association_active": True})
     if request.method == "POST":
-        form = staff_forms.AssociationForm()
+        form = admin_forms.AssociationForm()
         checked = form.check()
         if checked and _create_association(form, *checked):
             flash(f"Association « {checked[1]['nom']} » créée.")
@@ -90,7 +90,7 @@ def association(slug):
     association = Association.get_or_none(Association.slug == slug) or abort(404)
     if request.method == "POST":
         # The slug keys the catalogue file: it is shown, never changed.
-        form = staff_forms.AssociationForm()
+        form = admin_forms.AssociationForm()
         form.association_slug.data = slug
         checked = form.check()
         if checked:
@@ -99,14 +99,14 @@ def association(slug):
             flash(f"Association « {association.nom} » enregistrée.")
             return see_other("admin.associations")
         return render("admin/association.html", form=form, association=association, status=422)
-    form = staff_forms.AssociationForm(data=staff_forms.AssociationForm.data_of(association))
+    form = admin_forms.AssociationForm(data=admin_forms.AssociationForm.data_of(association))
     return render("admin/association.html", form=form, association=association)
 
 
 @bp.post("/associations/<slug>/<any(activation, desactivation):action>")
 def association_etat(slug, action):
     association = Association.get_or_none(Association.slug == slug) or abort(404)
-    if not staff_forms.ActionForm().validate():
+    if not admin_forms.ActionForm().validate():
         abort(400)
     with models.write_transaction(durable=True):
         association.actif = action == "activation"
@@ -130,14 +130,14 @@ def programmes():
         .order_by(Association.nom, Programme.nom)
         .limit(1000)
     )
-    return render("admin/programmes.html", programmes=list(rows), form=staff_forms.ActionForm())
+    return render("admin/programmes.html", programmes=list(rows), form=admin_forms.ActionForm())
 
 
 @bp.route("/programmes/nouveau", methods=["GET", "POST"])
 def programme_nouveau():
     choices = _association_choices()
     if request.method == "POST":
-        form = staff_forms.AdminProgrammeForm(choices)
+        form = admin_forms.AdminProgrammeForm(choices)
         checked = form.check()
         if checked and _create_programme(form, *checked):
             flash(f"Programme « {checked[2]['nom']} » créé.")
@@ -146,7 +146,7 @@ def programme_nouveau():
     data = {"programme_actif": True, "format": "individuel", "capacite_mensuelle": "0"}
     if request.args.get("association") in {str(i) for i, _ in choices}:
         data["association"] = request.args["association"]
-    form = staff_forms.AdminProgrammeForm(choices, data=data)
+    form = admin_forms.AdminProgrammeForm(choices, data=data)
     return render("admin/programme.html", form=form, programme=None)
 
 
@@ -168,7 +168,7 @@ def programme(slug):
     programme = Programme.get_or_none(Programme.slug == slug) or abort(404)
     choices = _association_choices()
     if request.method == "POST":
-        form = staff_forms.AdminProgrammeForm(choices)
+        form = admin_forms.AdminProgrammeForm(choices)
         form.programme_slug.data = slug
         checked = form.check()
         if checked:
@@ -178,8 +178,8 @@ def programme(slug):
             flash(f"Programme « {programme.nom} » enregistré.")
             return see_other("admin.programmes")
         return render("admin/programme.html", form=form, programme=programme, status=422)
-    form = staff_forms.AdminProgrammeForm(
-        choices, data=staff_forms.AdminProgrammeForm.data_of(programme)
+    form = admin_forms.AdminProgrammeForm(
+        choices, data=admin_forms.AdminProgrammeForm.data_of(programme)
     )
     return render("admin/programme.html", form=form, programme=programme)
 
@@ -195,7 +195,7 @@ PROGRAMME_ACTIONS = {
 @bp.post("/programmes/<slug>/<any(pause, reprise, activation, desactivation):action>")
 def programme_etat(slug, action):
     programme = Programme.get_or_none(Programme.slug == slug) or abort(404)
-    if not staff_forms.ActionForm().validate():
+    if not admin_forms.ActionForm().validate():
         abort(400)
     name, value, done = PROGRAMME_ACTIONS[action]
     with models.write_transaction(durable=True):
@@ -208,7 +208,7 @@ def programme_etat(slug, action):
 # --- Catalogue import -----------------------------------------------------------------------
 @bp.route("/import", methods=["GET", "POST"])
 def importer():
-    form = staff_forms.ImportForm()
+    form = admin_forms.ImportForm()
     if request.method == "POST":
         if not form.validate():
             return render("admin/import.html", form=form, problems=(), status=422)
@@ -230,13 +230,13 @@ def comptes():
         .order_by(Utilisateur.email)
         .limit(1000)
     )
-    return render("admin/comptes.html", comptes=list(rows), form=staff_forms.ActionForm())
+    return render("admin/comptes.html", comptes=list(rows), form=admin_forms.ActionForm())
 
 
 @bp.post("/comptes/<int:user_id>/<any(activation, desactivation):action>")
 def compte_etat(user_id, action):
     user = Utilisateur.get_or_none(Utilisateur.id == user_id) or abort(404)
-    if not staff_forms.ActionForm().validate():
+    if not admin_forms.ActionForm().validate():
         abort(400)
     if user.id == current_user.row.id:
         flash("Vous ne pouvez pas désactiver votre propre compte.")
@@ -271,13 +271,13 @@ def messages():
         "admin/messages.html",
         messages=list(failed),
         waiting=waiting,
-        form=staff_forms.ActionForm(),
+        form=admin_forms.ActionForm(),
     )
 
 
 @bp.post("/messages/<int:message_id>/reessai")
 def message_reessai(message_id):
-    if not staff_forms.ActionForm().validate():
+    if not admin_forms.ActionForm().validate():
         abort(400)
     with models.write_transaction(durable=True):
         retried = (
@@ -312,14 +312,14 @@ def liste_attente():
         "admin/liste_attente.html",
         leads=list(rows),
         now=models.now(),
-        form=staff_forms.ActionForm(),
+        form=admin_forms.ActionForm(),
     )
 
 
 @bp.post("/liste-attente/<reference>/orienter")
 def orienter(reference):
     lead = Lead.get_or_none(Lead.reference == reference) or abort(404)
-    if not staff_forms.ActionForm().validate():
+    if not admin_forms.ActionForm().validate():
         abort(400)
     if not lead.waiting_list:
         flash(f"La demande {reference} n'est plus en liste d'attente.")
@@ -385,7 +385,7 @@ def retards():
 # --- Matcher simulator ----------------------------------------------------------------------
 @bp.get("/simulateur")
 def simulateur():
-    form = staff_forms.SimulatorForm(request.args)
+    form = admin_forms.SimulatorForm(request.args)
     if not request.args:
         return render("admin/simulateur.html", form=form, result=None, asked=False)
     if not form.validate():
@@ -421,7 +421,7 @@ def couverture():
         total=len(report),
         with_holes=sum(1 for d in report if d.holes),
         holes_only=holes_only,
-        besoins=staff_forms.BESOINS,
+        besoins=admin_forms.BESOINS,
         bands=coverage.AGE_BANDS,
         communes=coverage.COVERAGE_COMMUNES,
     )

@@ -13,7 +13,7 @@ from flask import Blueprint, abort, current_app, redirect, request, session, url
 import models
 from domain import phones
 from domain.journeys import CHECK, PARCOURS, Journey
-from forms import FORMS, ConsentForm
+from forms.questionnaire import FORMS, ConsentForm
 from services import catalogue, demandes, drafts, suivi
 from views import public
 from views.rendering import csrf_token, is_partial, render, render_html, respond

@@ -14,7 +14,7 @@ from wtforms import HiddenField, RadioField, ValidationError
 
 from domain import lifecycle
 from domain import vocabulary as V
-from forms import email_field, strip
+from forms.questionnaire import email_field, strip
 from mail import outbox
 from services import demandes, suivi
 from views.rendering import render

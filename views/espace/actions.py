@@ -12,8 +12,8 @@ from flask_login import current_user
 from peewee import JOIN
 
 import models
-import staff_forms
 from domain import lifecycle, pairing
+from forms import espace as espace_forms
 from services import demandes
 from services.accounts import staff_required
 from views.rendering import render
@@ -116,7 +116,7 @@ def agir(reference, code):
     action = lifecycle.BY_CODE.get(code)
     if action is None or action.to is None or action.to in lifecycle.PAIR_STATUSES:
         abort(404)
-    form = staff_forms.SansSuiteForm() if action.reasons else staff_forms.LeadActionForm()
+    form = espace_forms.SansSuiteForm() if action.reasons else espace_forms.LeadActionForm()
     version = form.expected_version()
     if version != lead.version or lead.status not in action.from_statuses:
         # Checked before the form too: a form sent back with its errors carries the
@@ -173,7 +173,7 @@ def candidates(lead):
 
 def pair_form(fits, sent=True):
     """The form of the candidates `fits`; `sent`: read from the POST, else empty (GET)."""
-    form = staff_forms.PairForm() if sent else staff_forms.PairForm(formdata=None)
+    form = espace_forms.PairForm() if sent else espace_forms.PairForm(formdata=None)
     form.partenaire.choices = [
         (f"{fit.candidate.reference}:{fit.candidate.version}", fit.candidate.reference)
         for fit in fits
@@ -265,7 +265,7 @@ def render_hand_over(lead, form, proposals, status=200):
 
 def hand_over_form(proposals, formdata=True):
     kwargs = {} if formdata else {"formdata": None}
-    form = staff_forms.HandOverForm(programmes=[p.programme_id for p in proposals], **kwargs)
+    form = espace_forms.HandOverForm(programmes=[p.programme_id for p in proposals], **kwargs)
     form.programme.choices = [
         (str(p.programme_id), f"{p.programme.association_nom} : {p.programme.nom}")
         for p in proposals

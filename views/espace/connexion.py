@@ -11,8 +11,7 @@ from werkzeug.routing import RequestRedirect
 import models
 from domain import phones
 from domain import vocabulary as V
-from services import accounts
-from staff_forms import (
+from forms.espace import (
     ROLE_LABELS,
     ChangePasswordForm,
     ForgotForm,
@@ -23,6 +22,7 @@ from staff_forms import (
     ProfileForm,
     ProgrammeForm,
 )
+from services import accounts
 from views.espace import bp
 from views.rendering import render
 

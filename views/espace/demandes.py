@@ -21,7 +21,7 @@ import models
 from domain import lifecycle, phones
 from domain import vocabulary as V
 from domain.journeys import PARCOURS
-from forms import FORMS, ChoiceForm
+from forms.questionnaire import FORMS, ChoiceForm
 from services import demandes as actions
 from services import exports, inbox
 from services.accounts import staff_required

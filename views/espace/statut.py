@@ -4,8 +4,8 @@ has them); views.espace.demandes.render_lead reads `status_context`."""
 
 from flask_login import current_user
 
-import staff_forms
 from domain import lifecycle
+from forms import espace as espace_forms
 from models import Binome, Lead
 
 
@@ -17,7 +17,7 @@ def status_context(lead, action_form=None, action_code="", stale_message=""):
     binomes = binomes_of(lead)
     return {
         "lead_actions": offered,
-        "sans_suite_form": sans_suite or staff_forms.SansSuiteForm(formdata=None),
+        "sans_suite_form": sans_suite or espace_forms.SansSuiteForm(formdata=None),
         "sans_suite_open": sans_suite is not None,
         "action_errors": action_form if action_form is not None and action_form.errors else None,
         "stale_message": stale_message,

@@ -1,0 +1,1 @@
+"""WTForms classes by area: questionnaire, espace (staff), admin (operator)."""
