@@ -1,198 +1,21 @@
 """Application factory: config, database, blueprints, security headers; the CLI is in cli.py."""
 
-import copy
 import datetime as dt
 import os
-import time
 from pathlib import Path
-from urllib.parse import parse_qsl
 
-import flask
-from flask import Flask, current_app, g, render_template, request, url_for
-from flask.sessions import SecureCookieSessionInterface
-from flask_wtf.csrf import CSRFError, CSRFProtect, same_origin
-from itsdangerous import BadSignature, URLSafeTimedSerializer
-from werkzeug.utils import cached_property
+from flask import Flask, render_template, request, url_for
+from flask_wtf.csrf import CSRFError
 
-import assets
 import cli
-import log_redaction
 import models
 from domain import vocabulary
 from services import accounts
-from views import rendering
-
-
-class CSRF(CSRFProtect):
-    def protect(self, *args, **kwargs):
-        # Over HTTPS Flask-WTF compares the Referer with the host through urlparse,
-        # which raises ValueError (a 500) on junk such as "http://[": a Referer that is
-        # no URL is no page of ours.
-        try:
-            if not self.protect_issued(*args, **kwargs):
-                super().protect(*args, **kwargs)
-        except ValueError as error:
-            raise CSRFError("The referrer header is malformed.") from error
-
-    def protect_issued(self, apply_exemptions=False):
-        """Flask-WTF's protect for a token this worker signed for this session
-        (rendering.is_issued_csrf): the same checks but the signature's, which costs
-        a fifth of a step's POST. False: let Flask-WTF decide."""
-        if request.method not in current_app.config["WTF_CSRF_METHODS"]:
-            return True  # nothing to protect (GET), as Flask-WTF decides
-        if apply_exemptions and (not request.endpoint or self._is_exempt()):
-            return False
-        if not rendering.is_issued_csrf(self._get_csrf_token()):
-            return False
-        if request.is_secure and current_app.config["WTF_CSRF_SSL_STRICT"]:
-            # Flask-WTF's referrer check, as it writes it.
-            if not request.referrer:
-                self._error_response("The referrer header is missing.")
-            if not same_origin(request.referrer, f"https://{request.host}/"):
-                self._error_response("The referrer does not match the host.")
-        g.csrf_valid = True
-        return True
-
-
-csrf = CSRF()
-
-# An unchanged session cookie is signed anew only once it is this old (should_set_cookie).
-COOKIE_RENEWAL_SECONDS = 300
-
-
-class RememberingSerializer(URLSafeTimedSerializer):
-    """Flask's session serializer, remembering what it signed (SessionInterface)."""
-
-    def __init__(self, *args, remembered, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.remembered = remembered
-
-    def dumps(self, obj, salt=None):
-        signed_at = time.time()  # before signing: the cookie is at least this old
-        signed = super().dumps(obj, salt)
-        # What loads would give back (the tagged JSON's round trip), not `obj` itself.
-        self.remember(signed, self.serializer.loads(self.serializer.dumps(obj)), signed_at)
-        return signed
-
-    def remember(self, signed, data, signed_at):
-        if len(self.remembered) >= SessionInterface.MAX_REMEMBERED:
-            self.remembered.clear()  # bounded memory; they are read the long way
-        self.remembered[signed] = (copy.deepcopy(data), signed_at)
-
-
-class SessionInterface(SecureCookieSessionInterface):
-    """Flask's signed cookie session, without unsigning the cookies this worker signed.
-
-    Unsigning a cookie (base64, zlib, HMAC, tagged JSON) costs a tenth of a step. The
-    cookies a worker sets are the ones its next requests bring back: it remembers what
-    each held, and takes a copy back while the cookie is younger than its lifetime,
-    which is what loads checks. Any other cookie (another worker's, a forged one) is
-    read by Flask's code.
-    """
-
-    MAX_REMEMBERED = 10_000
-
-    def get_signing_serializer(self, app):
-        if not app.secret_key:
-            return None
-        keys = (*(app.config["SECRET_KEY_FALLBACKS"] or []), app.secret_key)
-        cached = app.extensions.get("session_serializer")
-        if cached is None or cached.keys != keys:  # one per set of keys
-            cached = app.extensions["session_serializer"] = RememberingSerializer(
-                keys,
-                salt=self.salt,
-                serializer=self.serializer,
-                signer_kwargs={
-                    "key_derivation": self.key_derivation,
-                    "digest_method": self.digest_method,
-                },
-                remembered={},
-            )
-            cached.keys = keys
-        return cached
-
-    def known_cookie(self, app, request):
-        """(data, signed_at) of the request's cookie when this worker knows it."""
-        serializer = self.get_signing_serializer(app)
-        value = request.cookies.get(self.get_cookie_name(app))
-        known = serializer.remembered.get(value) if serializer and value else None
-        lifetime = app.permanent_session_lifetime.total_seconds()
-        return known if known and time.time() - known[1] <= lifetime else None
-
-    def open_session(self, app, request):
-        if known := self.known_cookie(app, request):
-            return self.session_class(copy.deepcopy(known[0]))
-        # Flask's open_session, the cookie then known (signed by another worker).
-        serializer = self.get_signing_serializer(app)
-        value = request.cookies.get(self.get_cookie_name(app))
-        if serializer is None or not value:
-            return None if serializer is None else self.session_class()
-        max_age = int(app.permanent_session_lifetime.total_seconds())
-        try:
-            data, signed_at = serializer.loads(value, max_age=max_age, return_timestamp=True)
-        except BadSignature:
-            return self.session_class()
-        serializer.remember(value, data, signed_at.timestamp())
-        return self.session_class(data)
-
-    def save_session(self, app, session, response):
-        # Flask's, which works out every cookie setting before finding, on a page read,
-        # that there is nothing to set: that case answered first, as Flask answers it.
-        accessed = session.accessed  # before .permanent, which counts as an access
-        refresh = app.config["SESSION_REFRESH_EACH_REQUEST"] and session.permanent
-        if not session.modified and not refresh:
-            if accessed:
-                response.vary.add("Cookie")
-            return
-        super().save_session(app, session, response)
-
-    def should_set_cookie(self, app, session):
-        """Also not when the cookie brought back holds the same data and was signed less
-        than COOKIE_RENEWAL_SECONDS ago: each answer of the same draft would otherwise
-        sign an identical cookie (a fifth of a step's POST) only to push its expiry by
-        seconds. The cookie then lasts its lifetime from at most that long before the
-        last saved step."""
-        if not super().should_set_cookie(app, session):
-            return False
-        known = self.known_cookie(app, request)
-        fresh = known and time.time() - known[1] < COOKIE_RENEWAL_SECONDS
-        return not (fresh and known[0] == dict(session))
-
-
-CSP = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "frame-ancestors 'none'",
-        "form-action 'self'",
-    ]
-)
-
-
-class Request(flask.Request):
-    def _load_form_data(self):
-        super()._load_form_data()
-        # Werkzeug names None a multipart part whose name it cannot read (a newline in
-        # it), and Flask-WTF fails on that name (a 500): such a part is no field.
-        for name in ("form", "files"):
-            fields = self.__dict__[name]
-            if None in fields:
-                named = [(k, v) for k, v in fields.items(multi=True) if k is not None]
-                self.__dict__[name] = type(fields)(named)
-
-    @cached_property
-    def args(self):
-        # Werkzeug decodes the raw query string strictly: bytes that are not UTF-8 (no
-        # browser sends them, a hostile client may) raised a 500. They are kept
-        # percent-encoded instead, as Werkzeug already does for invalid %XX escapes.
-        query = self.query_string.decode("utf-8", "werkzeug.url_quote")
-        return self.parameter_storage_class(
-            parse_qsl(query, keep_blank_values=True, errors="werkzeug.url_quote")
-        )
+from web import assets, log_redaction
+from web.csrf import csrf
+from web.headers import security_headers
+from web.request import Request
+from web.session import SessionInterface
 
 
 def create_app(config=None):
@@ -302,18 +125,6 @@ def register_request_hooks(app):
 
     # Static files never reach Flask: WhiteNoise answers them, with the same headers.
     assets.init_app(app, headers)
-
-
-def security_headers(app):
-    """The headers of every response, pages and static files alike."""
-    headers = {
-        "Content-Security-Policy": CSP,
-        "X-Content-Type-Options": "nosniff",
-        "Referrer-Policy": "strict-origin-when-cross-origin",
-    }
-    if app.config["SESSION_COOKIE_SECURE"]:
-        headers["Strict-Transport-Security"] = "max-age=31536000"
-    return headers
 
 
 def register_blueprints(app):

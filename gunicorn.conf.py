@@ -7,8 +7,8 @@ workers = 2
 accesslog = "-"
 access_log_format = '"%(m)s %(U)s" %(s)s %(b)s %(M)sms'
 # Follow-up links (/suivi/<token>) are secrets: every atom of the format, and the error
-# log, are redacted (log_redaction.py), whatever format an operator writes here.
-logger_class = "log_redaction.RedactingLogger"
+# log, are redacted (web/log_redaction.py), whatever format an operator writes here.
+logger_class = "web.log_redaction.RedactingLogger"
 
 
 def post_worker_init(worker):

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-import log_redaction
 import models
 from models import Lead
+from web import log_redaction
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_abcde"  # the shape of a real one

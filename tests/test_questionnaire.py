@@ -971,11 +971,11 @@ def test_a_remembered_session_cookie_still_expires_with_its_lifetime(app, client
 
 
 def test_an_unchanged_session_cookie_is_signed_again_only_once_old(client, monkeypatch):
-    import app as application
+    from web import session as web_session
 
     assert "Set-Cookie" in post(client, "/jeune/age", {"age": "17"}).headers  # a new draft
     same = post(client, "/jeune/situation", {"situation": "college"})
     assert same.status_code == 303 and "Set-Cookie" not in same.headers
-    monkeypatch.setattr(application, "COOKIE_RENEWAL_SECONDS", 0)
+    monkeypatch.setattr(web_session, "COOKIE_RENEWAL_SECONDS", 0)
     renewed = post(client, "/jeune/situation", {"situation": "college"})
     assert "Expires=" in renewed.headers["Set-Cookie"]

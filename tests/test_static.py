@@ -8,7 +8,7 @@ from pathlib import Path
 import brotli
 import pytest
 
-import assets
+from web import assets
 
 ROOT = Path(__file__).resolve().parent.parent
 STATIC = ROOT / "static"

@@ -16,7 +16,8 @@ from domain.journeys import CHECK, PARCOURS, Journey
 from forms.questionnaire import FORMS, ConsentForm
 from services import catalogue, demandes, drafts, suivi
 from views import public
-from views.rendering import csrf_token, is_partial, render, render_html, respond
+from views.rendering import is_partial, render, render_html, respond
+from web.csrf import csrf_token
 
 bp = Blueprint("questionnaire", __name__)
 

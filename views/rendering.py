@@ -1,18 +1,8 @@
 """Full page or htmx fragment from the same template and the same URL."""
 
-import hmac
-import time
 from urllib.parse import urlencode
 
-from flask import current_app, g, make_response, render_template, request, session, url_for
-from flask_wtf.csrf import generate_csrf
-
-# A session's signed CSRF token is reused this long: signing (itsdangerous, JSON, zlib,
-# HMAC) and checking the signature cost a fifth of a step. The token still expires within
-# WTF_CSRF_TIME_LIMIT of being signed, so a page served from a reused token stays valid
-# up to this much less than the limit (24 h): still more than a day's pause allows.
-CSRF_REUSE_SECONDS = 300
-MAX_ISSUED_TOKENS = 10_000
+from flask import make_response, render_template, request, url_for
 
 
 def is_partial():
@@ -59,54 +49,3 @@ def respond(html, status=200):
         # of what is displayed.
         response.headers["HX-Replace-Url"] = url
     return response
-
-
-class IssuedTokens:
-    """The CSRF tokens this worker signed: by session token (for reuse) and by signed
-    token (so that checking one needs no signature: it is ours, for that session)."""
-
-    def __init__(self):
-        self.by_raw = {}  # raw session token -> (signed, signed_at)
-        self.by_signed = {}  # signed -> (raw, signed_at)
-
-    def add(self, raw, signed, signed_at):
-        if len(self.by_signed) >= MAX_ISSUED_TOKENS:  # bounded memory; they are re-signed
-            self.by_raw.clear()
-            self.by_signed.clear()
-        self.by_raw[raw] = (signed, signed_at)
-        self.by_signed[signed] = (raw, signed_at)
-
-
-def issued_tokens():
-    return current_app.extensions.setdefault("issued_csrf_tokens", IssuedTokens())
-
-
-def csrf_token():
-    """Flask-WTF's generate_csrf (same token, same signature), signed at most once per
-    CSRF_REUSE_SECONDS for a session."""
-    if "csrf_token" not in g:
-        tokens = issued_tokens()
-        raw = session.get("csrf_token")
-        signed, signed_at = tokens.by_raw.get(raw, (None, 0)) if isinstance(raw, str) else (None, 0)
-        if signed and time.time() - signed_at < CSRF_REUSE_SECONDS:
-            g.csrf_token = signed
-        else:
-            signed_at = time.time()  # before signing: the token is at least this old
-            signed = generate_csrf()
-            tokens.add(session["csrf_token"], signed, signed_at)
-    return g.csrf_token
-
-
-def is_issued_csrf(signed):
-    """True when `signed` is a token this worker signed for this session, younger than
-    WTF_CSRF_TIME_LIMIT: what Flask-WTF's validate_csrf checks, without the signature
-    (False sends it to validate_csrf, which says why it fails)."""
-    issued = issued_tokens().by_signed.get(signed) if signed else None
-    raw = session.get("csrf_token")
-    if issued is None or not isinstance(raw, str):
-        return False
-    issued_raw, signed_at = issued
-    limit = current_app.config.get("WTF_CSRF_TIME_LIMIT", 3600)  # None: no limit
-    if limit is not None and time.time() - signed_at > limit:
-        return False
-    return hmac.compare_digest(raw, issued_raw)
