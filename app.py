@@ -12,6 +12,7 @@ from flask import Flask, current_app, g, render_template, request, url_for
 from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFError, CSRFProtect, same_origin
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.utils import cached_property
 
 import accounts
@@ -228,6 +229,9 @@ def create_app(config=None):
         EN_ATTENTE_NUDGE_DAYS=60,
         DIGEST_HOUR=7,
         OPERATOR_EMAIL=os.environ.get("OPERATOR_EMAIL", ""),
+        # Proxies in front (Caddy, nginx) whose X-Forwarded-For/Proto/Host are believed:
+        # 0 without one, so a client cannot pass for another address or for HTTPS.
+        TRUSTED_PROXIES=os.environ.get("TRUSTED_PROXIES", "0"),
         # WTForms' own French messages, without Flask-Babel.
         WTF_I18N_ENABLED=False,
     )
@@ -241,6 +245,7 @@ def create_app(config=None):
         )
 
     apply_draft_lifetime(app.config)
+    trust_proxies(app)
     models.init_db(app.config["DATABASE_URL"])
     register_upload_limits(app)  # before CSRFProtect, which reads the form first
     csrf.init_app(app)
@@ -248,7 +253,9 @@ def create_app(config=None):
     register_request_hooks(app)
     # Flask logs an exception with its path, the development server every request line.
     log_redaction.protect(app.logger, "werkzeug")
+    app.url_map.converters["secret"] = log_redaction.SecretConverter
     register_blueprints(app)
+    log_redaction.learn(app.url_map)
     # One vocabulary: {{ lead.status|label("statut") }}.
     app.add_template_filter(vocabulary.jinja_label, "label")
     app.add_template_filter(vocabulary.date_fr, "date_fr")
@@ -267,6 +274,17 @@ def apply_draft_lifetime(config):
     lifetime = dt.timedelta(hours=config["DRAFT_MAX_AGE_HOURS"])
     config["PERMANENT_SESSION_LIFETIME"] = lifetime
     config["WTF_CSRF_TIME_LIMIT"] = int(lifetime.total_seconds())
+
+
+def trust_proxies(app):
+    """TRUSTED_PROXIES hops of X-Forwarded-* (Werkzeug's ProxyFix): the client's address,
+    and HTTPS seen by the proxy, as the app must see them."""
+    value = str(app.config["TRUSTED_PROXIES"]).strip()
+    if not value.isdigit():
+        raise RuntimeError("TRUSTED_PROXIES : un nombre de proxys (0 sans proxy devant l'app).")
+    hops = app.config["TRUSTED_PROXIES"] = int(value)
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
 
 # Bodies bigger than MAX_CONTENT_LENGTH, for these endpoints only (the catalogue file).
@@ -295,7 +313,9 @@ def register_request_hooks(app):
 
     @app.after_request
     def add_security_headers(response):
-        # A view may be stricter (the follow-up pages: Referrer-Policy no-referrer).
+        if request.endpoint in log_redaction.SecretRoutes.endpoints:
+            rendering.private(response)  # the page's address is a secret
+        # A view may be stricter (the follow-up pages: Referrer-Policy same-origin).
         for name, value in headers.items():
             response.headers.setdefault(name, value)
         return response
@@ -329,7 +349,7 @@ def register_blueprints(app):
 
 
 def register_error_pages(app):
-    from views.rendering import current_url, is_partial, render
+    from views.rendering import current_url, is_partial, private, render
 
     @app.errorhandler(CSRFError)
     def csrf_expired(error):
@@ -350,7 +370,7 @@ def register_error_pages(app):
             # A follow-up link cut or mangled in an e-mail: say how to get it again.
             from views import suivi
 
-            return suivi.private(suivi.not_found())
+            return private(suivi.not_found())
         return render("errors/404.html", status=404)
 
     @app.errorhandler(405)
