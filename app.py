@@ -11,9 +11,11 @@ import cli
 import models
 from domain import vocabulary
 from services import accounts
+from views.rendering import private
 from web import assets, log_redaction
 from web.csrf import csrf
 from web.headers import security_headers
+from web.proxies import trust_proxies
 from web.request import Request
 from web.session import SessionInterface
 
@@ -51,6 +53,9 @@ def create_app(config=None):
         EN_ATTENTE_NUDGE_DAYS=60,
         DIGEST_HOUR=7,
         OPERATOR_EMAIL=os.environ.get("OPERATOR_EMAIL", ""),
+        # Proxies in front (Caddy, nginx) whose X-Forwarded-For/Proto/Host are believed:
+        # 0 without one, so a client cannot pass for another address or for HTTPS.
+        TRUSTED_PROXIES=os.environ.get("TRUSTED_PROXIES", "0"),
         # WTForms' own French messages, without Flask-Babel.
         WTF_I18N_ENABLED=False,
     )
@@ -64,6 +69,7 @@ def create_app(config=None):
         )
 
     apply_draft_lifetime(app.config)
+    trust_proxies(app)
     models.init_db(app.config["DATABASE_URL"])
     register_upload_limits(app)  # before CSRFProtect, which reads the form first
     csrf.init_app(app)
@@ -71,7 +77,9 @@ def create_app(config=None):
     register_request_hooks(app)
     # Flask logs an exception with its path, the development server every request line.
     log_redaction.protect(app.logger, "werkzeug")
+    app.url_map.converters["secret"] = log_redaction.SecretConverter
     register_blueprints(app)
+    log_redaction.learn(app.url_map)
     # One vocabulary: {{ lead.status|label("statut") }}.
     app.add_template_filter(vocabulary.jinja_label, "label")
     app.add_template_filter(vocabulary.date_fr, "date_fr")
@@ -118,7 +126,9 @@ def register_request_hooks(app):
 
     @app.after_request
     def add_security_headers(response):
-        # A view may be stricter (the follow-up pages: Referrer-Policy no-referrer).
+        if request.endpoint in log_redaction.SecretRoutes.endpoints:
+            private(response)  # the page's address is a secret
+        # A view may be stricter (the follow-up pages: Referrer-Policy same-origin).
         for name, value in headers.items():
             response.headers.setdefault(name, value)
         return response
@@ -161,7 +171,7 @@ def register_error_pages(app):
             # A follow-up link cut or mangled in an e-mail: say how to get it again.
             from views import suivi
 
-            return suivi.private(suivi.not_found())
+            return private(suivi.not_found())
         return render("errors/404.html", status=404)
 
     @app.errorhandler(405)

@@ -230,7 +230,8 @@ MARK_ATTEMPTS = 5
 
 def mark_sent(message, now):
     """Record the sending at once. A busy database (SQLite's lock held beyond its busy
-    timeout) is waited for a little more: until this commits, a crash sends it twice."""
+    timeout) is waited for a little more: until this commits, a crash sends it twice.
+    False when the row is gone (erased with its lead while it was being sent)."""
     Message = models.Message
     for attempt in range(1, MARK_ATTEMPTS + 1):
         try:
@@ -239,7 +240,7 @@ def mark_sent(message, now):
                 Message.update(status=SENT, sent_at=now, claimed_by="", claimed_until=None).where(
                     (Message.id == message.id) & (Message.status == TO_SEND)
                 ).execute()
-            return
+                return Message.select().where(Message.id == message.id).exists()
         except peewee.OperationalError:
             if attempt == MARK_ATTEMPTS:
                 raise
@@ -363,6 +364,9 @@ class SmtpTransport:
             # An address beyond ASCII and a server without SMTPUTF8: this message only.
             raise Unsendable(type(error).__name__) from error
 
+    def discard(self, message):
+        pass  # an e-mail handed to the server cannot be taken back
+
     def __exit__(self, *exc):
         try:
             self.client.quit()
@@ -403,6 +407,10 @@ class DirectoryTransport:
             os.fsync(directory)
         finally:
             os.close(directory)
+
+    def discard(self, message):
+        """The row was deleted while its file was written (suivi.erase): the file goes too."""
+        self.path(message).unlink(missing_ok=True)
 
     def __exit__(self, *exc):
         pass
@@ -463,7 +471,8 @@ def send_batch(settings, messages, sender_id, clock, report):
                     # This message only; the connection stays usable.
                     count_failure(report, [message], sender_id, clock(), e)
                 else:
-                    mark_sent(message, clock())
+                    if not mark_sent(message, clock()):
+                        channel.discard(message)
                     report.sent += 1
                 pending.pop(0)
     except (smtplib.SMTPException, OSError) as error:

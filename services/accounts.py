@@ -278,7 +278,7 @@ def token_hash(token):
 def new_token(row, purpose, now):
     """A fresh link's secret (256 random bits); only its hash is stored. Call inside the
     write transaction that queues the e-mail carrying it."""
-    token = secrets.token_urlsafe(32)
+    token = secrets.token_urlsafe(32)  # the shape log_redaction.SHAPE_RE redacts
     models.AccountToken.create(
         utilisateur=row.id,
         purpose=purpose,

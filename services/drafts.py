@@ -22,7 +22,7 @@ REFERENCE_ATTEMPTS = 5
 
 
 def new_token():
-    return secrets.token_urlsafe(32)
+    return secrets.token_urlsafe(32)  # the shape log_redaction.SHAPE_RE redacts
 
 
 class InvalidDraft(Exception):

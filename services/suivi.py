@@ -31,9 +31,11 @@ ERASED_PREFIX = "supprimee:"
 AUTHOR = "personne"  # the timeline's author of what the person did
 PARENT_AGE = 15  # under it, a parent's contact was asked and gets a copy
 
-# Lost link: e-mails sent to one address per hour, counted in the outbox (Message rows).
+# Lost link: e-mails per lead to one address per hour, counted in the outbox (Message
+# rows); the most recent leads of an address only.
 LINK_KIND = "lien_suivi"
 LINK_LIMIT_PER_HOUR = 3
+LINK_LEADS = 5
 
 # An erased lead keeps its kind, département, age, situation, besoin, dates, statuses and
 # orientations (the statistics); these go, with every answer and the commune.
@@ -355,12 +357,15 @@ def close_by_person(lead, reason, note, by=AUTHOR):
 def export(lead):
     """Everything stored about the person, as JSON-ready data: every answer, every event
     of the timeline (what happened and when; the staff's notes and names are theirs), and
-    every e-mail about the person (to them, to their parent, or to staff about the lead)."""
-    mine = addresses(lead)
-    about = Message.lead == lead.id
-    if mine:
-        about |= fn.LOWER(Message.to).in_([a.lower() for a in mine])
-    messages = Message.select().where(about).order_by(Message.created_at, Message.id)
+    every e-mail of this lead (to them, to their parent, or to staff about the lead).
+
+    E-mails are the lead's own rows (Message.lead), never found by address: an address is
+    typed by whoever sent the demande and proves nothing, so messages to it that belong to
+    no lead (a staff password reset, an invitation) or to another lead stay out."""
+    mine = {a.lower() for a in addresses(lead)}
+    messages = (
+        Message.select().where(Message.lead == lead.id).order_by(Message.created_at, Message.id)
+    )
     events = (
         Evenement.select().where(Evenement.lead == lead.id).order_by(Evenement.at, Evenement.id)
     )
@@ -394,9 +399,7 @@ def export(lead):
             {
                 "date": iso(m.created_at),
                 "envoye_le": iso(m.sent_at),
-                "destinataire": m.to
-                if m.to.lower() in {a.lower() for a in mine}
-                else "l'équipe de l'association",
+                "destinataire": m.to if m.to.lower() in mine else "l'équipe de l'association",
                 "objet": m.subject,
                 "texte": m.body,
             }
@@ -430,18 +433,16 @@ def erase(lead, mail_dir, by=AUTHOR, kind="suppression_donnees", tell_staff=True
         row = models.locked(Lead.select().where(Lead.id == lead.id)).first()
         if row is None or is_erased(row):
             return False
-        mine = [a.lower() for a in addresses(row)]
         close_for_erasure(row, by)
-        about = Message.lead == row.id
-        if mine:
-            about |= fn.LOWER(Message.to).in_(mine)
-        message_ids = [m for (m,) in Message.select(Message.id).where(about).tuples()]
+        # The lead's own messages only (Message.lead), never those found by address: the
+        # address was typed by the sender, and may be someone else's.
+        mine = Message.select(Message.id).where(Message.lead == row.id)
+        message_ids = [m for (m,) in mine.tuples()]
         Message.delete().where(Message.id.in_(message_ids)).execute()
         Draft.delete().where(Draft.lead == row.id).execute()
         Note.delete().where(Note.lead == row.id).execute()
         Evenement.update(note="").where(Evenement.lead == row.id).execute()
         Evenement.create(lead=row.id, kind=kind, author=by, to_status=row.status, at=models.now())
-        forget_searches(mine + [row.telephone])
         fields = {column: "" for column in PERSONAL_COLUMNS}
         token = ERASED_PREFIX + secrets.token_hex(16)
         Lead.update(
@@ -455,17 +456,9 @@ def erase(lead, mail_dir, by=AUTHOR, kind="suppression_donnees", tell_staff=True
         row.suivi_token = token
         if tell_staff:
             notify_staff(row.association_id, "donnees_supprimees", row)
-    remove_mail_files(mail_dir, message_ids, mine)
+    remove_mail_files(mail_dir, message_ids)
     truncate_wal()
     return True
-
-
-def forget_searches(values):
-    """Staff exports keep their filters: a search for the person's address or number."""
-    for value in filter(None, values):
-        # fn.LOWER: the pattern is then plain text, not JSON-encoded as the field's value.
-        matching = fn.LOWER(models.Export.filters).contains(value.lower())
-        models.Export.update(filters={}).where(matching).execute()
 
 
 def close_for_erasure(row, by=AUTHOR):
@@ -479,20 +472,13 @@ def close_for_erasure(row, by=AUTHOR):
     row.status, row.version = fresh.status, fresh.version
 
 
-def remove_mail_files(mail_dir, message_ids, mine):
-    """The .eml files of the deleted messages, and any other that names the person's
-    address (a file written by a sender that was sending while we deleted)."""
+def remove_mail_files(mail_dir, message_ids):
+    """The .eml files of the deleted messages. A sender writing one of them at this very
+    moment removes it itself once it finds its row gone (outbox.send_batch)."""
     if mail_dir is None or not mail_dir.is_dir():
         return
     for message_id in message_ids:
         (mail_dir / f"message-{message_id:06d}.eml").unlink(missing_ok=True)
-    needles = [a.encode() for a in mine if a]
-    if not needles:
-        return
-    for path in mail_dir.glob("*.eml"):
-        data = path.read_bytes().lower()
-        if any(needle in data for needle in needles):
-            path.unlink(missing_ok=True)
 
 
 def truncate_wal():
@@ -504,38 +490,42 @@ def truncate_wal():
 
 # --- « J'ai perdu mon lien » --------------------------------------------------------------------
 def resend_links(address, now=None):
-    """Send the follow-up links of the leads of this address, unless LINK_LIMIT_PER_HOUR
-    e-mails already went to it in the last hour. Returns the count sent (0 when unknown
-    or limited); the page says the same either way."""
+    """E-mail its follow-up link to each lead of this address (the most recent
+    LINK_LEADS), one message per lead, written as that lead's (Message.lead): a lead's
+    export and erasure then see its own link e-mails, never another lead's. A lead that
+    already had LINK_LIMIT_PER_HOUR of them sent to this address in the last hour is
+    skipped. Returns the count queued (0 when unknown or limited); the page says the
+    same either way."""
     address = (address or "").strip().lower()
     if not address:
         return 0
     now = now or models.now()
+    queued = 0
     with models.write_transaction(durable=True):
-        recent = (
-            Message.select()
-            .where(
-                (fn.LOWER(Message.to) == address)
-                & (Message.kind == LINK_KIND)
-                & (Message.created_at > now - dt.timedelta(hours=1))
+        for lead in leads_of(address)[-LINK_LEADS:]:
+            recent = (
+                Message.select()
+                .where(
+                    (Message.lead == lead.id)
+                    & (fn.LOWER(Message.to) == address)
+                    & (Message.kind == LINK_KIND)
+                    & (Message.created_at > now - dt.timedelta(hours=1))
+                )
+                .count()
             )
-            .count()
-        )
-        if recent >= LINK_LIMIT_PER_HOUR:
-            return 0
-        found = leads_of(address)
-        if not found:
-            return 0
-        items = [
-            {
-                "reference": lead.reference,
-                "noun": V.PARCOURS.label(lead.kind, "nom"),
-                "link": link(lead),
-            }
-            for lead in found
-        ]
-        emails.send("lien_suivi", address, LINK_KIND, leads=items)
-    return 1
+            if recent >= LINK_LIMIT_PER_HOUR:
+                continue
+            emails.send(
+                "lien_suivi",
+                address,
+                LINK_KIND,
+                lead=lead,
+                noun=V.PARCOURS.label(lead.kind, "nom"),
+                reference=lead.reference,
+                link=link(lead),
+            )
+            queued += 1
+    return queued
 
 
 def leads_of(address):

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 import psycopg
 import pytest
+from flask.testing import FlaskClient
 from testdb import ON_POSTGRES, open_databases
 
 import models
@@ -97,6 +98,21 @@ def empty_database_url(databases, tmp_path):
     databases.drop(url)
 
 
+class HttpsClient(FlaskClient):
+    """The test client as a browser over HTTPS: requests are https://localhost/…, and a
+    form's POST carries the Referer a browser sends under the site's Referrer-Policy (its
+    own origin), which Flask-WTF's CSRF check asks of every HTTPS POST. A test that is
+    about the Referer passes its own (or `Referer=None` for none)."""
+
+    def open(self, *args, **kwargs):
+        headers = dict(kwargs.pop("headers", None) or {})
+        method = kwargs.get("method", "GET")
+        if method not in ("GET", "HEAD", "OPTIONS") and "Referer" not in headers:
+            headers["Referer"] = "https://localhost/"
+        kwargs["headers"] = {k: v for k, v in headers.items() if v is not None}
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def app(database_url, tmp_path):
     app = create_app(
@@ -107,8 +123,11 @@ def app(database_url, tmp_path):
             # Without SMTP_URL e-mails are files: this test's own, never instance/mail/.
             "SMTP_URL": "",
             "MAIL_DIR": str(tmp_path / "mail"),
+            # Every request over HTTPS, as in production (HttpsClient).
+            "PREFERRED_URL_SCHEME": "https",
         }
     )
+    app.test_client_class = HttpsClient
     catalogue.invalidate()
     yield app
     if not models.db.is_closed():

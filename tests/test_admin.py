@@ -746,9 +746,7 @@ def test_coverage_by_age_class_gives_the_states_of_every_age(db):
     every_age = coverage.coverage(places, current, coverage._youths_any_meeting, by=by)
     classes = coverage.coverage(places, current, coverage._youths_by_age_class(current), by=by)
     assert classes.total < every_age.total
-    assert coverage.coverage_by_departement(classes) == coverage.coverage_by_departement(
-        every_age
-    )
+    assert coverage.coverage_by_departement(classes) == coverage.coverage_by_departement(every_age)
 
 
 def test_coverage_sees_a_new_national_programme(admin_client):

@@ -1,21 +1,27 @@
-"""Follow-up tokens never reach a log: a real gunicorn (gunicorn.conf.py, loopback port)
-serving real follow-up pages writes its access log without them, and the Flask and
-Werkzeug loggers redact them too."""
+"""Secret links never reach a log: a real gunicorn (gunicorn.conf.py, loopback port)
+serving real follow-up, password-reset and invitation pages writes its access and error
+logs without their tokens, the Flask and Werkzeug loggers redact them too, and every
+route of the URL map that takes a secret takes it through the `secret` converter."""
 
+import contextlib
+import http.cookiejar
 import logging
 import os
+import re
 import socket
 import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
 import pytest
 
 import models
-from models import Lead
+from models import Lead, Message
+from services import accounts
 from web import log_redaction
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,8 +54,72 @@ def get(url):
         ("/jeune/age", "/jeune/age"),
     ],
 )
-def test_redact(line, expected):
+def test_redact(app, line, expected):
     assert log_redaction.redact(line) == expected
+
+
+# Route arguments that are no secret: what they name is public or checked by access rules.
+PUBLIC_ARGUMENTS = {
+    *("parcours", "etape", "reference", "slug", "action", "code", "filename"),
+    *("message_id", "programme_id", "user_id"),
+}
+
+
+def rule_values(rule, secret):
+    """A value for each of the rule's arguments: `secret` for the secret ones."""
+    values = {}
+    for name, converter in rule._converters.items():
+        if isinstance(converter, log_redaction.SecretConverter):
+            values[name] = secret
+        elif getattr(converter, "regex", "") == r"\d+":
+            values[name] = 7
+        elif hasattr(converter, "items"):  # any(): one of its words
+            values[name] = next(iter(converter.items))
+        else:
+            values[name] = "x"
+    return values
+
+
+def test_every_route_takes_its_secret_through_the_secret_converter(app):
+    secret_rules = []
+    for rule in app.url_map.iter_rules():
+        for name, converter in rule._converters.items():
+            if isinstance(converter, log_redaction.SecretConverter):
+                secret_rules.append(rule)
+            else:
+                # Any other argument is a known, public one: a new route taking a token
+                # (or any value not listed here) must say it is secret, or be listed.
+                assert name in PUBLIC_ARGUMENTS, f"{rule.rule} : <{name}> secret ou public ?"
+    endpoints = {rule.endpoint for rule in secret_rules}
+    assert {"suivi.page", "espace.reinitialisation", "espace.invitation"} <= endpoints
+    assert endpoints == log_redaction.SecretRoutes.endpoints
+    with app.test_request_context():
+        from flask import url_for
+
+        for rule in secret_rules:
+            # A real token, one cut short by a mail program, one with junk appended.
+            for secret in (TOKEN, TOKEN[:20], TOKEN + "x.", "court"):
+                url = url_for(rule.endpoint, **rule_values(rule, secret))
+                line = f'GET {url}?utm=1 HTTP/1.1" 200 "https://site{url}"'
+                redacted = log_redaction.redact(line)
+                assert secret not in redacted, (rule.rule, redacted)
+                assert redacted.count("[jeton]") == 2, (rule.rule, redacted)
+
+
+def test_secret_pages_are_private(app, client):
+    """Never cached, never indexed, their address never sent to another site."""
+    for url in (
+        f"/suivi/{TOKEN}",
+        f"/espace/reinitialisation/{TOKEN}",
+        f"/espace/invitation/{TOKEN}",
+    ):
+        response = client.get(url)
+        assert response.headers["Referrer-Policy"] == "same-origin", url
+        assert response.headers["Cache-Control"] == "no-store", url
+        assert "noindex" in response.headers["X-Robots-Tag"], url
+    assert client.get("/espace/connexion").headers["Referrer-Policy"] == (
+        "strict-origin-when-cross-origin"
+    )
 
 
 def test_gunicorn_access_log_carries_no_token(app, database_url, tmp_path):
@@ -59,41 +129,10 @@ def test_gunicorn_access_log_carries_no_token(app, database_url, tmp_path):
 
         lead = new_lead()
         token = Lead.get_by_id(lead.id).suivi_token
-    models.db.close_all()
-    port = free_port()
     access, errors = tmp_path / "access.log", tmp_path / "error.log"
-    env = dict(os.environ, SECRET_KEY="test", DATABASE_URL=database_url)
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--config",
-            str(ROOT / "gunicorn.conf.py"),
-            "--workers",
-            "1",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--access-logfile",
-            str(access),
-            "--error-logfile",
-            str(errors),
-            # Every atom a format could name, the referrer and raw request line included.
-            "--access-logformat",
-            '%(h)s "%(r)s" %(U)s %(q)s %(s)s "%(f)s" %({raw_uri}e)s %({path_info}e)s',
-            "app:create_app()",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.1)
+    # Every atom a format could name, the referrer and raw request line included.
+    log_format = '%(h)s "%(r)s" %(U)s %(q)s %(s)s "%(f)s" %({raw_uri}e)s %({path_info}e)s'
+    with gunicorn(database_url, access, errors, log_format) as base:
         request = urllib.request.Request(
             f"{base}/suivi/{token}?source=mail", headers={"Referer": f"{base}/suivi/{token}"}
         )
@@ -101,9 +140,6 @@ def test_gunicorn_access_log_carries_no_token(app, database_url, tmp_path):
         assert get(f"{base}/suivi/{token}/supprimer") == 200
         assert get(f"{base}/suivi/{TOKEN}") == 404
         assert get(f"{base}/suivi/lien-perdu") == 200
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
     log = access.read_text()
     assert log.count("\n") >= 4, log
     assert token not in log and TOKEN not in log
@@ -145,45 +181,13 @@ def test_redact_inbox_search(line, expected):
 def test_gunicorn_access_log_carries_no_search(app, database_url, tmp_path):
     """The inbox search (a name, an e-mail, a phone) is in the request line, the query, the
     referrer and the login redirect's `next`: none reaches the access log."""
-    models.db.close_all()
-    port = free_port()
-    access = tmp_path / "access.log"
-    env = dict(os.environ, SECRET_KEY="test", DATABASE_URL=database_url)
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--config",
-            str(ROOT / "gunicorn.conf.py"),
-            "--workers",
-            "1",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--access-logfile",
-            str(access),
-            "--access-logformat",
-            '"%(r)s" %(U)s %(q)s %(s)s "%(f)s" %({raw_uri}e)s',
-            "app:create_app()",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.1)
+    access, errors = tmp_path / "access.log", tmp_path / "error.log"
+    log_format = '"%(r)s" %(U)s %(q)s %(s)s "%(f)s" %({raw_uri}e)s'
+    with gunicorn(database_url, access, errors, log_format) as base:
         search = "/espace/?q=jeune%40exemple.fr&statut=nouvelle"
         request = urllib.request.Request(f"{base}{search}", headers={"Referer": f"{base}{search}"})
         # Anonymous: redirected to the login page, whose `next` carries the search too.
         assert urllib.request.urlopen(request, timeout=10).status == 200
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
     log = access.read_text()
     assert log.count("\n") >= 2, log
     assert "exemple" not in log, log
@@ -202,3 +206,103 @@ def test_exception_messages_quoting_an_address_are_redacted(app, caplog):
     assert "Key (email)=([adresse]) already exists" in caplog.text
     assert "mail to [adresse]" in caplog.text
     assert "Traceback" in caplog.text  # the traceback itself is kept
+
+
+@contextlib.contextmanager
+def gunicorn(database_url, access, errors, log_format):
+    """A real gunicorn with the project's settings on a loopback port; yields its URL."""
+    models.db.close_all()
+    port = free_port()
+    env = dict(os.environ, SECRET_KEY="test", DATABASE_URL=database_url)
+    command = [sys.executable, "-m", "gunicorn", "--config", str(ROOT / "gunicorn.conf.py")]
+    command += ["--workers", "1", "--bind", f"127.0.0.1:{port}"]
+    command += ["--access-logfile", str(access), "--error-logfile", str(errors)]
+    command += ["--access-logformat", log_format, "app:create_app()"]
+    server = subprocess.Popen(command, cwd=ROOT, env=env)
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+class Browser:
+    """urllib with cookies, reading forms' CSRF tokens as a person's browser would."""
+
+    CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+    def __init__(self, base):
+        self.base = base
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+        )
+
+    def get(self, path):
+        try:
+            with self.opener.open(self.base + path, timeout=10) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode()
+
+    def post_form(self, path, fields):
+        status, page = self.get(path)
+        token = self.CSRF.search(page).group(1)
+        body = urllib.parse.urlencode(dict(fields, csrf_token=token)).encode()
+        try:
+            with self.opener.open(self.base + path, data=body, timeout=10) as response:
+                return response.status
+        except urllib.error.HTTPError as error:
+            return error.code
+
+
+def link_path(message):
+    return re.search(r"https?://[^/\s]+(/\S+)", message.body).group(1)
+
+
+def test_gunicorn_logs_carry_no_reset_nor_invitation_token(app, database_url, tmp_path):
+    password = "une phrase de passe solide"
+    with app.test_request_context(), models.db.connection_context():
+        association = models.Association.select().first()
+        models.Utilisateur.create(
+            email="staff@example.org",
+            role="membre",
+            association=association,
+            password_hash=accounts.hash_password(password),
+        )
+        accounts.create_account(
+            "invitee@example.org",
+            "membre",
+            association,
+            models.now(),
+            link=lambda token: f"/espace/invitation/{token}",
+        )
+    access, errors = tmp_path / "access.log", tmp_path / "error.log"
+    log_format = '%(h)s "%(r)s" %(U)s %(q)s %(s)s "%(f)s" %({raw_uri}e)s %({path_info}e)s'
+    with gunicorn(database_url, access, errors, log_format) as base:
+        browser = Browser(base)
+        forgot = {"email": "staff@example.org"}
+        assert browser.post_form("/espace/mot-de-passe-oublie", forgot) == 200  # via 303
+        with models.db.connection_context():
+            reset = link_path(Message.get(Message.kind == accounts.RESET))
+            invitation = link_path(Message.get(Message.kind == accounts.INVITATION))
+        new = {
+            "nouveau": "un tout nouveau mot de passe",
+            "confirmation": "un tout nouveau mot de passe",
+        }
+        for path in (reset, invitation):
+            assert browser.get(path)[0] == 200
+            assert browser.post_form(path, new) == 200  # the login page, via 303
+            assert browser.get(path)[0] == 410  # spent
+        assert browser.get(f"/espace/reinitialisation/{TOKEN}")[0] in (404, 410)
+    tokens = [path.rsplit("/", 1)[1] for path in (reset, invitation)]
+    log = access.read_text()
+    assert log.count("\n") >= 10, log
+    assert "/espace/reinitialisation/[jeton]" in log and "/espace/invitation/[jeton]" in log
+    for token in (*tokens, TOKEN):
+        assert token not in log and token not in errors.read_text()

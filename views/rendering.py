@@ -5,6 +5,17 @@ from urllib.parse import urlencode
 from flask import make_response, render_template, request, url_for
 
 
+def private(response):
+    """Headers of a page whose address is a secret (a follow-up, reset or invitation
+    link): never sent to another site, never cached by a browser or proxy, never indexed.
+    Our own pages get it as Referer: over HTTPS Flask-WTF's CSRF check refuses a form's
+    POST without one, and our logs redact it (log_redaction.py)."""
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
 def is_partial():
     # htmx 4 sends HX-Request-Type "full" for history restores and boosted loads.
     return (

@@ -2,7 +2,8 @@
 
 A GET only shows; each action has a page of its own that asks for confirmation, and its
 POST (CSRF) acts then redirects (303). A wrong, old or erased link gets the kind 404.
-The link never leaves the page: no Referer (no-referrer), no cache, no index, no log
+The link never leaves the site: the Referer only to our own pages (same-origin: over
+HTTPS Flask-WTF's CSRF check needs it on the forms' POST), no cache, no index, no log
 (log_redaction.py).
 """
 
@@ -17,7 +18,7 @@ from domain import vocabulary as V
 from forms.questionnaire import email_field, strip
 from mail import outbox
 from services import demandes, suivi
-from views.rendering import render
+from views.rendering import private, render
 
 bp = Blueprint("suivi", __name__, url_prefix="/suivi")
 # A day without the time (vocabulary.date_fr gives the time too): « 3 décembre 2026 ».
@@ -30,15 +31,8 @@ DONE = {
 }
 
 
-@bp.after_request
-def private(response):
-    # The page's address is the secret: never sent to another site (nor to ours, the
-    # CSRF referrer check is for HTTPS forms and these forms post to the same origin),
-    # never cached by a browser or proxy, never indexed.
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Robots-Tag"] = "noindex, nofollow"
-    return response
+# Every page here, the lost link's included, as a secret link's (rendering.private).
+bp.after_request(private)
 
 
 class ConfirmForm(FlaskForm):
@@ -79,7 +73,7 @@ def not_found():
 
 
 # --- The page -----------------------------------------------------------------------------------
-@bp.get("/<token>")
+@bp.get("/<secret:token>")
 def page(token):
     lead = suivi.by_token(token)
     if lead is None:
@@ -115,7 +109,7 @@ def back(token, done=None):
 
 
 # --- « Je n'ai pas été recontacté·e » -----------------------------------------------------------
-@bp.route("/<token>/pas-recontacte", methods=["GET", "POST"])
+@bp.route("/<secret:token>/pas-recontacte", methods=["GET", "POST"])
 def pas_recontacte(token):
     lead = suivi.by_token(token)
     if lead is None:
@@ -150,7 +144,7 @@ def pas_recontacte(token):
 
 
 # --- « Je ne souhaite plus être accompagné·e » --------------------------------------------------
-@bp.route("/<token>/arreter", methods=["GET", "POST"])
+@bp.route("/<secret:token>/arreter", methods=["GET", "POST"])
 def arreter(token):
     lead = suivi.by_token(token)
     if lead is None:
@@ -179,7 +173,7 @@ def arreter(token):
 
 
 # --- My data ------------------------------------------------------------------------------------
-@bp.get("/<token>/mes-donnees.json")
+@bp.get("/<secret:token>/mes-donnees.json")
 def mes_donnees(token):
     lead = suivi.by_token(token)
     if lead is None:
@@ -192,7 +186,7 @@ def mes_donnees(token):
     return response
 
 
-@bp.route("/<token>/supprimer", methods=["GET", "POST"])
+@bp.route("/<secret:token>/supprimer", methods=["GET", "POST"])
 def supprimer(token):
     lead = suivi.by_token(token)
     if lead is None:

@@ -23,6 +23,8 @@ Fixtures (see test_public_pages.py for examples):
 import json
 import os
 import re
+import ssl
+import subprocess
 import threading
 import warnings
 import weakref
@@ -51,6 +53,9 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
+    # The live server's certificate is self-signed (tls_context): taken as valid, so
+    # the pages are a secure context, downloads included.
+    "--ignore-certificate-errors",
 ]
 PHONE = {
     "viewport": {"width": 375, "height": 740},
@@ -168,6 +173,23 @@ def browser_seed_db(request, browser_databases, tmp_path_factory):
     return url
 
 
+def tls_context(directory):
+    """A TLS server context with a self-signed certificate for 127.0.0.1, made by Debian's
+    openssl: the browser tests run over HTTPS, as production does (Secure cookies, the
+    Referer that Flask-WTF's CSRF check asks of an HTTPS form)."""
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2"]
+        + ["-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"]
+        + ["-keyout", str(key), "-out", str(cert)],
+        check=True,
+        capture_output=True,
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    return context
+
+
 @pytest.fixture(scope="session")
 def _live_server(browser_databases, browser_seed_db, tmp_path_factory):
     # The app starts on a copy; every test then gets its own (use_fresh_database).
@@ -176,14 +198,21 @@ def _live_server(browser_databases, browser_seed_db, tmp_path_factory):
         {
             "SECRET_KEY": "browser-test-secret-key",
             "DATABASE_URL": first,
-            # Plain http on 127.0.0.1: a Secure cookie would never come back.
-            "SESSION_COOKIE_SECURE": False,
+            # HTTPS, as in production: Secure cookies, HSTS.
+            "SESSION_COOKIE_SECURE": True,
         }
     )
     # Not TESTING: errors take the production path (our 500 page), but are recorded here.
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
+    server = make_server(
+        "127.0.0.1",
+        0,
+        app,
+        threaded=True,
+        request_handler=_QuietHandler,
+        ssl_context=tls_context(tmp_path_factory.mktemp("tls")),
+    )
     live = LiveServer(
-        f"http://127.0.0.1:{server.server_port}", app, browser_databases, browser_seed_db
+        f"https://127.0.0.1:{server.server_port}", app, browser_databases, browser_seed_db
     )
 
     def record(sender, exception, **extra):
@@ -260,7 +289,7 @@ class ConsoleErrors:
     def allow_http_error(self, status, path=""):
         """Expect Chromium's "Failed to load resource" line for a `status` response (e.g. the
         422 of an invalid form, JS on or off) to a URL ending with `path`, or to any URL."""
-        url = r"http://[^)]*" + re.escape(path) if path else r"[^)]*"
+        url = r"https?://[^)]*" + re.escape(path) if path else r"[^)]*"
         self.allow(rf"^console: Failed to load resource: .* status of {status} .*\({url}\)$")
 
     def watch(self, page):
@@ -304,7 +333,10 @@ def new_page(browser, live_server, console_errors, request):
 
     def open_page(js=True, **context_options):
         options = {**PHONE, **context_options}
-        context = browser.new_context(base_url=live_server, java_script_enabled=js, **options)
+        # ignore_https_errors: for page.request (Playwright's own client, not Chromium's).
+        context = browser.new_context(
+            base_url=live_server, java_script_enabled=js, ignore_https_errors=True, **options
+        )
         context.set_default_timeout(ACTION_TIMEOUT_MS)
         context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
         page = context.new_page()

@@ -3,8 +3,10 @@ youth submits through the questionnaire, the confirmation e-mail (its outbox row
 the link, the youth opens it, staff mark the demande contacted, the page says so, and
 the youth deletes the data."""
 
+import datetime as dt
 import re
 
+from helpers import YOUTH_ANSWERS, submitted_lead
 from playwright.sync_api import expect
 
 import models
@@ -81,3 +83,45 @@ def test_youth_follows_then_deletes(phone_page, js, console_errors, assert_acces
     expect(page.get_by_role("link", name="J'ai perdu mon lien")).to_be_visible()
     assert_accessible(page)
     assert console_errors.unexpected() == []
+
+
+def follow_up_path(days_ago=0):
+    """A youth's lead routed `days_ago` days ago; the path of its follow-up link."""
+    with models.db.connection_context():
+        lead = submitted_lead("jeune", YOUTH_ANSWERS)
+        past = models.now() - dt.timedelta(days=days_ago)
+        models.Lead.update(routed_at=past, created_at=past).where(
+            models.Lead.id == lead.id
+        ).execute()
+    return lead, f"/suivi/{lead.suivi_token}"
+
+
+def test_the_three_forms_work_over_https(phone_page, live_server, assert_accessible):
+    """Over HTTPS Flask-WTF refuses a POST without a Referer: the follow-up pages send
+    theirs to our own origin only (same-origin), so each form works in a real browser."""
+    assert live_server.startswith("https://")
+    page = phone_page
+    heading = page.locator("main h1")
+    late, path = follow_up_path(days_ago=30)
+    response = page.goto(f"{path}/pas-recontacte")
+    assert response.headers["referrer-policy"] == "same-origin"
+    page.get_by_role("button", name="Confier ma demande à une autre association").click()
+    expect(page).to_have_url(re.compile(re.escape(path) + r"\?fait="))
+    expect(heading).not_to_have_text("Cette page a expiré")
+    with models.db.connection_context():
+        assert models.Lead.get_by_id(late.id).association_id != late.association_id
+
+    lead, path = follow_up_path()
+    page.goto(f"{path}/arreter")
+    page.get_by_role("button", name="Clore ma demande").click()
+    expect(page).to_have_url(re.compile(re.escape(path) + r"\?fait="))
+    expect(page.get_by_text("C'est noté : votre demande est close.")).to_be_visible()
+    assert_accessible(page)
+    with models.db.connection_context():
+        assert models.Lead.get_by_id(lead.id).status == "sans_suite"
+
+    page.goto(f"{path}/supprimer")
+    page.get_by_role("button", name="Supprimer définitivement mes données").click()
+    expect(page).to_have_url(re.compile(r"/suivi/donnees-supprimees$"))
+    with models.db.connection_context():
+        assert models.Lead.get_by_id(lead.id).prenom == ""

@@ -25,14 +25,15 @@ ASE = "Je suis ou j'ai été accompagné·e par l'aide sociale à l'enfance (ASE
 
 
 def answer(page, parcours, steps):
-    """Post `steps` as the browser would (its cookies, a token read from a page)."""
+    """Post `steps` as the browser would (its cookies, a token read from a page, the page
+    as Referer: over HTTPS the CSRF check asks for it)."""
     page.goto(f"/{parcours}/{steps[0][0]}" if steps else f"/{parcours}")
     token = page.locator('input[name="csrf_token"]').first.get_attribute("value")
     for name, data in steps:
         response = page.request.post(
             f"/{parcours}/{name}",
             data=urlencode({**data, "csrf_token": token}, doseq=True),
-            headers={"Content-Type": "application/x-www-form-urlencoded"},
+            headers={"Content-Type": "application/x-www-form-urlencoded", "Referer": page.url},
             max_redirects=0,
         )
         assert response.status == 303, (name, response.text()[:500])

@@ -174,12 +174,12 @@ def render_forgot(form, status=200):
     )
 
 
-@bp.route("/reinitialisation/<token>", methods=["GET", "POST"])
+@bp.route("/reinitialisation/<secret:token>", methods=["GET", "POST"])
 def reinitialisation(token):
     return password_link(token, accounts.RESET)
 
 
-@bp.route("/invitation/<token>", methods=["GET", "POST"])
+@bp.route("/invitation/<secret:token>", methods=["GET", "POST"])
 def invitation(token):
     return password_link(token, accounts.INVITATION)
 
