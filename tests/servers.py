@@ -142,10 +142,20 @@ class Caddy:
         self.log.close()
 
     def https_context(self):
+        """A client context trusting Caddy's CA, once Caddy serves its certificate (it is
+        issued in the background after start-up)."""
         end = time.monotonic() + TIMEOUT
-        while not self.root_ca.exists() and time.monotonic() < end:
-            time.sleep(0.1)
-        return ssl.create_default_context(cafile=str(self.root_ca))
+        while True:
+            try:
+                context = ssl.create_default_context(cafile=str(self.root_ca))
+                address = ("127.0.0.1", self.https_port)
+                with socket.create_connection(address, timeout=TIMEOUT) as sock:
+                    context.wrap_socket(sock, server_hostname="localhost").close()
+                return context
+            except (OSError, ssl.SSLError):
+                if time.monotonic() > end:
+                    raise
+                time.sleep(0.1)
 
 
 class Browser:
