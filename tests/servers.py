@@ -45,7 +45,9 @@ def wait_port(port, process, deadline=TIMEOUT):
     end = time.monotonic() + deadline
     while time.monotonic() < end:
         if process.poll() is not None:
-            raise RuntimeError(f"{process.args[0]} (port {port}) arrêté : code {process.returncode}")
+            raise RuntimeError(
+                f"{process.args[0]} (port {port}) arrêté : code {process.returncode}"
+            )
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
             return
@@ -87,7 +89,9 @@ class Gunicorn:
             "app:create_app()",
         ]
         self.log = open(self.log_path, "ab")  # noqa: SIM115 (closed in stop)
-        self.process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=self.log, stderr=self.log)
+        self.process = subprocess.Popen(
+            command, env=env, cwd=ROOT, stdout=self.log, stderr=self.log
+        )
         wait_port(self.port, self.process)
 
     def stop(self, sig=signal.SIGTERM):
@@ -141,6 +145,11 @@ class Caddy:
             self.process.wait(TIMEOUT)
         self.log.close()
 
+    def errors(self):
+        """Caddy's own error lines (why it answered 502, for a failing test's message)."""
+        lines = self.log_path.read_text(errors="replace").splitlines()
+        return [line for line in lines if '"level":"error"' in line]
+
     def https_context(self):
         """A client context trusting Caddy's CA, once Caddy serves its certificate (it is
         issued in the background after start-up)."""
@@ -176,7 +185,10 @@ class Browser:
         """(status, headers as a dict of lower-cased names, body bytes)."""
         if self.https:
             connection = http.client.HTTPSConnection(
-                self.host, self.port, timeout=TIMEOUT, context=self.context,
+                self.host,
+                self.port,
+                timeout=TIMEOUT,
+                context=self.context,
                 source_address=(self.source, 0),
             )
         else:

@@ -92,9 +92,7 @@ def test_follow_up_deletion_over_https_not_logged(front, database_url):
     page = f"/suivi/{lead.suivi_token}/supprimer"
     assert browser.get(page)[0] == 200
     # The Referer a browser sends from the page (Referrer-Policy same-origin).
-    status, headers, body = browser.post(
-        page, {}, headers={"Referer": browser.origin + page}
-    )
+    status, headers, body = browser.post(page, {}, headers={"Referer": browser.origin + page})
     assert status == 303, body[:1000]
     assert headers["location"].endswith("/suivi/donnees-supprimees")
     with models.db.connection_context():
@@ -112,7 +110,7 @@ def test_french_page_when_both_instances_are_down(front):
     for server in servers:
         server.stop()
     status, headers, body = http(caddy).get("/jeune/age")
-    assert status == 502
+    assert status in (502, 503)  # refused, or already out of the rotation (health checks)
     assert headers["content-type"].startswith("text/html")
     assert "Service momentanément indisponible" in body.decode()
 
