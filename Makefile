@@ -119,6 +119,14 @@ bench: install-test
 	$(BIN)/python scripts/bench_steps.py
 	$(BIN)/python scripts/bench_inbox.py
 
+# The youth and mentor journeys at a fixed arrival rate (locust), on SQLite then on a
+# throwaway PostgreSQL: journeys/s, p50/p95/p99 per request kind, CPU per journey
+# (scripts/load.py). LOAD_ARGS: e.g. --rate 8 --seconds 30 --profile instance/profil.
+LOAD_ARGS ?= --seconds 30
+load: install-test postgres
+	$(BIN)/pip install -q -e '.[load]'
+	scripts/test-postgres.sh $(BIN)/python scripts/load.py $(LOAD_ARGS)
+
 # Share of youths and mentors the demo catalogue leaves on the waiting list (a throwaway DB).
 coverage: install
 	$(BIN)/python scripts/coverage.py

@@ -25,6 +25,10 @@ def post_worker_init(worker):
 DRAIN_SECONDS = float(os.environ.get("DRAIN_SECONDS", "2.5"))
 
 
+def worker_int(worker):
+    worker.quick_exit = True
+
+
 def worker_exit(server, worker):
     """A graceful stop (SIGTERM, or a reload's HUP): the proxy is told first (health checks
     answer 503), the worker serves what it is still sent for DRAIN_SECONDS, then what the
@@ -32,6 +36,8 @@ def worker_exit(server, worker):
     (issue 14 §4: no request lost when one server of several stops)."""
     if os.getpid() != worker.pid or not hasattr(worker, "handle"):
         return  # also called in the arbiter, for a worker already gone
+    if getattr(worker, "quick_exit", False):
+        return  # Ctrl-C, SIGQUIT: a quick stop
     from web import draining
 
     draining.start()

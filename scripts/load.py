@@ -158,6 +158,36 @@ def run(backend, database_url, server_url, args, work):
     journeys = [line for line in result.stdout.splitlines() if line.startswith("JOURNEYS")]
     youth, mentor = map(int, journeys[-1].split()[1:]) if journeys else (0, 0)
     report(backend, args, work, youth, mentor, before, after)
+    if args.profile:
+        profile_summary(sorted(Path(args.profile).glob(f"{backend}-*.txt")))
+
+
+def profile_summary(files, top=25):
+    """Where the workers' time goes: the share of samples under each function (inclusive)
+    and at the top of the stack (self), from py-spy's collapsed stacks."""
+    inclusive, own, total = {}, {}, 0
+    for path in files:
+        for line in path.read_text().splitlines():
+            stack, _, count = line.rpartition(" ")
+            frames = [
+                frame.split(" (")[0] + " (" + frame.split(" (")[-1].split(":")[0]
+                for frame in stack.split(";")
+                if frame
+            ]
+            count = int(count)
+            total += count
+            for frame in set(frames):
+                inclusive[frame] = inclusive.get(frame, 0) + count
+            if frames:
+                own[frames[-1]] = own.get(frames[-1], 0) + count
+    if not total:
+        return
+    print(f"profil ({total} échantillons) : part du temps sous chaque fonction")
+    for frame, count in sorted(inclusive.items(), key=lambda item: -item[1])[:top]:
+        print(f"  {100 * count / total:5.1f} %  {frame}")
+    print("en haut de la pile (temps propre) :")
+    for frame, count in sorted(own.items(), key=lambda item: -item[1])[:15]:
+        print(f"  {100 * count / total:5.1f} %  {frame}")
 
 
 def report(backend, args, work, youth, mentor, before, after):
@@ -175,10 +205,13 @@ def report(backend, args, work, youth, mentor, before, after):
             line += f" + {1000 * (after[1] - before[1]) / done:.0f} ms (PostgreSQL)"
         print(line)
     print(f"{'requête':32} {'nombre':>7} {'échecs':>7} {'p50':>6} {'p95':>6} {'p99':>6} (ms)")
+    with open(work / f"{backend}_failures.csv") as failures:
+        for row in csv.DictReader(failures):
+            print(f"échec : {row['Name']} {row['Error']} ({row['Occurrences']})")
     with open(work / f"{backend}_stats.csv") as stats:
         for row in csv.DictReader(stats):
             print(
-                f"{row['Type'] + ' ' + row['Name']:32} {row['Request Count']:>7} "
+                f"{row['Name']:32} {row['Request Count']:>7} "
                 f"{row['Failure Count']:>7} {row['50%']:>6} {row['95%']:>6} {row['99%']:>6}"
             )
 

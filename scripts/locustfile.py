@@ -12,7 +12,7 @@ import re
 import sys
 from pathlib import Path
 
-from locust import FastHttpUser, constant_pacing, events, task
+from locust import HttpUser, constant_pacing, events, task
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from helpers import MENTOR_STEPS, YOUTH_STEPS  # noqa: E402
@@ -29,7 +29,7 @@ def with_email(steps, parcours, number):
     return list(steps.items())
 
 
-class Person(FastHttpUser):
+class Person(HttpUser):
     wait_time = constant_pacing(PACING)
 
     def page(self, path, kind):
@@ -49,7 +49,7 @@ class Person(FastHttpUser):
             headers={"Referer": self.host + path},
         ) as response:
             if response.status_code != 303:
-                response.failure(f"{response.status_code}")
+                response.failure(f"{response.status_code} {path}")
                 return None
             return response.headers["Location"]
 
