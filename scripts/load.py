@@ -8,7 +8,7 @@ per kind of request, the failures, and the CPU per journey of the gunicorn worke
 PostgreSQL's processes), read from /proc. Not a test: figures for the operator's sizing.
 
 Usage: python scripts/load.py [--seconds 30] [--rate 6] [--profile DIR]
---profile: py-spy records the workers (a flame graph per worker in DIR).
+--profile: py-spy records the workers (collapsed stacks per worker in DIR, summarised).
 """
 
 import argparse
@@ -101,7 +101,7 @@ def run(backend, database_url, server_url, args, work):
         before = workers_cpu(server.pid), postgres_cpu(server_url), time.monotonic()
         if args.profile:
             for pid in children(server.pid):
-                out = Path(args.profile) / f"{backend}-{pid}.svg"
+                out = Path(args.profile) / f"{backend}-{pid}.txt"
                 spies.append(
                     subprocess.Popen(
                         [
@@ -111,6 +111,8 @@ def run(backend, database_url, server_url, args, work):
                             str(pid),
                             "-o",
                             str(out),
+                            "--format",
+                            "raw",
                             "-d",
                             str(args.seconds),
                             "-r",
