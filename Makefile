@@ -8,7 +8,7 @@ WORKERS ?= 2
 HTMX_VERSION := 4.0.1
 FLASK := $(BIN)/flask --app app
 
-.PHONY: install install-test db run dev test lint browser html-checker postgres update-htmx communes bench coverage eval-communes
+.PHONY: install install-test db run dev test lint browser html-checker postgres caddy systemd load update-htmx communes bench coverage eval-communes
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -78,10 +78,22 @@ postgres:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; \
 	fi
 
+# Debian's Caddy and systemd-analyze for the deployment tests (tests/test_caddy.py,
+# tests/test_scale_out.py, tests/test_deploy_units.py; deploy/).
+caddy:
+	@if ! command -v caddy >/dev/null && [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq caddy; \
+	fi
+
+systemd:
+	@if ! command -v systemd-analyze >/dev/null && [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq systemd; \
+	fi
+
 # The whole suite on SQLite, then on a throwaway PostgreSQL server (scripts/test-postgres.sh).
 # Both runs at once, one core each: PostgreSQL's output is kept in a file and shown after
 # SQLite's, which shows its progress as it goes.
-test: install-test browser html-checker postgres
+test: install-test browser html-checker postgres caddy systemd
 	$(BIN)/ruff check .
 	@echo "== SQLite (PostgreSQL runs alongside, its report follows) =="
 	@scripts/test-postgres.sh $(BIN)/python -m pytest -p no:cacheprovider > .pytest-postgresql.log 2>&1 & \
@@ -106,6 +118,14 @@ bench: install-test
 	$(BIN)/python scripts/bench_matcher.py
 	$(BIN)/python scripts/bench_steps.py
 	$(BIN)/python scripts/bench_inbox.py
+
+# The youth and mentor journeys at a fixed arrival rate (locust), on SQLite then on a
+# throwaway PostgreSQL: journeys/s, p50/p95/p99 per request kind, CPU per journey
+# (scripts/load.py). LOAD_ARGS: e.g. --rate 8 --seconds 30 --profile instance/profil.
+LOAD_ARGS ?= --seconds 30
+load: install-test postgres
+	$(BIN)/pip install -q -e '.[load]'
+	scripts/test-postgres.sh $(BIN)/python scripts/load.py $(LOAD_ARGS)
 
 # Share of youths and mentors the demo catalogue leaves on the waiting list (a throwaway DB).
 coverage: install

@@ -12,7 +12,7 @@ import models
 from domain import vocabulary
 from services import accounts
 from views.rendering import private
-from web import assets, log_redaction
+from web import assets, draining, log_redaction
 from web.csrf import csrf
 from web.headers import security_headers
 from web.proxies import trust_proxies
@@ -70,6 +70,7 @@ def create_app(config=None):
 
     apply_draft_lifetime(app.config)
     trust_proxies(app)
+    app.wsgi_app = draining.middleware(app.wsgi_app)  # a stopping server leaves the proxy
     models.init_db(app.config["DATABASE_URL"])
     register_upload_limits(app)  # before CSRFProtect, which reads the form first
     csrf.init_app(app)
