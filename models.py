@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 from peewee import (
+    BigIntegerField,
     BooleanField,
     CharField,
     DatabaseProxy,
@@ -84,8 +85,8 @@ class Localite(BaseModel):
 
 
 class CatalogueModel(BaseModel):
-    """catalogue.snapshot() re-reads the catalogue when max(updated_at) moves, so every
-    save moves it (a bulk Model.update(...) must set updated_at=now() too)."""
+    """updated_at says when a row last changed (for people); catalogue.snapshot() reads
+    CatalogueVersion instead, which the database's triggers bump on every write."""
 
     def save(self, *args, **kwargs):
         self.updated_at = now()
@@ -336,6 +337,28 @@ class Statistique(BaseModel):
     computed_at = DateTimeField(default=now)
 
 
+# --- Operations (migration 0012) ---------------------------------------------------------------
+class CatalogueVersion(BaseModel):
+    """One row (id 1), bumped by triggers in the transaction of every write to association
+    or programme: the matcher's cache of every worker compares it, never a clock."""
+
+    version = BigIntegerField(default=0)
+
+
+class Effacement(BaseModel):
+    """An erased lead's id and when (never its data): a restore erases it again."""
+
+    lead_id = IntegerField(unique=True)
+    at = DateTimeField(index=True)
+
+
+class Battement(BaseModel):
+    """When a job last succeeded ("tick"), for /healthz."""
+
+    name = CharField(unique=True, max_length=20)
+    at = DateTimeField()
+
+
 MODELS = [
     Commune,
     Localite,
@@ -355,6 +378,9 @@ MODELS = [
     Relance,
     Resume,
     Statistique,
+    CatalogueVersion,
+    Effacement,
+    Battement,
 ]
 
 
