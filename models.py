@@ -7,6 +7,7 @@ psycopg 3), so modules can import models without Flask.
 
 import contextlib
 import datetime as dt
+import fcntl
 import json
 import os
 from pathlib import Path
@@ -426,10 +427,45 @@ def forget_connections():
 os.register_at_fork(after_in_child=forget_connections)
 
 
-def migrate():
-    """Apply pending migrations; returns their names."""
-    with db.connection_context():
-        return Runner(db.obj, directory=str(MIGRATIONS_DIR)).up()
+def migrate(target=None):
+    """Apply pending migrations (up to `target`, a migration's name); returns their names.
+
+    One process at a time (two `init-db` at once on a fresh database: one failed on the
+    other's table): the other waits, then finds nothing left to apply."""
+    with db.connection_context(), migration_lock():
+        return Runner(db.obj, directory=str(MIGRATIONS_DIR)).up(target)
+
+
+# Any fixed 64-bit number, the same in every process of this application.
+MIGRATION_LOCK_KEY = 4_815_162_342
+
+
+@contextlib.contextmanager
+def migration_lock():
+    """PostgreSQL: a session advisory lock. SQLite: an exclusive flock on a file beside
+    the database (BEGIN IMMEDIATE cannot span the migrations' own transactions)."""
+    if isinstance(db.obj, SqliteDatabase):
+        with _lock_file(db.obj.database):
+            yield
+        return
+    db.execute_sql("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK_KEY,))
+    try:
+        yield
+    finally:
+        db.execute_sql("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK_KEY,))
+
+
+@contextlib.contextmanager
+def _lock_file(database):
+    if database == ":memory:" or database.startswith("file:"):
+        yield
+        return
+    with open(f"{database}.migrate-lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @contextlib.contextmanager

@@ -31,19 +31,37 @@ def free_port():
         return s.getsockname()[1]
 
 
+def app_module(database_url, directory, **config):
+    """The environment that makes `instance_wsgi:app`, in `directory`, this test's app."""
+    config = {
+        "SECRET_KEY": "test-secret-key",
+        "DATABASE_URL": database_url,
+        "SMTP_URL": "",
+        "MAIL_DIR": str(Path(directory) / "mail"),
+        **config,
+    }
+    (Path(directory) / "instance_wsgi.py").write_text(WSGI + "\n")
+    return dict(os.environ, APP_CONFIG=json.dumps(config), PYTHONPATH=f"{directory}:{ROOT}")
+
+
+def flask_command(database_url, directory, *args, **config):
+    """`flask --app … ARGS` in its own process (started, not waited for)."""
+    env = app_module(database_url, directory, **config)
+    return subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "instance_wsgi:app", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
 class Instance:
     def __init__(self, database_url, instance_path, workers=1):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        config = {
-            "SECRET_KEY": "test-secret-key",
-            "DATABASE_URL": database_url,
-            "SMTP_URL": "",
-            "MAIL_DIR": str(Path(instance_path) / "mail"),
-        }
-        module = Path(instance_path) / "instance_wsgi.py"
-        module.write_text(WSGI + "\n")
-        env = dict(os.environ, APP_CONFIG=json.dumps(config), PYTHONPATH=str(ROOT))
+        env = app_module(database_url, instance_path)
         self.process = subprocess.Popen(
             [
                 sys.executable,
