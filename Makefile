@@ -31,10 +31,12 @@ instance/config.py:
 	mkdir -p instance
 	$(BIN)/python -c "import secrets; print(f'SECRET_KEY = {secrets.token_hex(32)!r}')" > $@
 
+# The fictional demo catalogue only on a fresh instance (no catalogue yet) or with DEMO=1,
+# never beside the operator's own (flask load-demo says so and skips it).
 db: install instance/config.py
 	$(FLASK) init-db
 	$(FLASK) load-communes data/communes.csv.gz
-	$(FLASK) load-catalogue data/catalogue-demo.csv
+	$(FLASK) load-demo data/catalogue-demo.csv
 
 # Settings in gunicorn.conf.py, shared with `make bench`.
 # With the scheduled work every minute beside it, as cron would (README: E-mails and tick), so

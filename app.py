@@ -27,6 +27,9 @@ def create_app(config=None):
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.from_mapping(
         SECRET_KEY=os.environ.get("SECRET_KEY", ""),
+        # Every server shares one SECRET_KEY. To change it, the old one goes here (comma-
+        # separated in the environment) for a day: its sessions stay valid meanwhile.
+        SECRET_KEY_FALLBACKS=split_list(os.environ.get("SECRET_KEY_FALLBACKS", "")),
         DATABASE_URL=os.environ.get(
             "DATABASE_URL", f"sqlite:///{Path(app.instance_path) / 'unjeuneunmentor.db'}"
         ),
@@ -86,6 +89,11 @@ def create_app(config=None):
     register_error_pages(app)
     cli.register(app)
     return app
+
+
+def split_list(value):
+    """"a, b" -> ["a", "b"] (an environment variable's list)."""
+    return [item.strip() for item in value.split(",") if item.strip()]
 
 
 def apply_draft_lifetime(config):

@@ -55,6 +55,26 @@ def register(app):
             ) from error
         click.echo(str(report))
 
+    @app.cli.command("load-demo")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False))
+    @click.option("--demo", is_flag=True, envvar="DEMO", help="Mode démonstration (DEMO=1).")
+    def load_demo_command(path, demo):
+        """Load the fictional demo catalogue (make db): on a fresh instance (no catalogue)
+        or in demo mode, never beside an operator's own catalogue."""
+        with models.db.connection_context():
+            own = catalogue.operator_associations(path)
+            empty = not models.Association.select().exists()
+            if own:
+                click.echo(
+                    "Catalogue de démonstration non chargé : la base contient le catalogue "
+                    f"de l'exploitant ({len(own)} association(s) réelle(s))."
+                )
+                return
+            if not (empty or demo):
+                click.echo("Catalogue de démonstration non rechargé (DEMO=1 pour le recharger).")
+                return
+            click.echo(str(catalogue.load_file(path)))
+
     @app.cli.command("create-user")
     @click.argument("email")
     @click.option("--association", "slug", help="Slug de l'association (voir list-associations).")

@@ -455,6 +455,14 @@ def _unknown_communes(programmes):
 
 
 # --- Writing ----------------------------------------------------------------------------------
+def operator_associations(demo_path):
+    """Slugs of the associations in the database that the demo file does not hold: the
+    operator's own catalogue, which the fictional one must never be mixed into."""
+    demo, _ = read_file(demo_path)
+    query = Association.select(Association.slug).where(Association.slug.not_in(list(demo)))
+    return [slug for (slug,) in query.tuples()]
+
+
 def load_file(path):
     """Check the whole file, then create or update its associations and programmes, keyed
     by slug, in one transaction. Raises CatalogueError (nothing written) on any problem.
