@@ -92,7 +92,7 @@ def create_app(config=None):
 
 
 def split_list(value):
-    """"a, b" -> ["a", "b"] (an environment variable's list)."""
+    """ "a, b" -> ["a", "b"] (an environment variable's list)."""
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
