@@ -59,6 +59,11 @@ def create_app(config=None):
         # Proxies in front (Caddy, nginx) whose X-Forwarded-For/Proto/Host are believed:
         # 0 without one, so a client cannot pass for another address or for HTTPS.
         TRUSTED_PROXIES=os.environ.get("TRUSTED_PROXIES", "0"),
+        # Operations (docs/exploitation.md): where `flask backup` writes and how many
+        # backups it keeps; /healthz's 503 when the last good tick is older than this.
+        BACKUP_DIR=os.environ.get("BACKUP_DIR", ""),  # "": instance/sauvegardes
+        BACKUP_KEEP=int(os.environ.get("BACKUP_KEEP", "14")),
+        HEALTH_TICK_MINUTES=int(os.environ.get("HEALTH_TICK_MINUTES", "10")),
         # WTForms' own French messages, without Flask-Babel.
         WTF_I18N_ENABLED=False,
     )
