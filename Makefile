@@ -8,7 +8,7 @@ WORKERS ?= 2
 HTMX_VERSION := 4.0.1
 FLASK := $(BIN)/flask --app app
 
-.PHONY: install install-test db run dev test lint browser html-checker postgres update-htmx communes bench coverage eval-communes
+.PHONY: install install-test db upgrade backup run dev test lint browser html-checker postgres update-htmx communes bench coverage eval-communes
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,16 @@ db: install instance/config.py
 	$(FLASK) init-db
 	$(FLASK) load-communes data/communes.csv.gz
 	$(FLASK) load-demo data/catalogue-demo.csv
+
+# After fetching a new release (git pull), on ONE host: a backup, then the migrations (once,
+# serialised by a lock), then restart each server (docs/exploitation.md).
+upgrade: install instance/config.py
+	$(FLASK) backup
+	$(FLASK) init-db
+	@echo "Base à jour. Redémarrez maintenant chaque serveur, l'un après l'autre (systemctl restart …)."
+
+backup: install
+	$(FLASK) backup
 
 # Settings in gunicorn.conf.py, shared with `make bench`.
 # With the scheduled work every minute beside it, as cron would (README: E-mails and tick), so
