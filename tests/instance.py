@@ -144,3 +144,29 @@ class Browser:
 class NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs):
         return None
+
+
+class ThrowawayPostgres:
+    """A PostgreSQL server of our own (scripts/test-postgres.sh), to stop while the app
+    runs. `url` is None without Debian's server binaries."""
+
+    def __init__(self):
+        self.process = subprocess.Popen(
+            [
+                str(ROOT / "scripts" / "test-postgres.sh"),
+                "sh",
+                "-c",
+                'echo "$TEST_DATABASE_URL"; read _',
+            ],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self.url = self.process.stdout.readline().strip() or None
+
+    def stop(self):
+        """Stop the server (pg_ctl stop -m immediate) and remove its files."""
+        if self.process.poll() is None:
+            self.process.stdin.close()
+        self.process.wait(60)
