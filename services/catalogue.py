@@ -669,16 +669,19 @@ def _first_rank(first, aggregate, *conditions):
 
 
 def _open_leads_by_programme():
+    return {(programme, kind): count for programme, kind, count in _open_leads_query().tuples()}
+
+
+def _open_leads_query():
     current = (Orientation.outcome == "acceptee") | (
         (Orientation.rank == 1) & (Orientation.outcome == "proposee")
     )
-    query = (
+    return (
         Orientation.select(Orientation.programme, Lead.kind, fn.COUNT(fn.DISTINCT(Lead.id)))
         .join(Lead)
         .where(current, Lead.status.in_(OPEN_STATUSES))
         .group_by(Orientation.programme, Lead.kind)
     )
-    return {(programme, kind): count for programme, kind, count in query.tuples()}
 
 
 # --- For the pages ----------------------------------------------------------------------------
