@@ -109,7 +109,8 @@ lint: install-test
 	$(BIN)/ruff format --check .
 
 # Matcher time per person, the steps against a bare Flask page (gunicorn + wrk, ~1 min), then
-# the espace inbox's render time with 10,000 leads (in-process).
+# the espace inbox's render time with 10,000 leads (in-process), then with 100,000 past
+# leads on SQLite and PostgreSQL: submit, inbox, tick, statistics, each against its budget.
 bench: install-test
 	@if [ ! -x /usr/bin/wrk ] && [ "$$(id -u)" = 0 ]; then \
 		echo "Installation de wrk (Debian) pour le banc d'essai…"; \
@@ -118,6 +119,9 @@ bench: install-test
 	$(BIN)/python scripts/bench_matcher.py
 	$(BIN)/python scripts/bench_steps.py
 	$(BIN)/python scripts/bench_inbox.py
+	@echo "== 100 000 demandes passées : SQLite, puis PostgreSQL (serveur jetable) =="
+	$(BIN)/python scripts/bench_capacity.py
+	scripts/test-postgres.sh $(BIN)/python scripts/bench_capacity.py
 
 # Share of youths and mentors the demo catalogue leaves on the waiting list (a throwaway DB).
 coverage: install
