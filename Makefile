@@ -8,7 +8,7 @@ WORKERS ?= 2
 HTMX_VERSION := 4.0.1
 FLASK := $(BIN)/flask --app app
 
-.PHONY: install install-test db run dev test lint browser html-checker postgres caddy systemd load update-htmx communes bench coverage eval-communes
+.PHONY: install install-test db upgrade backup run dev test lint browser html-checker postgres caddy systemd load update-htmx communes bench coverage eval-communes
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,10 +31,22 @@ instance/config.py:
 	mkdir -p instance
 	$(BIN)/python -c "import secrets; print(f'SECRET_KEY = {secrets.token_hex(32)!r}')" > $@
 
+# The fictional demo catalogue only on a fresh instance (no catalogue yet) or with DEMO=1,
+# never beside the operator's own (flask load-demo says so and skips it).
 db: install instance/config.py
 	$(FLASK) init-db
 	$(FLASK) load-communes data/communes.csv.gz
-	$(FLASK) load-catalogue data/catalogue-demo.csv
+	$(FLASK) load-demo data/catalogue-demo.csv
+
+# After fetching a new release (git pull), on ONE host: a backup, then the migrations (once,
+# serialised by a lock), then restart each server (docs/exploitation.md).
+upgrade: install instance/config.py
+	$(FLASK) backup
+	$(FLASK) init-db
+	@echo "Base à jour. Redémarrez maintenant chaque serveur, l'un après l'autre (systemctl restart …)."
+
+backup: install
+	$(FLASK) backup
 
 # Settings in gunicorn.conf.py, shared with `make bench`.
 # With the scheduled work every minute beside it, as cron would (README: E-mails and tick), so
@@ -109,7 +121,8 @@ lint: install-test
 	$(BIN)/ruff format --check .
 
 # Matcher time per person, the steps against a bare Flask page (gunicorn + wrk, ~1 min), then
-# the espace inbox's render time with 10,000 leads (in-process).
+# the espace inbox's render time with 10,000 leads (in-process), then with 100,000 past
+# leads on SQLite and PostgreSQL: submit, inbox, tick, statistics, each against its budget.
 bench: install-test
 	@if [ ! -x /usr/bin/wrk ] && [ "$$(id -u)" = 0 ]; then \
 		echo "Installation de wrk (Debian) pour le banc d'essai…"; \
@@ -118,6 +131,9 @@ bench: install-test
 	$(BIN)/python scripts/bench_matcher.py
 	$(BIN)/python scripts/bench_steps.py
 	$(BIN)/python scripts/bench_inbox.py
+	@echo "== 100 000 demandes passées : SQLite, puis PostgreSQL (serveur jetable) =="
+	-$(BIN)/python scripts/bench_capacity.py
+	scripts/test-postgres.sh $(BIN)/python scripts/bench_capacity.py
 
 # The youth and mentor journeys at a fixed arrival rate (locust), on SQLite then on a
 # throwaway PostgreSQL: journeys/s, p50/p95/p99 per request kind, CPU per journey

@@ -27,6 +27,9 @@ def create_app(config=None):
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.from_mapping(
         SECRET_KEY=os.environ.get("SECRET_KEY", ""),
+        # Every server shares one SECRET_KEY. To change it, the old one goes here (comma-
+        # separated in the environment) for a day: its sessions stay valid meanwhile.
+        SECRET_KEY_FALLBACKS=split_list(os.environ.get("SECRET_KEY_FALLBACKS", "")),
         DATABASE_URL=os.environ.get(
             "DATABASE_URL", f"sqlite:///{Path(app.instance_path) / 'unjeuneunmentor.db'}"
         ),
@@ -56,6 +59,11 @@ def create_app(config=None):
         # Proxies in front (Caddy, nginx) whose X-Forwarded-For/Proto/Host are believed:
         # 0 without one, so a client cannot pass for another address or for HTTPS.
         TRUSTED_PROXIES=os.environ.get("TRUSTED_PROXIES", "0"),
+        # Operations (docs/exploitation.md): where `flask backup` writes and how many
+        # backups it keeps; /healthz's 503 when the last good tick is older than this.
+        BACKUP_DIR=os.environ.get("BACKUP_DIR", ""),  # "": instance/sauvegardes
+        BACKUP_KEEP=int(os.environ.get("BACKUP_KEEP", "14")),
+        HEALTH_TICK_MINUTES=int(os.environ.get("HEALTH_TICK_MINUTES", "10")),
         # WTForms' own French messages, without Flask-Babel.
         WTF_I18N_ENABLED=False,
     )
@@ -87,6 +95,11 @@ def create_app(config=None):
     register_error_pages(app)
     cli.register(app)
     return app
+
+
+def split_list(value):
+    """ "a, b" -> ["a", "b"] (an environment variable's list)."""
+    return [item.strip() for item in value.split(",") if item.strip()]
 
 
 def apply_draft_lifetime(config):

@@ -1,6 +1,7 @@
 """The `flask --app app …` commands: database, catalogue, scheduled work."""
 
 import sys
+from pathlib import Path
 
 import click
 from flask import url_for
@@ -8,7 +9,7 @@ from flask import url_for
 import models
 from jobs import scheduler
 from mail import outbox
-from services import accounts, catalogue, drafts, territory
+from services import accounts, backups, catalogue, drafts, territory
 
 
 def describe(error):
@@ -54,6 +55,26 @@ def register(app):
                 f"{len(error.errors)} erreur(s) : rien n'a été chargé."
             ) from error
         click.echo(str(report))
+
+    @app.cli.command("load-demo")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False))
+    @click.option("--demo", is_flag=True, envvar="DEMO", help="Mode démonstration (DEMO=1).")
+    def load_demo_command(path, demo):
+        """Load the fictional demo catalogue (make db): on a fresh instance (no catalogue)
+        or in demo mode, never beside an operator's own catalogue."""
+        with models.db.connection_context():
+            own = catalogue.operator_associations(path)
+            empty = not models.Association.select().exists()
+            if own:
+                click.echo(
+                    "Catalogue de démonstration non chargé : la base contient le catalogue "
+                    f"de l'exploitant ({len(own)} association(s) réelle(s))."
+                )
+                return
+            if not (empty or demo):
+                click.echo("Catalogue de démonstration non rechargé (DEMO=1 pour le recharger).")
+                return
+            click.echo(str(catalogue.load_file(path)))
 
     @app.cli.command("create-user")
     @click.argument("email")
@@ -106,6 +127,45 @@ def register(app):
         with models.db.connection_context():
             for slug, name in catalogue.list_associations():
                 click.echo(f"{slug}\t{name}")
+
+    @app.cli.command("backup")
+    @click.argument("directory", required=False, type=click.Path(file_okay=False))
+    @click.option("--keep", type=int, help="Sauvegardes gardées (défaut : BACKUP_KEEP).")
+    def backup_command(directory, keep):
+        """Back the database up (SQLite: VACUUM INTO, checked, gzip; PostgreSQL: pg_dump -Fc),
+        named by date, keeping the most recent ones. Safe while the app runs."""
+        directory = directory or app.config["BACKUP_DIR"] or Path(app.instance_path) / "sauvegardes"
+        keep = app.config["BACKUP_KEEP"] if keep is None else keep
+        try:
+            with models.db.connection_context():
+                backups.backup(app.config["DATABASE_URL"], directory, keep, say=click.echo)
+        except backups.BackupError as error:
+            raise click.ClickException(str(error)) from error
+
+    @app.cli.command("restore")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False))
+    @click.option("--force", is_flag=True, help="Remplacer une base qui contient déjà des données.")
+    def restore_command(path, force):
+        """Replace the database by a backup: checked, migrated, queued e-mails set aside for
+        the operator, erasures made since the backup applied again. Stop the servers and
+        the tick first."""
+        with models.db.connection_context():
+            leads = backups.in_use()
+        if leads is not None and not force:
+            raise click.ClickException(
+                f"La base contient déjà des données ({leads} demande(s)) : arrêtez les "
+                "serveurs et le tick, puis relancez avec --force pour la remplacer."
+            )
+        try:
+            summary = backups.restore(
+                app.config["DATABASE_URL"],
+                path,
+                outbox.settings_from(app.config, app.instance_path).mail_dir,
+                say=click.echo,
+            )
+        except backups.BackupError as error:
+            raise click.ClickException(str(error)) from error
+        click.echo(summary)
 
     @app.cli.command("tick")
     def tick_command():

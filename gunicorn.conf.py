@@ -11,6 +11,13 @@ access_log_format = '"%(m)s %(U)s" %(s)s %(b)s %(M)sms'
 # Follow-up links (/suivi/<token>) are secrets: every atom of the format, and the error
 # log, are redacted (web/log_redaction.py), whatever format an operator writes here.
 logger_class = "web.log_redaction.RedactingLogger"
+# gunicorn 27's control socket defaults to one path per user: several instances on one host
+# would fight over it. Off, unless GUNICORN_CONTROL_SOCKET names this instance's own path
+# (docs/exploitation.md).
+if os.environ.get("GUNICORN_CONTROL_SOCKET"):
+    control_socket = os.environ["GUNICORN_CONTROL_SOCKET"]
+else:
+    control_socket_disable = True
 
 
 def post_worker_init(worker):

@@ -7,11 +7,13 @@ psycopg 3), so modules can import models without Flask.
 
 import contextlib
 import datetime as dt
+import fcntl
 import json
 import os
 from pathlib import Path
 
 from peewee import (
+    BigIntegerField,
     BooleanField,
     CharField,
     DatabaseProxy,
@@ -84,8 +86,8 @@ class Localite(BaseModel):
 
 
 class CatalogueModel(BaseModel):
-    """catalogue.snapshot() re-reads the catalogue when max(updated_at) moves, so every
-    save moves it (a bulk Model.update(...) must set updated_at=now() too)."""
+    """updated_at says when a row last changed (for people); catalogue.snapshot() reads
+    CatalogueVersion instead, which the database's triggers bump on every write."""
 
     def save(self, *args, **kwargs):
         self.updated_at = now()
@@ -340,6 +342,28 @@ class Statistique(BaseModel):
     computed_at = DateTimeField(default=now)
 
 
+# --- Operations (migration 0012) ---------------------------------------------------------------
+class CatalogueVersion(BaseModel):
+    """One row (id 1), bumped by triggers in the transaction of every write to association
+    or programme: the matcher's cache of every worker compares it, never a clock."""
+
+    version = BigIntegerField(default=0)
+
+
+class Effacement(BaseModel):
+    """An erased lead's id and when (never its data): a restore erases it again."""
+
+    lead_id = IntegerField(unique=True)
+    at = DateTimeField(index=True)
+
+
+class Battement(BaseModel):
+    """When a job last succeeded ("tick"), for /healthz."""
+
+    name = CharField(unique=True, max_length=20)
+    at = DateTimeField()
+
+
 MODELS = [
     Commune,
     Localite,
@@ -359,6 +383,9 @@ MODELS = [
     Relance,
     Resume,
     Statistique,
+    CatalogueVersion,
+    Effacement,
+    Battement,
 ]
 
 
@@ -404,10 +431,45 @@ def forget_connections():
 os.register_at_fork(after_in_child=forget_connections)
 
 
-def migrate():
-    """Apply pending migrations; returns their names."""
-    with db.connection_context():
-        return Runner(db.obj, directory=str(MIGRATIONS_DIR)).up()
+def migrate(target=None):
+    """Apply pending migrations (up to `target`, a migration's name); returns their names.
+
+    One process at a time (two `init-db` at once on a fresh database: one failed on the
+    other's table): the other waits, then finds nothing left to apply."""
+    with db.connection_context(), migration_lock():
+        return Runner(db.obj, directory=str(MIGRATIONS_DIR)).up(target)
+
+
+# Any fixed 64-bit number, the same in every process of this application.
+MIGRATION_LOCK_KEY = 4_815_162_342
+
+
+@contextlib.contextmanager
+def migration_lock():
+    """PostgreSQL: a session advisory lock. SQLite: an exclusive flock on a file beside
+    the database (BEGIN IMMEDIATE cannot span the migrations' own transactions)."""
+    if isinstance(db.obj, SqliteDatabase):
+        with _lock_file(db.obj.database):
+            yield
+        return
+    db.execute_sql("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK_KEY,))
+    try:
+        yield
+    finally:
+        db.execute_sql("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK_KEY,))
+
+
+@contextlib.contextmanager
+def _lock_file(database):
+    if database == ":memory:" or database.startswith("file:"):
+        yield
+        return
+    with open(f"{database}.migrate-lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @contextlib.contextmanager

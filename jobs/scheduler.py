@@ -15,7 +15,7 @@ import traceback
 import models
 from jobs import digest, relances, retention
 from mail import outbox
-from services import accounts, statistiques
+from services import accounts, health, statistiques
 
 log = logging.getLogger(__name__)
 
@@ -65,4 +65,10 @@ def tick(app, now=None):
             frames = "".join(traceback.format_tb(error.__traceback__))
             log.error("tick : %s a échoué (%s)\n%s", duty.__name__, type(error).__name__, frames)
             results.append((duty.__name__, None, error))
+    if all(error is None for _, _, error in results):
+        try:  # for /healthz; the duties' work is done either way
+            with models.db.connection_context():
+                health.record_tick(now)
+        except Exception as error:
+            log.error("tick : enregistrement du battement échoué (%s)", type(error).__name__)
     return results

@@ -455,6 +455,14 @@ def _unknown_communes(programmes):
 
 
 # --- Writing ----------------------------------------------------------------------------------
+def operator_associations(demo_path):
+    """Slugs of the associations in the database that the demo file does not hold: the
+    operator's own catalogue, which the fictional one must never be mixed into."""
+    demo, _ = read_file(demo_path)
+    query = Association.select(Association.slug).where(Association.slug.not_in(list(demo)))
+    return [slug for (slug,) in query.tuples()]
+
+
 def load_file(path):
     """Check the whole file, then create or update its associations and programmes, keyed
     by slug, in one transaction. Raises CatalogueError (nothing written) on any problem.
@@ -557,15 +565,10 @@ def invalidate():
 
 
 def _version():
-    """Cheap and shared by every worker: any save() of an association or a programme moves
-    max(updated_at); a deletion moves the count."""
-    cursor = models.db.execute_sql(
-        f"SELECT (SELECT COUNT(*) FROM {Programme._meta.table_name}),"
-        f" (SELECT MAX(updated_at) FROM {Programme._meta.table_name}),"
-        f" (SELECT COUNT(*) FROM {Association._meta.table_name}),"
-        f" (SELECT MAX(updated_at) FROM {Association._meta.table_name})"
-    )
-    return tuple(cursor.fetchone())
+    """Cheap and shared by every worker of every server: the counter that the database's
+    triggers bump in the transaction of any write to an association or a programme
+    (migration 0012), so no server's clock is trusted."""
+    return models.CatalogueVersion.select(models.CatalogueVersion.version).scalar()
 
 
 def snapshot():
@@ -666,16 +669,19 @@ def _first_rank(first, aggregate, *conditions):
 
 
 def _open_leads_by_programme():
+    return {(programme, kind): count for programme, kind, count in _open_leads_query().tuples()}
+
+
+def _open_leads_query():
     current = (Orientation.outcome == "acceptee") | (
         (Orientation.rank == 1) & (Orientation.outcome == "proposee")
     )
-    query = (
+    return (
         Orientation.select(Orientation.programme, Lead.kind, fn.COUNT(fn.DISTINCT(Lead.id)))
         .join(Lead)
         .where(current, Lead.status.in_(OPEN_STATUSES))
         .group_by(Orientation.programme, Lead.kind)
     )
-    return {(programme, kind): count for programme, kind, count in query.tuples()}
 
 
 # --- For the pages ----------------------------------------------------------------------------

@@ -451,6 +451,8 @@ def erase(lead, mail_dir, by=AUTHOR, kind="suppression_donnees", tell_staff=True
             **fields,
         ).where(Lead.id == row.id).execute()
         row.suivi_token = token
+        # The id and date only: a restore from an older backup erases it again (backups).
+        models.Effacement.insert(lead_id=row.id, at=models.now()).on_conflict_ignore().execute()
         if tell_staff:
             notify_staff(row.association_id, "donnees_supprimees", row)
     remove_mail_files(mail_dir, message_ids)

@@ -3,6 +3,7 @@ plus what browsers and crawlers ask for at the root: /robots.txt and /favicon.ic
 
 from flask import Blueprint, current_app, make_response, send_from_directory
 
+from services import health
 from views.rendering import render
 
 bp = Blueprint("public", __name__)
@@ -61,6 +62,17 @@ def demo_instance():
 @bp.get("/")
 def accueil():
     return render("accueil.html")
+
+
+# For uptime monitors: 200 "ok", or 503 with the reason (never a 500, no personal data).
+# Not rate-limited: if Flask-Limiter comes, exempt it (@limiter.exempt).
+@bp.get("/healthz")
+def healthz():
+    ok, reason = health.check(current_app.config["HEALTH_TICK_MINUTES"])
+    response = make_response(f"{reason}\n", 200 if ok else 503)
+    response.mimetype = "text/plain"
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/robots.txt")

@@ -11,6 +11,7 @@ import hashlib
 import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 from flask import current_app, request
@@ -66,7 +67,31 @@ def build(source, instance):
         work.rename(target)
     except OSError:  # another worker's build, with the same content, is there already
         shutil.rmtree(work)
+    clean_old_builds(instance, target)
     return target, names
+
+
+# Builds kept besides the current one: during a restart, workers of the previous release
+# still serve theirs. Half-written ones (.static-*) older than an hour are a crash's leftovers.
+PREVIOUS_BUILDS_KEPT = 1
+LEFTOVER_SECONDS = 3600
+
+
+def clean_old_builds(instance, current):
+    """Delete the static builds of older releases, which pile up at each upgrade."""
+    builds = sorted(
+        (p for p in instance.glob(f"{BUILD_PREFIX}*") if p.is_dir() and p != current),
+        key=lambda p: p.stat().st_mtime,
+    )
+    old = builds[:-PREVIOUS_BUILDS_KEPT] if PREVIOUS_BUILDS_KEPT else builds
+    now = time.time()
+    old += [
+        p
+        for p in instance.glob(f".{BUILD_PREFIX}*")
+        if p.is_dir() and now - p.stat().st_mtime > LEFTOVER_SECONDS
+    ]
+    for path in old:
+        shutil.rmtree(path, ignore_errors=True)  # another worker may be removing it too
 
 
 def init_app(app, headers):
