@@ -8,7 +8,7 @@ WORKERS ?= 2
 HTMX_VERSION := 4.0.1
 FLASK := $(BIN)/flask --app app
 
-.PHONY: install install-test db run dev test lint browser html-checker postgres update-htmx communes bench coverage eval-communes
+.PHONY: install install-test db run dev test lint browser html-checker postgres redis update-htmx communes bench coverage eval-communes
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -78,10 +78,17 @@ postgres:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; \
 	fi
 
+# Debian's Redis for the rate-limit tests (tests/redis_server.py starts its own on loopback).
+redis:
+	@if ! command -v redis-server >/dev/null && [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server && \
+		systemctl disable --now redis-server >/dev/null 2>&1 || true; \
+	fi
+
 # The whole suite on SQLite, then on a throwaway PostgreSQL server (scripts/test-postgres.sh).
 # Both runs at once, one core each: PostgreSQL's output is kept in a file and shown after
 # SQLite's, which shows its progress as it goes.
-test: install-test browser html-checker postgres
+test: install-test browser html-checker postgres redis
 	$(BIN)/ruff check .
 	@echo "== SQLite (PostgreSQL runs alongside, its report follows) =="
 	@scripts/test-postgres.sh $(BIN)/python -m pytest -p no:cacheprovider > .pytest-postgresql.log 2>&1 & \

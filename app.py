@@ -12,7 +12,7 @@ import models
 from domain import vocabulary
 from services import accounts
 from views.rendering import private
-from web import assets, log_redaction
+from web import assets, limits, log_redaction
 from web.csrf import csrf
 from web.headers import security_headers
 from web.proxies import trust_proxies
@@ -56,6 +56,10 @@ def create_app(config=None):
         # Proxies in front (Caddy, nginx) whose X-Forwarded-For/Proto/Host are believed:
         # 0 without one, so a client cannot pass for another address or for HTTPS.
         TRUSTED_PROXIES=os.environ.get("TRUSTED_PROXIES", "0"),
+        # Rate limits (web/limits.py, docs/limites.md): where counts live (redis://… for
+        # several servers); each limit (LIMIT_DEMANDES…) defaults in limits.DEFAULTS.
+        RATELIMIT_STORAGE_URI=os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        **{name: os.environ[name] for name in limits.DEFAULTS if name in os.environ},
         # WTForms' own French messages, without Flask-Babel.
         WTF_I18N_ENABLED=False,
     )
@@ -78,7 +82,9 @@ def create_app(config=None):
     # Flask logs an exception with its path, the development server every request line.
     log_redaction.protect(app.logger, "werkzeug")
     app.url_map.converters["secret"] = log_redaction.SecretConverter
+    limits.init_app(app)
     register_blueprints(app)
+    limits.apply_route_limits(app)
     log_redaction.learn(app.url_map)
     # One vocabulary: {{ lead.status|label("statut") }}.
     app.add_template_filter(vocabulary.jinja_label, "label")
@@ -184,6 +190,19 @@ def register_error_pages(app):
     @app.errorhandler(413)
     def too_large(error):
         return render("errors/400.html", status=413)
+
+    @app.errorhandler(429)
+    def too_many_requests(error):
+        # Nothing was saved of this request; the same URL shows the answers kept.
+        seconds = limits.retry_after()
+        response = render(
+            "errors/429.html",
+            status=429,
+            retry_url=current_url() or url_for("public.accueil"),
+            wait=limits.wait_text(seconds),
+        )
+        response.headers["Retry-After"] = str(seconds)
+        return response
 
     @app.errorhandler(500)
     def server_error(error):

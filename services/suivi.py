@@ -502,7 +502,9 @@ def resend_links(address, now=None):
     now = now or models.now()
     queued = 0
     with models.write_transaction(durable=True):
-        for lead in leads_of(address)[-LINK_LEADS:]:
+        # Locked (PostgreSQL): parallel requests for one address count one after the
+        # other, so they cannot pass the limit together (issue 14 §1).
+        for lead in leads_of(address, lock=True)[-LINK_LEADS:]:
             recent = (
                 Message.select()
                 .where(
@@ -528,9 +530,10 @@ def resend_links(address, now=None):
     return queued
 
 
-def leads_of(address):
+def leads_of(address, lock=False):
     """The leads whose person, or parent (under 15), gave this address (lower-cased). The
-    parent's is inside the answers: matched by LIKE, then checked exactly."""
+    parent's is inside the answers: matched by LIKE, then checked exactly. `lock`: inside
+    a write_transaction, their rows locked until commit."""
     query = (
         Lead.select()
         .where(
@@ -539,4 +542,6 @@ def leads_of(address):
         )
         .order_by(Lead.created_at)
     )
+    if lock:
+        query = models.locked(query)
     return [lead for lead in query if address in (lead.email.lower(), parent_email(lead).lower())]

@@ -19,8 +19,8 @@ import models
 from app import create_app
 from services import catalogue, territory
 
-# The `smtp_server` fixture: a real SMTP server (aiosmtpd).
-pytest_plugins = ["smtp_server"]
+# The `smtp_server` fixture: a real SMTP server (aiosmtpd); `redis_url`: a real Redis.
+pytest_plugins = ["smtp_server", "redis_server"]
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMUNES_FILE = ROOT / "data" / "communes.csv.gz"
