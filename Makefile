@@ -82,7 +82,7 @@ postgres:
 redis:
 	@if ! command -v redis-server >/dev/null && [ "$$(id -u)" = 0 ]; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server && \
-		systemctl disable --now redis-server >/dev/null 2>&1 || true; \
+		{ systemctl disable --now redis-server >/dev/null 2>&1 || true; }; \
 	fi
 
 # The whole suite on SQLite, then on a throwaway PostgreSQL server (scripts/test-postgres.sh).
