@@ -60,6 +60,9 @@ def create_app(config=None):
         # several servers); each limit (LIMIT_DEMANDES…) defaults in limits.DEFAULTS.
         RATELIMIT_STORAGE_URI=os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         **{name: os.environ[name] for name in limits.DEFAULTS if name in os.environ},
+        # The questionnaires' time trap: a sending faster than this, from the first saved
+        # step, is a robot's (drafts.sent_by_a_robot).
+        MIN_FILL_SECONDS=int(os.environ.get("MIN_FILL_SECONDS", "5")),
         # WTForms' own French messages, without Flask-Babel.
         WTF_I18N_ENABLED=False,
     )

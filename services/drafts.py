@@ -159,6 +159,16 @@ def save_if_unchanged_sql(database):
     return update.where((Draft.token == "") & unchanged).sql()[0]
 
 
+def sent_by_a_robot(draft, trap_value, min_fill_seconds, now=None):
+    """A robot's sending: the honeypot filled, or the whole questionnaire answered faster
+    than MIN_FILL_SECONDS counted from its first saved step (the draft's start, never
+    per page, so a fast person is not refused)."""
+    if trap_value:
+        return True
+    elapsed = (now or models.now()) - draft.created_at
+    return elapsed < dt.timedelta(seconds=min_fill_seconds)
+
+
 def new_reference(kind):
     suffix = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(5))
     return f"{REFERENCE_PREFIX[kind]}-{suffix}"

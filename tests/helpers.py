@@ -5,7 +5,8 @@ tests that start after the questionnaire."""
 import re
 
 import models
-from services import demandes, drafts, territory
+from app import create_app
+from services import catalogue, demandes, drafts, territory
 
 HX = {"HX-Request": "true", "HX-Request-Type": "partial"}
 
@@ -139,3 +140,25 @@ def submitted_lead(kind, answers):
 
 def fresh(lead):
     return models.Lead.get_by_id(lead.id)
+
+
+def make_app(database_url, tmp_path, **config):
+    """An app as conftest's `app` fixture makes it, with these settings (no time trap
+    unless asked)."""
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret-key",
+            "DATABASE_URL": database_url,
+            "SMTP_URL": "",
+            "MAIL_DIR": str(tmp_path / "mail"),
+            "PREFERRED_URL_SCHEME": "https",
+            "MIN_FILL_SECONDS": 0,
+            **config,
+        }
+    )
+    from conftest import HttpsClient
+
+    app.test_client_class = HttpsClient
+    catalogue.invalidate()
+    return app

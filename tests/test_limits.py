@@ -5,31 +5,11 @@ Redis shared by several app instances; the kind 429 page."""
 import threading
 
 import pytest
-from conftest import HttpsClient
-from helpers import HX, YOUTH_STEPS, csrf_token, post, submit, walk
+from helpers import HX, YOUTH_STEPS, csrf_token, make_app, post, submit, walk
 
 import models
-from app import create_app
-from services import catalogue
 
 EMAIL = "ines.martin@example.org"
-
-
-def make_app(database_url, tmp_path, **config):
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test-secret-key",
-            "DATABASE_URL": database_url,
-            "SMTP_URL": "",
-            "MAIL_DIR": str(tmp_path / "mail"),
-            "PREFERRED_URL_SCHEME": "https",
-            **config,
-        }
-    )
-    app.test_client_class = HttpsClient
-    catalogue.invalidate()
-    return app
 
 
 def send_demande(client, headers=None):

@@ -276,6 +276,10 @@ def verifier(parcours):
         return render_check(journey, form, stale=first_invalid_step(journey))
     if not form.validate():
         return render_check(journey, form, status=422)
+    trap = form.reference_dossier_interne.data
+    if drafts.sent_by_a_robot(draft, trap, current_app.config["MIN_FILL_SECONDS"]):
+        # An ordinary-looking answer; nothing is created, nobody is e-mailed.
+        return redirect(url_for("questionnaire.envoyee", parcours=parcours.name), 303)
     try:
         lead = drafts.submit(draft.token, first_invalid_step)
     except drafts.InvalidDraft:
@@ -283,6 +287,17 @@ def verifier(parcours):
         return redirect(url_for("questionnaire.verifier", parcours=parcours.name), 303)
     remember_lead(lead)
     return redirect(result_url(lead), 303)
+
+
+@bp.get(f"/{PARCOURS_RULE}/envoyee")
+def envoyee(parcours):
+    """What a robot's sending gets (verifier): a thank-you page, nothing else."""
+    parcours = PARCOURS[parcours]
+    return render(
+        "questionnaire/envoyee.html",
+        parcours=parcours,
+        title=page_title(parcours, f"Votre {parcours.noun} est bien envoyée"),
+    )
 
 
 def first_invalid_step(journey):
