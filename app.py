@@ -63,6 +63,8 @@ def create_app(config=None):
         # The questionnaires' time trap: a sending faster than this, from the first saved
         # step, is a robot's (drafts.sent_by_a_robot).
         MIN_FILL_SECONDS=int(os.environ.get("MIN_FILL_SECONDS", "5")),
+        # Confirmation e-mails one address may receive per 24 h (suivi.may_confirm_to).
+        CONFIRMATIONS_PER_DAY=int(os.environ.get("CONFIRMATIONS_PER_DAY", "3")),
         # WTForms' own French messages, without Flask-Babel.
         WTF_I18N_ENABLED=False,
     )

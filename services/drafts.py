@@ -6,7 +6,7 @@ import datetime as dt
 import functools
 import secrets
 
-from peewee import DateTimeField, IntegrityError
+from peewee import DateTimeField, IntegrityError, fn
 
 import models
 from domain.journeys import CHECK, PARCOURS, Journey
@@ -180,7 +180,9 @@ def submit(token, first_invalid_step):
     The draft is claimed first (an UPDATE that only one request can win, on SQLite
     and PostgreSQL alike): a second submit of the same draft returns the same lead.
     `first_invalid_step(journey)` re-validates every stored answer; a failure raises
-    InvalidDraft and nothing is written.
+    InvalidDraft and nothing is written. The same person (same e-mail or phone, same
+    parcours) sending again within SENT_AGAIN_WINDOW gets their existing lead back,
+    its `sent_again` set (the new lead's is False).
     """
     Draft = models.Draft
     # Read before taking the write lock: other submits need not wait for these queries.
@@ -205,12 +207,70 @@ def submit(token, first_invalid_step):
         place = territory.place(answers["commune"], answers.get("code_postal"))
         if place is None:
             raise InvalidDraft("commune")
+        lock_contact(answers)
+        existing = recent_lead(draft.parcours, answers)
+        if existing is not None:
+            # Sent again: the first demande stands (no second lead, call or e-mail).
+            Draft.update(lead=existing).where(Draft.token == token).execute()
+            existing.sent_again = True
+            return existing
         lead = create_lead(draft.parcours, answers, place)
+        lead.sent_again = False
         demandes.orient(lead, snapshot=snapshot, stats=stats, place=place)
         # The person's confirmation with the follow-up link, in the same transaction.
         suivi.send_confirmation(lead)
         Draft.update(lead=lead).where(Draft.token == token).execute()
     return lead
+
+
+# A second sending by the same person within this delay is linked to the first.
+SENT_AGAIN_WINDOW = dt.timedelta(hours=24)
+
+
+def contact_keys(answers):
+    """What identifies the person who sends: their e-mail (lower-cased) and phone."""
+    email = (answers.get("email") or "").strip().lower()
+    phone = (answers.get("telephone") or "").strip()
+    return [key for key in (email and f"email:{email}", phone and f"tel:{phone}") if key]
+
+
+def lock_contact(answers):
+    """Serialise the submits of one person (inside the write transaction): on PostgreSQL
+    a transaction-level advisory lock per contact key, so that two parallel sendings cannot
+    both miss each other, nor both pass the confirmation cap; SQLite's BEGIN IMMEDIATE
+    already serialises every write."""
+    if isinstance(models.db.obj, models.SqliteDatabase):
+        return
+    parent = (answers.get("parent_email") or "").strip().lower()
+    keys = set(contact_keys(answers)) | ({f"email:{parent}"} if parent else set())
+    for key in sorted(keys):
+        models.db.execute_sql("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (key,))
+
+
+def recent_lead(kind, answers, now=None):
+    """The lead of `kind` this person sent within SENT_AGAIN_WINDOW, or None."""
+    Lead = models.Lead
+    email = (answers.get("email") or "").strip().lower()
+    phone = (answers.get("telephone") or "").strip()
+    same = None
+    if email:
+        same = fn.LOWER(Lead.email) == email
+    if phone:
+        same = (Lead.telephone == phone) if same is None else same | (Lead.telephone == phone)
+    if same is None:
+        return None
+    since = (now or models.now()) - SENT_AGAIN_WINDOW
+    return (
+        Lead.select()
+        .where(
+            (Lead.kind == kind)
+            & (Lead.created_at > since)
+            & same
+            & ~Lead.suivi_token.startswith(suivi.ERASED_PREFIX)
+        )
+        .order_by(Lead.created_at)
+        .first()
+    )
 
 
 def create_lead(kind, answers, place):

@@ -225,9 +225,36 @@ def waiting_days():
     return current_app.config["WAITING_LIST_DAYS"] if has_app_context() else 10
 
 
+CONFIRMATION_KINDS = ("confirmation", "confirmation_parent")
+
+
+def confirmations_per_day():
+    from flask import current_app, has_app_context
+
+    return current_app.config["CONFIRMATIONS_PER_DAY"] if has_app_context() else 3
+
+
+def may_confirm_to(address, now=None):
+    """Fewer than CONFIRMATIONS_PER_DAY confirmations to this address in the last 24 h
+    (counted inside submit's transaction, which drafts.lock_contact serialises): an
+    address typed in a flood of demandes is not flooded in turn."""
+    since = (now or models.now()) - dt.timedelta(hours=24)
+    recent = (
+        Message.select()
+        .where(
+            (fn.LOWER(Message.to) == address.lower())
+            & Message.kind.in_(CONFIRMATION_KINDS)
+            & (Message.created_at > since)
+        )
+        .count()
+    )
+    return recent < confirmations_per_day()
+
+
 def send_confirmation(lead, waiting_list_days=None):
     """« Votre demande J-… est enregistrée » to the person, and to the parent under 15;
-    inside submit's transaction, after demandes.orient. Returns the messages queued."""
+    inside submit's transaction, after demandes.orient. Returns the messages queued: none
+    to an address that had its CONFIRMATIONS_PER_DAY (may_confirm_to)."""
     association = models.Association.get_by_id(lead.association_id) if lead.association_id else None
     context = dict(
         reference=lead.reference,
@@ -237,7 +264,7 @@ def send_confirmation(lead, waiting_list_days=None):
         link=link(lead),
     )
     sent = []
-    if lead.email:
+    if lead.email and may_confirm_to(lead.email):
         sent.append(
             emails.send(
                 "confirmation",
@@ -250,7 +277,7 @@ def send_confirmation(lead, waiting_list_days=None):
             )
         )
     parent = parent_email(lead)
-    if parent and parent.lower() != lead.email.lower():
+    if parent and parent.lower() != lead.email.lower() and may_confirm_to(parent):
         answers = lead.answers or {}
         sent.append(
             emails.send(

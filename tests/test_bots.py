@@ -3,10 +3,11 @@ nothing is created or e-mailed; a person, however fast, is not refused."""
 
 import datetime as dt
 import re
+from pathlib import Path
 
+from helpers import MENTOR_STEPS, YOUTH_STEPS, csrf_token, make_app, post, walk
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from helpers import MENTOR_STEPS, YOUTH_STEPS, csrf_token, make_app, post, walk
 
 import models
 from forms.questionnaire import TRAP_FIELD
@@ -86,7 +87,7 @@ def test_the_honeypot_is_hidden_from_people(client):
     assert 'tabindex="-1"' in field and 'autocomplete="off"' in field
     assert "style=" not in field
     assert "Laissez ce champ vide" in trap.group(1)
-    css = open("static/css/app.css").read()
+    css = Path("static/css/app.css").read_text()
     assert re.search(r"\.trap \{[^}]*left: -10000px", css)
 
 

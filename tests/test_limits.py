@@ -146,7 +146,9 @@ def test_parallel_lost_link_requests_send_no_more_than_the_limit(database_url, t
         barrier.wait()
         statuses.append(lost_link(client, token).status_code)
 
-    threads = [threading.Thread(target=ask, args=pair) for pair in zip(clients, tokens)]
+    threads = [
+        threading.Thread(target=ask, args=pair) for pair in zip(clients, tokens, strict=True)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -170,7 +172,9 @@ def test_parallel_lost_link_in_memory_too(database_url, tmp_path):
         barrier.wait()
         lost_link(client, token)
 
-    threads = [threading.Thread(target=ask, args=pair) for pair in zip(clients, tokens)]
+    threads = [
+        threading.Thread(target=ask, args=pair) for pair in zip(clients, tokens, strict=True)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
