@@ -104,7 +104,8 @@ lint: install-test
 	$(BIN)/ruff format --check .
 
 # Matcher time per person, the steps against a bare Flask page (gunicorn + wrk, ~1 min), then
-# the espace inbox's render time with 10,000 leads (in-process).
+# the espace inbox's render time with 10,000 leads (in-process), then one client flooding the
+# questionnaire for 60 s, from one address and rotating X-Forwarded-For (2 × 1 min).
 bench: install-test
 	@if [ ! -x /usr/bin/wrk ] && [ "$$(id -u)" = 0 ]; then \
 		echo "Installation de wrk (Debian) pour le banc d'essai…"; \
@@ -113,6 +114,7 @@ bench: install-test
 	$(BIN)/python scripts/bench_matcher.py
 	$(BIN)/python scripts/bench_steps.py
 	$(BIN)/python scripts/bench_inbox.py
+	$(BIN)/python scripts/bench_flood.py
 
 # Share of youths and mentors the demo catalogue leaves on the waiting list (a throwaway DB).
 coverage: install
