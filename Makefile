@@ -27,9 +27,10 @@ install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
 # A secret key made once per machine, kept out of git.
+# Only its owner reads it (0600, in a 0700 directory).
 instance/config.py:
-	mkdir -p instance
-	$(BIN)/python -c "import secrets; print(f'SECRET_KEY = {secrets.token_hex(32)!r}')" > $@
+	mkdir -p -m 700 instance
+	umask 077 && $(BIN)/python -c "import secrets; print(f'SECRET_KEY = {secrets.token_hex(32)!r}')" > $@
 
 db: install instance/config.py
 	$(FLASK) init-db

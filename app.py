@@ -24,7 +24,7 @@ def create_app(config=None):
     app = Flask(__name__, instance_relative_config=True)
     app.request_class = Request
     app.session_interface = SessionInterface()
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    models.private_directory(app.instance_path)
     app.config.from_mapping(
         SECRET_KEY=os.environ.get("SECRET_KEY", ""),
         DATABASE_URL=os.environ.get(
@@ -65,6 +65,8 @@ def create_app(config=None):
         MIN_FILL_SECONDS=int(os.environ.get("MIN_FILL_SECONDS", "5")),
         # Confirmation e-mails one address may receive per 24 h (suivi.may_confirm_to).
         CONFIRMATIONS_PER_DAY=int(os.environ.get("CONFIRMATIONS_PER_DAY", "3")),
+        # HSTS (with SESSION_COOKIE_SECURE=1) covers the subdomains too (web/headers.py).
+        HSTS_INCLUDE_SUBDOMAINS=os.environ.get("HSTS_INCLUDE_SUBDOMAINS", "1") == "1",
         # WTForms' own French messages, without Flask-Babel.
         WTF_I18N_ENABLED=False,
     )
