@@ -63,6 +63,9 @@ def create_app(config=None):
         # The questionnaires' time trap: a sending faster than this, from the first saved
         # step, is a robot's (drafts.sent_by_a_robot).
         MIN_FILL_SECONDS=int(os.environ.get("MIN_FILL_SECONDS", "5")),
+        # The same person sending again within this many hours is linked to their first
+        # demande (drafts.submit; 0: never).
+        SENT_AGAIN_HOURS=int(os.environ.get("SENT_AGAIN_HOURS", "24")),
         # Confirmation e-mails one address may receive per 24 h (suivi.may_confirm_to).
         CONFIRMATIONS_PER_DAY=int(os.environ.get("CONFIRMATIONS_PER_DAY", "3")),
         # HSTS (with SESSION_COOKIE_SECURE=1) covers the subdomains too (web/headers.py).

@@ -174,15 +174,15 @@ def new_reference(kind):
     return f"{REFERENCE_PREFIX[kind]}-{suffix}"
 
 
-def submit(token, first_invalid_step):
+def submit(token, first_invalid_step, sent_again_hours=24):
     """Create the lead, run the matcher and store its orientations, in one transaction.
 
     The draft is claimed first (an UPDATE that only one request can win, on SQLite
     and PostgreSQL alike): a second submit of the same draft returns the same lead.
     `first_invalid_step(journey)` re-validates every stored answer; a failure raises
     InvalidDraft and nothing is written. The same person (same e-mail or phone, same
-    parcours) sending again within SENT_AGAIN_WINDOW gets their existing lead back,
-    its `sent_again` set (the new lead's is False).
+    parcours) sending again within `sent_again_hours` (SENT_AGAIN_HOURS; 0: never) gets
+    their existing lead back, its `sent_again` set (the new lead's is False).
     """
     Draft = models.Draft
     # Read before taking the write lock: other submits need not wait for these queries.
@@ -208,8 +208,8 @@ def submit(token, first_invalid_step):
         if place is None:
             raise InvalidDraft("commune")
         lock_contact(answers)
-        existing = recent_lead(draft.parcours, answers)
-        if existing is not None:
+        existing = sent_again_hours and recent_lead(draft.parcours, answers, sent_again_hours)
+        if existing:
             # Sent again: the first demande stands (no second lead, call or e-mail).
             Draft.update(lead=existing).where(Draft.token == token).execute()
             existing.sent_again = True
@@ -221,10 +221,6 @@ def submit(token, first_invalid_step):
         suivi.send_confirmation(lead)
         Draft.update(lead=lead).where(Draft.token == token).execute()
     return lead
-
-
-# A second sending by the same person within this delay is linked to the first.
-SENT_AGAIN_WINDOW = dt.timedelta(hours=24)
 
 
 def contact_keys(answers):
@@ -247,8 +243,8 @@ def lock_contact(answers):
         models.db.execute_sql("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (key,))
 
 
-def recent_lead(kind, answers, now=None):
-    """The lead of `kind` this person sent within SENT_AGAIN_WINDOW, or None."""
+def recent_lead(kind, answers, hours, now=None):
+    """The lead of `kind` this person sent within the last `hours`, or None."""
     Lead = models.Lead
     email = (answers.get("email") or "").strip().lower()
     phone = (answers.get("telephone") or "").strip()
@@ -259,7 +255,7 @@ def recent_lead(kind, answers, now=None):
         same = (Lead.telephone == phone) if same is None else same | (Lead.telephone == phone)
     if same is None:
         return None
-    since = (now or models.now()) - SENT_AGAIN_WINDOW
+    since = (now or models.now()) - dt.timedelta(hours=hours)
     return (
         Lead.select()
         .where(

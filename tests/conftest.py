@@ -125,8 +125,11 @@ def app(database_url, tmp_path):
             "MAIL_DIR": str(tmp_path / "mail"),
             # Every request over HTTPS, as in production (HttpsClient).
             "PREFERRED_URL_SCHEME": "https",
-            # Tests answer in milliseconds: the time trap has its own (test_bots.py).
+            # Tests answer in milliseconds, and send one person many times: the time
+            # trap and the link to a first demande have their own (test_bots.py,
+            # test_sent_again.py, helpers.make_app).
             "MIN_FILL_SECONDS": 0,
+            "SENT_AGAIN_HOURS": 0,
         }
     )
     app.test_client_class = HttpsClient

@@ -5,6 +5,7 @@ receives at most CONFIRMATIONS_PER_DAY confirmations."""
 import datetime as dt
 import threading
 
+import pytest
 from helpers import MENTOR_STEPS, YOUTH_STEPS, make_app, submit, walk
 
 import models
@@ -22,6 +23,15 @@ def send(client, steps=YOUTH_STEPS, parcours="jeune"):
     response = submit(client, parcours)
     assert response.status_code == 303
     return response.headers["Location"]
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    """The production setting: a second sending within 24 h is linked (conftest's app
+    turns it off for the other tests)."""
+    app = make_app(database_url, tmp_path)
+    assert app.config["SENT_AGAIN_HOURS"] == 24
+    return app
 
 
 def counts():

@@ -281,7 +281,9 @@ def verifier(parcours):
         # An ordinary-looking answer; nothing is created, nobody is e-mailed.
         return redirect(url_for("questionnaire.envoyee", parcours=parcours.name), 303)
     try:
-        lead = drafts.submit(draft.token, first_invalid_step)
+        lead = drafts.submit(
+            draft.token, first_invalid_step, current_app.config["SENT_AGAIN_HOURS"]
+        )
     except drafts.InvalidDraft:
         # Only a change made meanwhile (another tab, the communes file) gets here.
         return redirect(url_for("questionnaire.verifier", parcours=parcours.name), 303)

@@ -203,6 +203,7 @@ def _live_server(browser_databases, browser_seed_db, tmp_path_factory):
             # One server for the whole session: its demandes are not one person's; the
             # time trap and the limits have their own tests (test_bots.py, test_limits.py).
             "MIN_FILL_SECONDS": 0,
+            "SENT_AGAIN_HOURS": 0,
             "LIMIT_DEMANDES": "100000 per hour",
             "LIMIT_ETAPES": "100000 per minute",
         }
