@@ -174,7 +174,7 @@ def new_reference(kind):
     return f"{REFERENCE_PREFIX[kind]}-{suffix}"
 
 
-def submit(token, first_invalid_step, sent_again_hours=24):
+def submit(token, first_invalid_step, sent_again_hours=0):
     """Create the lead, run the matcher and store its orientations, in one transaction.
 
     The draft is claimed first (an UPDATE that only one request can win, on SQLite

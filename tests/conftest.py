@@ -130,6 +130,8 @@ def app(database_url, tmp_path):
             # test_sent_again.py, helpers.make_app).
             "MIN_FILL_SECONDS": 0,
             "SENT_AGAIN_HOURS": 0,
+            # Junk tests answer hundreds of steps a minute (limits: test_limits.py).
+            "LIMIT_ETAPES": "100000 per minute",
         }
     )
     app.test_client_class = HttpsClient

@@ -143,8 +143,8 @@ def fresh(lead):
 
 
 def make_app(database_url, tmp_path, **config):
-    """An app as conftest's `app` fixture makes it, with these settings (no time trap
-    unless asked)."""
+    """An app as conftest's `app` fixture makes it (no time trap, no link to a first
+    demande, unless asked), with these settings."""
     app = create_app(
         {
             "TESTING": True,
@@ -154,6 +154,7 @@ def make_app(database_url, tmp_path, **config):
             "MAIL_DIR": str(tmp_path / "mail"),
             "PREFERRED_URL_SCHEME": "https",
             "MIN_FILL_SECONDS": 0,
+            "SENT_AGAIN_HOURS": 0,
             **config,
         }
     )

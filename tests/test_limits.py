@@ -59,7 +59,8 @@ def test_step_posts_are_limited_generously(database_url, tmp_path):
     assert client.get("/jeune/age").status_code == 200
 
 
-def test_default_step_limit_lets_a_classroom_through(app, client):
+def test_default_step_limit_lets_a_classroom_through(database_url, tmp_path):
+    app = make_app(database_url, tmp_path)
     assert app.config["LIMIT_ETAPES"] == "300 per minute"
     assert app.config["LIMIT_DEMANDES"] == "30 per hour"
 
@@ -135,7 +136,9 @@ def test_parallel_lost_link_requests_send_no_more_than_the_limit(database_url, t
     """12 parallel « lien perdu » for one address (issue 14 §1): each limit holds."""
     from services import suivi
 
-    app = make_app(database_url, tmp_path, RATELIMIT_STORAGE_URI=redis_url)
+    app = make_app(
+        database_url, tmp_path, RATELIMIT_STORAGE_URI=redis_url, LIMIT_LIEN_PERDU_EMAIL="4/hour"
+    )
     assert send_demande(app.test_client()).status_code == 303
     clients = [app.test_client() for _ in range(12)]
     tokens = [csrf_token(c, "/suivi/lien-perdu") for c in clients]
@@ -153,7 +156,7 @@ def test_parallel_lost_link_requests_send_no_more_than_the_limit(database_url, t
         thread.start()
     for thread in threads:
         thread.join()
-    assert sorted(statuses) == [303] * 5 + [429] * 7  # LIMIT_LIEN_PERDU_EMAIL
+    assert sorted(statuses) == [303] * 4 + [429] * 8
     with models.db.connection_context():
         sent = models.Message.select().where(models.Message.kind == suivi.LINK_KIND).count()
     assert sent == suivi.LINK_LIMIT_PER_HOUR

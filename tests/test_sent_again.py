@@ -27,11 +27,9 @@ def send(client, steps=YOUTH_STEPS, parcours="jeune"):
 
 @pytest.fixture
 def app(database_url, tmp_path):
-    """The production setting: a second sending within 24 h is linked (conftest's app
-    turns it off for the other tests)."""
-    app = make_app(database_url, tmp_path)
-    assert app.config["SENT_AGAIN_HOURS"] == 24
-    return app
+    """The default setting: a second sending within 24 h is linked (conftest's app turns
+    it off for the other tests)."""
+    return make_app(database_url, tmp_path, SENT_AGAIN_HOURS=24)
 
 
 def counts():
@@ -77,7 +75,7 @@ def test_the_same_email_in_another_parcours_or_a_day_later_is_a_new_demande(app)
 
 
 def test_one_address_gets_a_few_confirmations_a_day(database_url, tmp_path):
-    app = make_app(database_url, tmp_path, CONFIRMATIONS_PER_DAY=1)
+    app = make_app(database_url, tmp_path, CONFIRMATIONS_PER_DAY=1, SENT_AGAIN_HOURS=24)
     client = app.test_client()
     send(client)
     mentor = [*MENTOR_STEPS[:-1], ("coordonnees", dict(MENTOR_STEPS[-1][1], **COORDONNEES))]
@@ -108,7 +106,7 @@ def test_two_parallel_sendings_of_one_person_make_one_lead(app):
         try:
             barrier.wait()
             with models.db.connection_context():
-                leads.append(drafts.submit(token, lambda journey: None).id)
+                leads.append(drafts.submit(token, lambda journey: None, 24).id)
         except Exception as error:  # reported below
             errors.append(error)
 

@@ -30,7 +30,7 @@ DEFAULTS = {
     "LIMIT_DEMANDES": "30 per hour",
     "LIMIT_ETAPES": "300 per minute",
     "LIMIT_LIEN_PERDU": "20 per hour",
-    "LIMIT_LIEN_PERDU_EMAIL": "5 per hour",
+    "LIMIT_LIEN_PERDU_EMAIL": "10 per hour",
     "LIMIT_CONNEXION": "30 per minute",
     "LIMIT_MOT_DE_PASSE": "10 per hour",
 }
