@@ -186,3 +186,13 @@ def test_parallel_lost_link_in_memory_too(database_url, tmp_path):
     with models.db.connection_context():
         sent = models.Message.select().where(models.Message.kind == suivi.LINK_KIND).count()
     assert sent == suivi.LINK_LIMIT_PER_HOUR
+
+
+def test_an_unreachable_redis_leaves_the_forms_working(database_url, tmp_path, caplog):
+    from smtp_server import free_port
+
+    down = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    app = make_app(database_url, tmp_path, RATELIMIT_STORAGE_URI=down)
+    assert send_demande(app.test_client()).status_code == 303
+    assert lead_count() == 1
+    assert any(record.name == "flask-limiter" for record in caplog.records)

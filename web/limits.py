@@ -56,6 +56,9 @@ def init_app(app):
     for name, value in DEFAULTS.items():
         app.config.setdefault(name, value)
     app.config.setdefault("RATELIMIT_STRATEGY", "moving-window")
+    # Redis unreachable: the forms keep working, unlimited, and the error is logged
+    # (flask-limiter's logger), rather than every public page answering 500.
+    app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
     limiter = Limiter(key_func=client_address, app=app, headers_enabled=False)
     app.extensions["app_limiter"] = limiter
     return limiter
