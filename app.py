@@ -210,6 +210,7 @@ def register_error_pages(app):
             status=429,
             retry_url=current_url() or url_for("public.accueil"),
             wait=limits.wait_text(seconds),
+            questionnaire=request.blueprint == "questionnaire",
         )
         response.headers["Retry-After"] = str(seconds)
         return response

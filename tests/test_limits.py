@@ -32,6 +32,7 @@ def test_sent_demandes_are_limited_and_the_429_page_keeps_the_answers(database_u
     assert response.status_code == 429
     html = response.get_data(as_text=True)
     assert "Trop de demandes en peu de temps" in html
+    assert "Vos réponses déjà validées sont conservées" in html
     assert 'href="/jeune/verifier"' in html
     assert 0 < int(response.headers["Retry-After"]) <= 3601
     assert lead_count() == 2
@@ -116,6 +117,8 @@ def test_login_and_reset_are_limited_per_client(database_url, tmp_path):
     data = {"csrf_token": token, "email": "x@example.org", "password": "faux"}
     statuses = [client.post("/espace/connexion", data=data).status_code for _ in range(3)]
     assert statuses == [422, 422, 429]
+    page = client.post("/espace/connexion", data=data).get_data(as_text=True)
+    assert "Trop de demandes" in page and "réponses déjà validées" not in page
     data = {"csrf_token": token, "email": "x@example.org"}
     statuses = [client.post("/espace/mot-de-passe-oublie", data=data).status_code for _ in range(2)]
     assert statuses == [303, 429]
