@@ -132,7 +132,18 @@ def start_gunicorn(port, env, log, workers):
     return subprocess.Popen(command, env=env, stdout=log, stderr=log, cwd=ROOT)
 
 
-def run(tmp, name, seconds, spoof, redis_url):
+def run(tmp, name, seconds, spoof):
+    """One flood against a fresh database and a fresh Redis (no count carried over)."""
+    redis, redis_url = start_redis(tmp)
+    try:
+        return (*flood_server(tmp, name, seconds, spoof, redis_url), bool(redis_url))
+    finally:
+        if redis:
+            redis.terminate()
+            redis.wait(timeout=10)
+
+
+def flood_server(tmp, name, seconds, spoof, redis_url):
     db_file = tmp / f"{name}.db"
     prepare_database(f"sqlite:///{db_file}")
     env = dict(
@@ -161,20 +172,14 @@ def main():
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-flood-") as tmp:
         tmp = Path(tmp)
-        redis, redis_url = start_redis(tmp)
-        store = "Redis (2 workers)" if redis_url else "memory:// (1 worker)"
-        try:
-            for name, spoof in (("one-address", False), ("rotating-xff", True)):
-                walks, client, created = run(tmp, name, args.seconds, spoof, redis_url)
-                statuses = ", ".join(f"{k}: {v}" for k, v in sorted(client.statuses.items()))
-                print(
-                    f"{name:>13}: {created} leads created in {args.seconds} s "
-                    f"({walks} walks, {client.sent} requests — {statuses}), store {store}"
-                )
-        finally:
-            if redis:
-                redis.terminate()
-                redis.wait(timeout=10)
+        for name, spoof in (("one-address", False), ("rotating-xff", True)):
+            walks, client, created, on_redis = run(tmp, name, args.seconds, spoof)
+            store = "Redis (2 workers)" if on_redis else "memory:// (1 worker)"
+            statuses = ", ".join(f"{k}: {v}" for k, v in sorted(client.statuses.items()))
+            print(
+                f"{name:>13}: {created} leads created in {args.seconds} s "
+                f"({walks} walks, {client.sent} requests — {statuses}), store {store}"
+            )
 
 
 if __name__ == "__main__":
