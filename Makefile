@@ -8,7 +8,7 @@ WORKERS ?= 2
 HTMX_VERSION := 4.0.1
 FLASK := $(BIN)/flask --app app
 
-.PHONY: install install-test db upgrade backup run dev test lint browser html-checker postgres caddy systemd load update-htmx communes bench coverage eval-communes
+.PHONY: install install-test db upgrade backup run dev test lint browser html-checker postgres caddy systemd redis load update-htmx communes bench coverage eval-communes
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,9 +27,10 @@ install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
 # A secret key made once per machine, kept out of git.
+# Only its owner reads it (0600, in a 0700 directory).
 instance/config.py:
-	mkdir -p instance
-	$(BIN)/python -c "import secrets; print(f'SECRET_KEY = {secrets.token_hex(32)!r}')" > $@
+	mkdir -p -m 700 instance
+	umask 077 && $(BIN)/python -c "import secrets; print(f'SECRET_KEY = {secrets.token_hex(32)!r}')" > $@
 
 # The fictional demo catalogue only on a fresh instance (no catalogue yet) or with DEMO=1,
 # never beside the operator's own (flask load-demo says so and skips it).
@@ -102,10 +103,17 @@ systemd:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq systemd; \
 	fi
 
+# Debian's Redis for the rate-limit tests (tests/redis_server.py starts its own on loopback).
+redis:
+	@if ! command -v redis-server >/dev/null && [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server && \
+		{ systemctl disable --now redis-server >/dev/null 2>&1 || true; }; \
+	fi
+
 # The whole suite on SQLite, then on a throwaway PostgreSQL server (scripts/test-postgres.sh).
 # Both runs at once, one core each: PostgreSQL's output is kept in a file and shown after
 # SQLite's, which shows its progress as it goes.
-test: install-test browser html-checker postgres caddy systemd
+test: install-test browser html-checker postgres caddy systemd redis
 	$(BIN)/ruff check .
 	@echo "== SQLite (PostgreSQL runs alongside, its report follows) =="
 	@scripts/test-postgres.sh $(BIN)/python -m pytest -p no:cacheprovider > .pytest-postgresql.log 2>&1 & \
@@ -121,8 +129,10 @@ lint: install-test
 	$(BIN)/ruff format --check .
 
 # Matcher time per person, the steps against a bare Flask page (gunicorn + wrk, ~1 min), then
-# the espace inbox's render time with 10,000 leads (in-process), then with 100,000 past
-# leads on SQLite and PostgreSQL: submit, inbox, tick, statistics, each against its budget.
+# the espace inbox's render time with 10,000 leads (in-process), then one client flooding the
+# questionnaire for 60 s, from one address and rotating X-Forwarded-For (2 × 1 min), then
+# 100,000 past leads on SQLite and PostgreSQL: submit, inbox, tick, statistics, each against
+# its budget.
 bench: install-test
 	@if [ ! -x /usr/bin/wrk ] && [ "$$(id -u)" = 0 ]; then \
 		echo "Installation de wrk (Debian) pour le banc d'essai…"; \
@@ -131,6 +141,7 @@ bench: install-test
 	$(BIN)/python scripts/bench_matcher.py
 	$(BIN)/python scripts/bench_steps.py
 	$(BIN)/python scripts/bench_inbox.py
+	$(BIN)/python scripts/bench_flood.py
 	@echo "== 100 000 demandes passées : SQLite, puis PostgreSQL (serveur jetable) =="
 	-$(BIN)/python scripts/bench_capacity.py
 	scripts/test-postgres.sh $(BIN)/python scripts/bench_capacity.py

@@ -12,7 +12,7 @@ import models
 from domain import vocabulary
 from services import accounts
 from views.rendering import private
-from web import assets, draining, log_redaction
+from web import assets, draining, limits, log_redaction
 from web.csrf import csrf
 from web.headers import security_headers
 from web.proxies import trust_proxies
@@ -24,7 +24,7 @@ def create_app(config=None):
     app = Flask(__name__, instance_relative_config=True)
     app.request_class = Request
     app.session_interface = SessionInterface()
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    models.private_directory(app.instance_path)
     app.config.from_mapping(
         SECRET_KEY=os.environ.get("SECRET_KEY", ""),
         # Every server shares one SECRET_KEY. To change it, the old one goes here (comma-
@@ -64,6 +64,20 @@ def create_app(config=None):
         BACKUP_DIR=os.environ.get("BACKUP_DIR", ""),  # "": instance/sauvegardes
         BACKUP_KEEP=int(os.environ.get("BACKUP_KEEP", "14")),
         HEALTH_TICK_MINUTES=int(os.environ.get("HEALTH_TICK_MINUTES", "10")),
+        # Rate limits (web/limits.py, docs/limites.md): where counts live (redis://… for
+        # several servers); each limit (LIMIT_DEMANDES…) defaults in limits.DEFAULTS.
+        RATELIMIT_STORAGE_URI=os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        **{name: os.environ[name] for name in limits.DEFAULTS if name in os.environ},
+        # The questionnaires' time trap: a sending faster than this, from the first saved
+        # step, is a robot's (drafts.sent_by_a_robot).
+        MIN_FILL_SECONDS=int(os.environ.get("MIN_FILL_SECONDS", "5")),
+        # The same person sending again within this many hours is linked to their first
+        # demande (drafts.submit; 0: never).
+        SENT_AGAIN_HOURS=int(os.environ.get("SENT_AGAIN_HOURS", "24")),
+        # Confirmation e-mails one address may receive per 24 h (suivi.may_confirm_to).
+        CONFIRMATIONS_PER_DAY=int(os.environ.get("CONFIRMATIONS_PER_DAY", "3")),
+        # HSTS (with SESSION_COOKIE_SECURE=1) covers the subdomains too (web/headers.py).
+        HSTS_INCLUDE_SUBDOMAINS=os.environ.get("HSTS_INCLUDE_SUBDOMAINS", "1") == "1",
         # WTForms' own French messages, without Flask-Babel.
         WTF_I18N_ENABLED=False,
     )
@@ -87,7 +101,9 @@ def create_app(config=None):
     # Flask logs an exception with its path, the development server every request line.
     log_redaction.protect(app.logger, "werkzeug")
     app.url_map.converters["secret"] = log_redaction.SecretConverter
+    limits.init_app(app)
     register_blueprints(app)
+    limits.apply_route_limits(app)
     log_redaction.learn(app.url_map)
     # One vocabulary: {{ lead.status|label("statut") }}.
     app.add_template_filter(vocabulary.jinja_label, "label")
@@ -198,6 +214,20 @@ def register_error_pages(app):
     @app.errorhandler(413)
     def too_large(error):
         return render("errors/400.html", status=413)
+
+    @app.errorhandler(429)
+    def too_many_requests(error):
+        # Nothing was saved of this request; the same URL shows the answers kept.
+        seconds = limits.retry_after()
+        response = render(
+            "errors/429.html",
+            status=429,
+            retry_url=current_url() or url_for("public.accueil"),
+            wait=limits.wait_text(seconds),
+            questionnaire=request.blueprint == "questionnaire",
+        )
+        response.headers["Retry-After"] = str(seconds)
+        return response
 
     @app.errorhandler(500)
     def server_error(error):

@@ -408,11 +408,29 @@ def make_database(url):
     # SQLite: a pooled connection may be handed to another thread, never to two at once.
     pool = {"max_connections": None}
     if url.startswith("sqlite"):
-        return connect(pooled(url), pragmas=SQLITE_PRAGMAS, check_same_thread=False, **pool)
+        database = connect(pooled(url), pragmas=SQLITE_PRAGMAS, check_same_thread=False, **pool)
+        if database.database not in ("", ":memory:"):
+            private_file(database.database)  # its -wal and -shm files take its mode
+        return database
     if url.startswith("postgres"):  # postgresql://, postgres://, their +pool variants
         # Psycopg 3 (the pinned driver), even if psycopg2 happens to be installed too.
         return connect(pooled(url), prefer_psycopg3=True, **pool)
     return connect(pooled(url), **pool)
+
+
+def private_directory(path):
+    """`path`, a directory only its owner can enter (0700), created if missing: the
+    instance directory holds the secret key, the database and the e-mails."""
+    path = Path(path)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.chmod(0o700)
+    return path
+
+
+def private_file(path):
+    """`path` readable by its owner only (0600), created empty if missing."""
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    os.chmod(path, 0o600)
 
 
 def init_db(url):

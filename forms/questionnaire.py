@@ -658,7 +658,13 @@ FORMS = {
 }
 
 
+# The honeypot's name: nothing a browser or a password manager fills on its own.
+TRAP_FIELD = "reference_dossier_interne"
+
+
 class ConsentForm(FlaskForm):
+    # Hidden from people (off-screen, aria-hidden, no tab stop): only a robot fills it.
+    reference_dossier_interne = StringField("Laissez ce champ vide")
     consentement = checkbox(
         "J'accepte que mes réponses soient transmises à l'association de mentorat qui me "
         "sera proposée, pour qu'elle me recontacte.",

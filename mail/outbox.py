@@ -374,6 +374,10 @@ class SmtpTransport:
             self.client.close()
 
 
+def private_opener(path, flags):
+    return os.open(path, flags, 0o600)
+
+
 class DirectoryTransport:
     """Each message as an .eml file, for a machine without a mail server."""
 
@@ -381,7 +385,7 @@ class DirectoryTransport:
         self.directory = Path(directory)
 
     def __enter__(self):
-        self.directory.mkdir(parents=True, exist_ok=True)
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         return self
 
     def path(self, message):
@@ -395,7 +399,8 @@ class DirectoryTransport:
         target = self.path(message)
         partial = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")
         try:
-            with open(partial, "wb") as file:
+            # Readable by the owner only (0600): a message holds a person's data.
+            with open(partial, "wb", opener=private_opener) as file:
                 file.write(data)
                 file.flush()
                 os.fsync(file.fileno())

@@ -6,7 +6,7 @@ import datetime as dt
 import functools
 import secrets
 
-from peewee import DateTimeField, IntegrityError
+from peewee import DateTimeField, IntegrityError, fn
 
 import models
 from domain.journeys import CHECK, PARCOURS, Journey
@@ -159,18 +159,30 @@ def save_if_unchanged_sql(database):
     return update.where((Draft.token == "") & unchanged).sql()[0]
 
 
+def sent_by_a_robot(draft, trap_value, min_fill_seconds, now=None):
+    """A robot's sending: the honeypot filled, or the whole questionnaire answered faster
+    than MIN_FILL_SECONDS counted from its first saved step (the draft's start, never
+    per page, so a fast person is not refused)."""
+    if trap_value:
+        return True
+    elapsed = (now or models.now()) - draft.created_at
+    return elapsed < dt.timedelta(seconds=min_fill_seconds)
+
+
 def new_reference(kind):
     suffix = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(5))
     return f"{REFERENCE_PREFIX[kind]}-{suffix}"
 
 
-def submit(token, first_invalid_step):
+def submit(token, first_invalid_step, sent_again_hours=0):
     """Create the lead, run the matcher and store its orientations, in one transaction.
 
     The draft is claimed first (an UPDATE that only one request can win, on SQLite
     and PostgreSQL alike): a second submit of the same draft returns the same lead.
     `first_invalid_step(journey)` re-validates every stored answer; a failure raises
-    InvalidDraft and nothing is written.
+    InvalidDraft and nothing is written. The same person (same e-mail or phone, same
+    parcours) sending again within `sent_again_hours` (SENT_AGAIN_HOURS; 0: never) gets
+    their existing lead back, its `sent_again` set (the new lead's is False).
     """
     Draft = models.Draft
     # Read before taking the write lock: other submits need not wait for these queries.
@@ -195,12 +207,66 @@ def submit(token, first_invalid_step):
         place = territory.place(answers["commune"], answers.get("code_postal"))
         if place is None:
             raise InvalidDraft("commune")
+        lock_contact(answers)
+        existing = sent_again_hours and recent_lead(draft.parcours, answers, sent_again_hours)
+        if existing:
+            # Sent again: the first demande stands (no second lead, call or e-mail).
+            Draft.update(lead=existing).where(Draft.token == token).execute()
+            existing.sent_again = True
+            return existing
         lead = create_lead(draft.parcours, answers, place)
+        lead.sent_again = False
         demandes.orient(lead, snapshot=snapshot, stats=stats, place=place)
         # The person's confirmation with the follow-up link, in the same transaction.
         suivi.send_confirmation(lead)
         Draft.update(lead=lead).where(Draft.token == token).execute()
     return lead
+
+
+def contact_keys(answers):
+    """What identifies the person who sends: their e-mail (lower-cased) and phone."""
+    email = (answers.get("email") or "").strip().lower()
+    phone = (answers.get("telephone") or "").strip()
+    return [key for key in (email and f"email:{email}", phone and f"tel:{phone}") if key]
+
+
+def lock_contact(answers):
+    """Serialise the submits of one person (inside the write transaction): on PostgreSQL
+    a transaction-level advisory lock per contact key, so that two parallel sendings cannot
+    both miss each other, nor both pass the confirmation cap; SQLite's BEGIN IMMEDIATE
+    already serialises every write."""
+    if isinstance(models.db.obj, models.SqliteDatabase):
+        return
+    parent = (answers.get("parent_email") or "").strip().lower()
+    keys = set(contact_keys(answers)) | ({f"email:{parent}"} if parent else set())
+    for key in sorted(keys):
+        models.db.execute_sql("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (key,))
+
+
+def recent_lead(kind, answers, hours, now=None):
+    """The lead of `kind` this person sent within the last `hours`, or None."""
+    Lead = models.Lead
+    email = (answers.get("email") or "").strip().lower()
+    phone = (answers.get("telephone") or "").strip()
+    same = None
+    if email:
+        same = fn.LOWER(Lead.email) == email
+    if phone:
+        same = (Lead.telephone == phone) if same is None else same | (Lead.telephone == phone)
+    if same is None:
+        return None
+    since = (now or models.now()) - dt.timedelta(hours=hours)
+    return (
+        Lead.select()
+        .where(
+            (Lead.kind == kind)
+            & (Lead.created_at > since)
+            & same
+            & ~Lead.suivi_token.startswith(suivi.ERASED_PREFIX)
+        )
+        .order_by(Lead.created_at)
+        .first()
+    )
 
 
 def create_lead(kind, answers, place):

@@ -222,9 +222,36 @@ def waiting_days():
     return current_app.config["WAITING_LIST_DAYS"] if has_app_context() else 10
 
 
+CONFIRMATION_KINDS = ("confirmation", "confirmation_parent")
+
+
+def confirmations_per_day():
+    from flask import current_app, has_app_context
+
+    return current_app.config["CONFIRMATIONS_PER_DAY"] if has_app_context() else 3
+
+
+def may_confirm_to(address, now=None):
+    """Fewer than CONFIRMATIONS_PER_DAY confirmations to this address in the last 24 h
+    (counted inside submit's transaction, which drafts.lock_contact serialises): an
+    address typed in a flood of demandes is not flooded in turn."""
+    since = (now or models.now()) - dt.timedelta(hours=24)
+    recent = (
+        Message.select()
+        .where(
+            (fn.LOWER(Message.to) == address.lower())
+            & Message.kind.in_(CONFIRMATION_KINDS)
+            & (Message.created_at > since)
+        )
+        .count()
+    )
+    return recent < confirmations_per_day()
+
+
 def send_confirmation(lead, waiting_list_days=None):
     """« Votre demande J-… est enregistrée » to the person, and to the parent under 15;
-    inside submit's transaction, after demandes.orient. Returns the messages queued."""
+    inside submit's transaction, after demandes.orient. Returns the messages queued: none
+    to an address that had its CONFIRMATIONS_PER_DAY (may_confirm_to)."""
     association = models.Association.get_by_id(lead.association_id) if lead.association_id else None
     context = dict(
         reference=lead.reference,
@@ -234,7 +261,7 @@ def send_confirmation(lead, waiting_list_days=None):
         link=link(lead),
     )
     sent = []
-    if lead.email:
+    if lead.email and may_confirm_to(lead.email):
         sent.append(
             emails.send(
                 "confirmation",
@@ -247,7 +274,7 @@ def send_confirmation(lead, waiting_list_days=None):
             )
         )
     parent = parent_email(lead)
-    if parent and parent.lower() != lead.email.lower():
+    if parent and parent.lower() != lead.email.lower() and may_confirm_to(parent):
         answers = lead.answers or {}
         sent.append(
             emails.send(
@@ -501,7 +528,9 @@ def resend_links(address, now=None):
     now = now or models.now()
     queued = 0
     with models.write_transaction(durable=True):
-        for lead in leads_of(address)[-LINK_LEADS:]:
+        # Locked (PostgreSQL): parallel requests for one address count one after the
+        # other, so they cannot pass the limit together (issue 14 §1).
+        for lead in leads_of(address, lock=True)[-LINK_LEADS:]:
             recent = (
                 Message.select()
                 .where(
@@ -527,9 +556,10 @@ def resend_links(address, now=None):
     return queued
 
 
-def leads_of(address):
+def leads_of(address, lock=False):
     """The leads whose person, or parent (under 15), gave this address (lower-cased). The
-    parent's is inside the answers: matched by LIKE, then checked exactly."""
+    parent's is inside the answers: matched by LIKE, then checked exactly. `lock`: inside
+    a write_transaction, their rows locked until commit."""
     query = (
         Lead.select()
         .where(
@@ -538,4 +568,6 @@ def leads_of(address):
         )
         .order_by(Lead.created_at)
     )
+    if lock:
+        query = models.locked(query)
     return [lead for lead in query if address in (lead.email.lower(), parent_email(lead).lower())]

@@ -19,8 +19,8 @@ import models
 from app import create_app
 from services import catalogue, territory
 
-# The `smtp_server` fixture: a real SMTP server (aiosmtpd).
-pytest_plugins = ["smtp_server"]
+# The `smtp_server` fixture: a real SMTP server (aiosmtpd); `redis_url`: a real Redis.
+pytest_plugins = ["smtp_server", "redis_server"]
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMUNES_FILE = ROOT / "data" / "communes.csv.gz"
@@ -125,6 +125,13 @@ def app(database_url, tmp_path):
             "MAIL_DIR": str(tmp_path / "mail"),
             # Every request over HTTPS, as in production (HttpsClient).
             "PREFERRED_URL_SCHEME": "https",
+            # Tests answer in milliseconds, and send one person many times: the time
+            # trap and the link to a first demande have their own (test_bots.py,
+            # test_sent_again.py, helpers.make_app).
+            "MIN_FILL_SECONDS": 0,
+            "SENT_AGAIN_HOURS": 0,
+            # Junk tests answer hundreds of steps a minute (limits: test_limits.py).
+            "LIMIT_ETAPES": "100000 per minute",
         }
     )
     app.test_client_class = HttpsClient

@@ -5,8 +5,9 @@ tests that start after the questionnaire."""
 import re
 
 import models
+from app import create_app
 from domain import workdays
-from services import demandes, drafts, territory
+from services import catalogue, demandes, drafts, territory
 
 HX = {"HX-Request": "true", "HX-Request-Type": "partial"}
 
@@ -152,3 +153,26 @@ def arrived(lead, routed_at, **fields):
     models.Lead.update(routed_at=routed_at, due_on=due, **fields).where(
         models.Lead.id == row.id
     ).execute()
+
+
+def make_app(database_url, tmp_path, **config):
+    """An app as conftest's `app` fixture makes it (no time trap, no link to a first
+    demande, unless asked), with these settings."""
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret-key",
+            "DATABASE_URL": database_url,
+            "SMTP_URL": "",
+            "MAIL_DIR": str(tmp_path / "mail"),
+            "PREFERRED_URL_SCHEME": "https",
+            "MIN_FILL_SECONDS": 0,
+            "SENT_AGAIN_HOURS": 0,
+            **config,
+        }
+    )
+    from conftest import HttpsClient
+
+    app.test_client_class = HttpsClient
+    catalogue.invalidate()
+    return app

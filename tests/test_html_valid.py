@@ -550,6 +550,32 @@ def run_vnu(command, files):
         pytest.fail(f"vnu n'a pas rendu de rapport (code {result.returncode}) :\n{result.stderr}")
 
 
+def limit_pages(app, pages):
+    """The 429 page (page and region) and the robots' thank-you page."""
+    client = app.test_client()
+    pages.fetch(client, "jeune-envoyee", "/jeune/envoyee")
+    # The same person again from another browser: the first demande, with a notice.
+    app.config["SENT_AGAIN_HOURS"] = 24  # read at each sending (conftest turns it off)
+    walk(client, "jeune", YOUTH_STEPS)
+    assert submit(client, "jeune").status_code == 303
+    other = app.test_client()
+    walk(other, "jeune", YOUTH_STEPS)
+    result = submit(other, "jeune").headers["Location"]
+    pages.fetch(other, "jeune-resultat-renvoyee", result)
+    assert "Vous aviez déjà envoyé" in pages.documents["jeune-resultat-renvoyee.html"]
+    saved = app.config["LIMIT_DEMANDES"]
+    app.config["LIMIT_DEMANDES"] = "1 per hour"
+    try:
+        client = app.test_client()
+        assert submit(client, "jeune").status_code == 303  # the one allowed this hour
+        walk(client, "jeune", YOUTH_STEPS)
+        data = {"consentement": "y", "csrf_token": csrf_token(client)}
+        pages.fetch(client, "trop-de-demandes", "/jeune/verifier", data, status=429)
+    finally:
+        app.config["LIMIT_DEMANDES"] = saved
+        app.config["SENT_AGAIN_HOURS"] = 0
+
+
 def test_every_page_is_valid_html(app, tmp_path):
     command = vnu_command()
     server_error_route(app)
@@ -564,6 +590,7 @@ def test_every_page_is_valid_html(app, tmp_path):
     espace_pages(app, pages)
     espace_demandes_pages(app, pages)
     admin_pages(app, pages)
+    limit_pages(app, pages)
     # These two change the database (catalogue emptied, then a postal code gone): last.
     waiting_list_page(app, pages)
     stale_check_page(app, pages)

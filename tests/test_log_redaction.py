@@ -306,3 +306,43 @@ def test_gunicorn_logs_carry_no_reset_nor_invitation_token(app, database_url, tm
     assert "/espace/reinitialisation/[jeton]" in log and "/espace/invitation/[jeton]" in log
     for token in (*tokens, TOKEN):
         assert token not in log and token not in errors.read_text()
+
+
+FORGED = '127.0.0.1 - - "GET /admin/ HTTP/1.1" 200'
+
+
+def raw_request(base, request_line):
+    """Send these bytes as the request line over a raw socket (no client library would
+    send them); returns the status line."""
+    host, port = base.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(request_line + b"\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        return sock.makefile("rb").readline()
+
+
+def test_control_characters_in_a_path_never_forge_a_log_line(app, database_url, tmp_path):
+    access, errors = tmp_path / "access.log", tmp_path / "error.log"
+    log_format = '%(h)s "%(r)s" %(U)s %(q)s %(s)s %({path_info}e)s'
+    forged = urllib.parse.quote(FORGED, safe="")
+    with gunicorn(database_url, access, errors, log_format) as base:
+        for path in (f"/x%0D%0A{forged}", f"/x%0A{forged}", f"/x%00{forged}", "/x%1B[2K"):
+            status = raw_request(base, f"GET {path} HTTP/1.1".encode())
+            assert status.split()[1] in (b"400", b"404"), status
+            status = raw_request(base, f"GET /?q=a%0A{forged} HTTP/1.1".encode())
+            assert status.startswith(b"HTTP/1.1 "), status
+    log = access.read_text()
+    lines = log.splitlines()
+    assert len(lines) == 8, log  # one line per request, whatever its path held
+    assert not any(line.startswith("127.0.0.1 - - ") for line in lines), log
+    assert "\\r\\n127.0.0.1 - - " in log and "\\x1b[2K" in log and "\\0" in log
+    assert "\x00" not in log and "\x1b" not in log
+    for line in errors.read_text().splitlines():
+        assert not line.startswith(FORGED[:20]), line
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("a\r\nb", "a\\r\\nb"), ("a\x00b", "a\\0b"), ("a\x1bb\x7f", "a\\x1bb\\x7f"), ("a\tb", "a\tb")],
+)
+def test_redact_escapes_control_characters(text, expected):
+    assert log_redaction.redact(text) == expected

@@ -276,13 +276,35 @@ def verifier(parcours):
         return render_check(journey, form, stale=first_invalid_step(journey))
     if not form.validate():
         return render_check(journey, form, status=422)
+    trap = form.reference_dossier_interne.data
+    if drafts.sent_by_a_robot(draft, trap, current_app.config["MIN_FILL_SECONDS"]):
+        # An ordinary-looking answer; nothing is created, nobody is e-mailed.
+        return redirect(url_for("questionnaire.envoyee", parcours=parcours.name), 303)
     try:
-        lead = drafts.submit(draft.token, first_invalid_step)
+        lead = drafts.submit(
+            draft.token, first_invalid_step, current_app.config["SENT_AGAIN_HOURS"]
+        )
     except drafts.InvalidDraft:
         # Only a change made meanwhile (another tab, the communes file) gets here.
         return redirect(url_for("questionnaire.verifier", parcours=parcours.name), 303)
+    if lead.sent_again and lead.reference not in session.get("leads", []):
+        # Another browser's demande: its result page, without its secret link nor the
+        # change of association (sent_again).
+        linked = [r for r in session.get("sent_again", []) if r != lead.reference]
+        session["sent_again"] = (linked + [lead.reference])[-MAX_REMEMBERED_LEADS:]
     remember_lead(lead)
     return redirect(result_url(lead), 303)
+
+
+@bp.get(f"/{PARCOURS_RULE}/envoyee")
+def envoyee(parcours):
+    """What a robot's sending gets (verifier): a thank-you page, nothing else."""
+    parcours = PARCOURS[parcours]
+    return render(
+        "questionnaire/envoyee.html",
+        parcours=parcours,
+        title=page_title(parcours, f"Votre {parcours.noun} est bien envoyée"),
+    )
 
 
 def first_invalid_step(journey):
@@ -345,6 +367,12 @@ def resultat(parcours, reference):
     return render_result(visible_lead(parcours, reference))
 
 
+def sent_again(lead):
+    """This browser sent the same person's demande again and was linked to a first one
+    sent elsewhere (drafts.submit): whoever typed that e-mail or phone may not be them."""
+    return lead.reference in session.get("sent_again", [])
+
+
 def render_result(lead, status=200):
     parcours = PARCOURS[lead.kind]
     orientations = drafts.orientations_of(lead)
@@ -359,9 +387,10 @@ def render_result(lead, status=200):
         lead=lead,
         current=current,
         alternatives=alternatives,
-        changes_left=drafts.changes_left(lead),
+        changes_left=0 if sent_again(lead) else drafts.changes_left(lead),
         max_changes=drafts.MAX_CHANGES,
-        suivi_link=suivi.link(lead),
+        suivi_link=None if sent_again(lead) else suivi.link(lead),
+        sent_again=sent_again(lead),
         title=page_title(parcours, f"Votre {parcours.noun} est bien enregistrée"),
     )
 
@@ -369,6 +398,8 @@ def render_result(lead, status=200):
 @bp.post(f"/{PARCOURS_RULE}/resultat/<reference>/choisir")
 def choisir(parcours, reference):
     lead = visible_lead(parcours, reference)
+    if sent_again(lead):
+        abort(404)
     # None for anything but an integer (werkzeug catches int()'s ValueError).
     orientation_id = request.form.get("orientation", type=int)
     try:

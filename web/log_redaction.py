@@ -87,11 +87,26 @@ EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 EMAIL_REDACTED = "[adresse]"
 
 
+# Control characters (a percent-decoded %0A in a path, a NUL, a terminal's escape) would
+# let a request write a line of its own into the log: shown escaped, as \n or \x1b.
+CONTROL_RE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+CONTROL_NAMES = {"\n": "\\n", "\r": "\\r", "\x00": "\\0"}
+
+
+def escape_controls(text):
+    return CONTROL_RE.sub(lambda m: CONTROL_NAMES.get(m[0]) or f"\\x{ord(m[0]):02x}", text)
+
+
 def redact(text):
-    """`text` with every secret of a link replaced by « [jeton] », every inbox search by
-    « [recherche] » and every e-mail address by « [adresse] »."""
+    """`text` on one line, with every secret of a link replaced by « [jeton] », every
+    inbox search by « [recherche] » and every e-mail address by « [adresse] »."""
     if not isinstance(text, str):
         return text
+    return escape_controls(redact_secrets(text))
+
+
+def redact_secrets(text):
+    """redact, its line breaks kept (a traceback's)."""
     if "@" in text:
         text = EMAIL_RE.sub(EMAIL_REDACTED, text)
     if "q=" in text.lower() or "q%3d" in text.lower():
@@ -113,7 +128,7 @@ class RedactingFilter(logging.Filter):
             # Formatted here, as a handler would (and caches), so that it is redacted too.
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
-            record.exc_text = redact(record.exc_text)
+            record.exc_text = redact_secrets(record.exc_text)
         return True
 
 

@@ -200,6 +200,12 @@ def _live_server(browser_databases, browser_seed_db, tmp_path_factory):
             "DATABASE_URL": first,
             # HTTPS, as in production: Secure cookies, HSTS.
             "SESSION_COOKIE_SECURE": True,
+            # One server for the whole session: its demandes are not one person's; the
+            # time trap and the limits have their own tests (test_bots.py, test_limits.py).
+            "MIN_FILL_SECONDS": 0,
+            "SENT_AGAIN_HOURS": 0,
+            "LIMIT_DEMANDES": "100000 per hour",
+            "LIMIT_ETAPES": "100000 per minute",
         }
     )
     # Not TESTING: errors take the production path (our 500 page), but are recorded here.
