@@ -32,9 +32,17 @@ STAFF_HOME = "/espace/"
 ADMIN_HOME = "/admin/"
 LOGIN_ERROR = "Adresse e-mail ou mot de passe incorrect"
 THROTTLED_ERROR = (
-    "Trop de tentatives de connexion : réessayez dans 15 minutes, "
+    "Trop de tentatives de connexion : réessayez dans {wait}, "
     "ou choisissez « Mot de passe oublié ? »"
 )
+
+
+def throttled_error(error):
+    minutes = -(-error.wait // 60)
+    wait = "une minute" if minutes <= 1 else f"{minutes} minutes"
+    return THROTTLED_ERROR.format(wait=wait)
+
+
 FORGOT_SENT = (
     "Si cette adresse correspond à un compte, vous recevrez un lien dans quelques minutes "
     "pour choisir un nouveau mot de passe. Il est valable une heure."
@@ -114,8 +122,10 @@ def connexion():
     now = models.now()
     try:
         row = accounts.authenticate(form.email.data, form.password.data, client_ip(), now)
-    except accounts.Throttled:
-        return render_login(form, next_url, problem=THROTTLED_ERROR, status=429)
+    except accounts.Throttled as error:
+        response = render_login(form, next_url, problem=throttled_error(error), status=429)
+        response.headers["Retry-After"] = str(error.wait)
+        return response
     if row is None:
         return render_login(form, next_url, problem=LOGIN_ERROR, status=422)
     login_user(accounts.User(row))
@@ -452,6 +462,7 @@ def reglages_inviter():
             own_association(),
             models.now(),
             invited_by=current_user.row.email,
+            actor=current_user.row.id,
             link=lambda token: url_for("espace.invitation", token=token),
         )
     except accounts.AccountError as error:
@@ -466,7 +477,7 @@ def reglages_inviter():
 def reglages_desactiver(user_id):
     target = own_staff(user_id)
     try:
-        accounts.deactivate(target, models.now())
+        accounts.deactivate(target, models.now(), actor=current_user.row.id)
     except accounts.AccountError as error:
         return render_settings(status=409, problem=str(error))
     if target.id == current_user.row.id:
