@@ -180,13 +180,14 @@ def set_password(row, password, now):
     return Utilisateur.get_by_id(row.id)
 
 
-def move_epoch(row):
-    """End every session of `row` (logout, deactivation)."""
+def log_out(row):
+    """Logout: every session of the account ends."""
     Utilisateur = models.Utilisateur
     with models.write_transaction(durable=True):
         Utilisateur.update(session_epoch=Utilisateur.session_epoch + 1).where(
             Utilisateur.id == row.id
         ).execute()
+        journal.record("deconnexion", row)
     return Utilisateur.get_by_id(row.id)
 
 

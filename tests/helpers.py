@@ -3,6 +3,7 @@ them with a real CSRF token, as a browser would; stored answers and submitted le
 tests that start after the questionnaire."""
 
 import re
+import time
 
 import models
 from services import demandes, drafts, territory
@@ -91,6 +92,7 @@ def log_in(client, user):
     with client.session_transaction() as session:
         session["_user_id"] = f"{user.id}:{user.session_epoch}"
         session["_fresh"] = True
+        session["login_at"] = session["seen_at"] = int(time.time())  # web/staff_session
 
 
 # Cleaned answers as a draft stores them, for leads made without the questionnaire.

@@ -25,6 +25,7 @@ from forms.espace import (
 from services import accounts
 from views.espace import bp
 from views.rendering import render
+from web import staff_session
 
 # Where each role lands after logging in: the inbox (/espace/) and the operator's pages
 # (/admin/), built by other parts; until they exist, the account page.
@@ -129,6 +130,7 @@ def connexion():
     if row is None:
         return render_login(form, next_url, problem=LOGIN_ERROR, status=422)
     login_user(accounts.User(row))
+    staff_session.start()
     return redirect(next_url or home_url(row.role), 303)
 
 
@@ -148,10 +150,14 @@ def render_login(form, next_url, problem=None, status=200):
 @bp.post("/deconnexion")
 def deconnexion():
     if current_user.is_authenticated:
-        accounts.move_epoch(current_user.row)
+        accounts.log_out(current_user.row)
         logout_user()
     flash("Vous êtes déconnecté·e.", "info")
-    return redirect(url_for("espace.connexion"), 303)
+    response = redirect(url_for("espace.connexion"), 303)
+    # What this browser kept of the staff pages goes too (the flash message is set
+    # again by the redirect's own cookie: Clear-Site-Data runs before it is stored).
+    response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
+    return response
 
 
 # --- Lost password, links ------------------------------------------------------------
