@@ -426,7 +426,7 @@ def espace_pages(app, pages):
     pages.post(client, "espace-connexion-422-vide", login, {})
     wrong = {"email": "resp@example.org", "password": "pas le bon mot de passe"}
     pages.post(client, "espace-connexion-422-incorrect", login, wrong)
-    for _ in range(accounts.MAX_FAILURES_PER_ACCOUNT - 2):
+    for _ in range(accounts.PAIR_LIMIT - 2):
         client.post(login, data=dict(wrong, csrf_token=csrf_token(client, login)))
     pages.post(client, "espace-connexion-429", login, wrong, status=429)
     forgot = "/espace/mot-de-passe-oublie"
