@@ -13,7 +13,7 @@ import logging
 import traceback
 
 import models
-from jobs import digest, relances, retention
+from jobs import digest, journal, relances, retention
 from mail import outbox
 from services import accounts, statistiques
 
@@ -40,6 +40,7 @@ DUTIES = [
     retention.purge_drafts,
     # Before the reminders: no reminder about a lead about to be anonymised.
     retention.apply_retention,
+    journal.purge_journal,
     relances.remind_late_leads,
     relances.nudge_waiting_leads,
     digest.send_digests,

@@ -28,6 +28,7 @@ KINDS = {
     "code_secours_utilise": "Code de secours utilisé",
     "double_auth_reglage": "Réglage de double authentification de l'association",
     "desactivation": "Compte désactivé",
+    "activation": "Compte réactivé",
     "changement_role": "Rôle changé",
     "export": "Export CSV",
     "import_catalogue": "Import du catalogue",

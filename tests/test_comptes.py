@@ -321,13 +321,16 @@ def test_logout_revokes_every_session(app, client):
     log_in(other, user)  # another device
     stolen = session_cookie(client)
     response = post(client, "/espace/deconnexion")
-    assert response.status_code == 303 and response.headers["Location"] == LOGIN
+    assert response.status_code == 303
+    assert response.headers["Location"] == LOGIN + "?deconnexion=1"
     assert reload(user).session_epoch == user.session_epoch + 1
     assert other.get("/espace/compte").status_code == 302
     replay = app.test_client()
     replay.set_cookie("session", stolen)
     assert replay.get("/espace/compte").status_code == 302
-    assert "Vous êtes déconnecté·e." in client.get(LOGIN).get_data(as_text=True)
+    assert "Vous êtes déconnecté·e." in client.get(response.headers["Location"]).get_data(
+        as_text=True
+    )
 
 
 def test_logout_is_a_post(app, client):

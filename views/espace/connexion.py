@@ -31,6 +31,7 @@ from web import staff_session
 # (/admin/), built by other parts; until they exist, the account page.
 STAFF_HOME = "/espace/"
 ADMIN_HOME = "/admin/"
+LOGGED_OUT = "Vous êtes déconnecté·e."
 LOGIN_ERROR = "Adresse e-mail ou mot de passe incorrect"
 THROTTLED_ERROR = (
     "Trop de tentatives de connexion : réessayez dans {wait}, "
@@ -117,6 +118,8 @@ def connexion():
         return redirect(next_url or home_url(current_user.role))
     form = LoginForm()
     if request.method != "POST":
+        if request.args.get("deconnexion") == "1":
+            flash(LOGGED_OUT, "info")
         return render_login(form, next_url)
     if not form.validate():
         return render_login(form, next_url, status=422)
@@ -152,10 +155,9 @@ def deconnexion():
     if current_user.is_authenticated:
         accounts.log_out(current_user.row)
         logout_user()
-    flash("Vous êtes déconnecté·e.", "info")
-    response = redirect(url_for("espace.connexion"), 303)
-    # What this browser kept of the staff pages goes too (the flash message is set
-    # again by the redirect's own cookie: Clear-Site-Data runs before it is stored).
+    # What this browser kept of the staff pages goes too, cookies included: the message
+    # cannot ride in the session (a flash), the next page's address says it.
+    response = redirect(url_for("espace.connexion", deconnexion=1), 303)
     response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
     return response
 
