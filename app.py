@@ -12,7 +12,7 @@ import models
 from domain import vocabulary
 from services import accounts
 from views.rendering import private
-from web import assets, log_redaction, staff_session
+from web import access_log, assets, log_redaction, staff_session
 from web.csrf import csrf
 from web.headers import security_headers
 from web.proxies import trust_proxies
@@ -81,6 +81,7 @@ def create_app(config=None):
     csrf.init_app(app)
     accounts.login_manager.init_app(app)
     staff_session.init_app(app)
+    access_log.init_app(app)
     register_request_hooks(app)
     # Flask logs an exception with its path, the development server every request line.
     log_redaction.protect(app.logger, "werkzeug")

@@ -48,6 +48,7 @@ ROUTES = [
     ("GET", "/admin/retards"),
     ("GET", "/admin/simulateur"),
     ("GET", "/admin/couverture"),
+    ("GET", "/admin/journal"),
 ]
 
 
