@@ -334,7 +334,10 @@ def authenticate(email, password, ip, now):
             fields["password_hash"] = hash_password(password)
         Utilisateur.update(**fields).where(Utilisateur.id == row.id).execute()
         attempt_succeeded(key, ip)
-        journal.record("connexion", row.id)
+        if row.totp_secret:  # the login is complete once its code is given
+            journal.record("mot_de_passe_valide", row.id)
+        else:
+            journal.record("connexion", row.id)
     return Utilisateur.get_by_id(row.id)
 
 

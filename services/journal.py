@@ -14,6 +14,7 @@ import models
 # Every kind of entry, with its label on /admin/journal.
 KINDS = {
     "connexion": "Connexion",
+    "mot_de_passe_valide": "Mot de passe correct, code demandé",
     "echec_connexion": "Échec de connexion",
     "verrouillage": "Tentatives bloquées",
     "deconnexion": "Déconnexion",

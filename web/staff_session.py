@@ -10,6 +10,15 @@ from flask_login import current_user, logout_user
 
 LOGIN_AT = "login_at"
 SEEN_AT = "seen_at"
+# Logged in without the second factor it must have: only the enrolment page (and logout)
+# open until it is set up (views/espace/double_auth.py).
+MUST_ENROL = "mfa_must_enrol"
+ENROLMENT_ENDPOINTS = {
+    "espace.double_authentification",
+    "espace.double_authentification_commencer",
+    "espace.double_authentification_activer",
+    "espace.deconnexion",
+}
 # seen_at is written at most this often, so a page read does not re-sign the cookie.
 SEEN_GRANULARITY = 60
 EXPIRED = "Votre session a expiré : connectez-vous à nouveau."
@@ -19,6 +28,7 @@ def start(now=None):
     """At login: the session's clock starts, and its CSRF token is a new one."""
     now = int(now or time.time())
     session[LOGIN_AT] = session[SEEN_AT] = now
+    session.pop(MUST_ENROL, None)
     session.pop("csrf_token", None)
     g.pop("csrf_token", None)
 
@@ -44,10 +54,12 @@ def init_app(app):
             return None
         if expired(now):
             logout_user()
-            for key in (LOGIN_AT, SEEN_AT):
+            for key in (LOGIN_AT, SEEN_AT, MUST_ENROL):
                 session.pop(key, None)
             flash(EXPIRED, "info")
             return redirect(url_for("espace.connexion", next=request.full_path.rstrip("?")))
         if now - session[SEEN_AT] >= SEEN_GRANULARITY:
             session[SEEN_AT] = now
+        if session.get(MUST_ENROL) and request.endpoint not in ENROLMENT_ENDPOINTS:
+            return redirect(url_for("espace.double_authentification"))
         return None

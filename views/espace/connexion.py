@@ -21,11 +21,11 @@ from forms.espace import (
     NotificationsForm,
     ProfileForm,
     ProgrammeForm,
+    SecondFactorRuleForm,
 )
-from services import accounts
+from services import accounts, second_factor
 from views.espace import bp
 from views.rendering import render
-from web import staff_session
 
 # Where each role lands after logging in: the inbox (/espace/) and the operator's pages
 # (/admin/), built by other parts; until they exist, the account page.
@@ -132,9 +132,11 @@ def connexion():
         return response
     if row is None:
         return render_login(form, next_url, problem=LOGIN_ERROR, status=422)
-    login_user(accounts.User(row))
-    staff_session.start()
-    return redirect(next_url or home_url(row.role), 303)
+    from views.espace import double_auth  # its pages build on this module's
+
+    if second_factor.enrolled(row):
+        return double_auth.begin_code_step(row, next_url)
+    return double_auth.finish_login(row, next_url)
 
 
 def render_login(form, next_url, problem=None, status=200):
@@ -399,6 +401,9 @@ def render_settings(status=200, profile=None, failed_programme=None, invite=None
         invite=invite,
         staff=staff,
         pending=pending,
+        mfa_rule=SecondFactorRuleForm(
+            formdata=None, data={"obligatoire": association.double_authentification}
+        ),
         role_labels=ROLE_LABELS,
         failed=failed,
         problem=problem,
