@@ -365,6 +365,16 @@ class RecoveryCode(BaseModel):
     used_at = DateTimeField(null=True)
 
 
+class LinkRequest(BaseModel):
+    """A « mot de passe oublié » or « j'ai perdu mon lien » request, answered by `tick`
+    (jobs/link_requests.py): the page does the same work, one insert, whether or not the
+    address is known, so its time says nothing. Deleted once answered."""
+
+    kind = CharField(max_length=20)  # "reinitialisation" | "lien_suivi"
+    address = CharField(max_length=254)
+    created_at = DateTimeField(default=now)
+
+
 MODELS = [
     Commune,
     Localite,
@@ -386,6 +396,7 @@ MODELS = [
     LoginCounter,
     SecurityEvent,
     RecoveryCode,
+    LinkRequest,
 ]
 
 

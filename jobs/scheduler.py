@@ -13,7 +13,7 @@ import logging
 import traceback
 
 import models
-from jobs import digest, journal, relances, retention
+from jobs import digest, journal, link_requests, relances, retention
 from mail import outbox
 from services import accounts, statistiques
 
@@ -44,6 +44,7 @@ DUTIES = [
     relances.remind_late_leads,
     relances.nudge_waiting_leads,
     digest.send_digests,
+    link_requests.answer_link_requests,
     send_outbox,
     refresh_statistics,
 ]

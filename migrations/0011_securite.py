@@ -1,7 +1,7 @@
 """Security (issue 12): login counters kept atomically per (account, client address) and
 per account (replacing login_failure, one row per failure), the security journal, the
-TOTP second factor (secret, last step used, hashed recovery codes) and the association's
-« double authentification obligatoire ».
+TOTP second factor (secret, last step used, hashed recovery codes), the association's
+« double authentification obligatoire », and the link requests `tick` answers.
 
 Models are a frozen copy, independent of models.py, as playhouse.migrations asks.
 """
@@ -45,7 +45,12 @@ def up(migrator, db):
         code_hash = CharField(max_length=64)
         used_at = DateTimeField(null=True)
 
-    db.create_tables([LoginCounter, SecurityEvent, RecoveryCode])
+    class LinkRequest(BaseModel):
+        kind = CharField(max_length=20)
+        address = CharField(max_length=254)
+        created_at = DateTimeField()
+
+    db.create_tables([LoginCounter, SecurityEvent, RecoveryCode, LinkRequest])
     migrator.migrate(
         migrator.add_column("utilisateur", "totp_secret", CharField(default="")),
         migrator.add_column("utilisateur", "totp_last_step", IntegerField(default=0)),
@@ -60,7 +65,7 @@ def down(migrator, db):
         migrator.drop_column("utilisateur", "totp_last_step"),
         migrator.drop_column("utilisateur", "totp_secret"),
     )
-    for table in ("recovery_code", "security_event", "login_counter"):
+    for table in ("link_request", "recovery_code", "security_event", "login_counter"):
         db.execute_sql(f"DROP TABLE {table}")
     db.execute_sql(
         "CREATE TABLE login_failure (id INTEGER PRIMARY KEY, account_key VARCHAR(64) NOT NULL,"

@@ -14,7 +14,9 @@ import datetime as dt
 import functools
 import gzip
 import hashlib
+import re
 import secrets
+import unicodedata
 from pathlib import Path
 
 import argon2
@@ -110,13 +112,41 @@ HASHER = argon2.PasswordHasher()
 PASSWORD_MIN_LENGTH = 12
 PASSWORD_MAX_LENGTH = 128  # argon2 takes any length; a bound keeps hashing cheap
 COMMON_PASSWORDS_FILE = Path(__file__).parent.parent / "data" / "common-passwords.txt.gz"
+FRENCH_PASSWORDS_FILE = Path(__file__).parent.parent / "data" / "common-passwords-fr.txt"
 EMAIL_MAX_LENGTH = 254
 
 
 @functools.cache
 def common_passwords():
+    """Django's list (leaked passwords, mostly English) and a French one."""
     with gzip.open(COMMON_PASSWORDS_FILE, "rt", encoding="utf-8") as lines:
-        return frozenset(line.strip() for line in lines if line.strip())
+        words = {line.strip() for line in lines if line.strip()}
+    french = FRENCH_PASSWORDS_FILE.read_text(encoding="utf-8").splitlines()
+    words.update(w.strip() for w in french if w.strip() and not w.startswith("#"))
+    return frozenset(words)
+
+
+LEET = str.maketrans("0134578@$!|", "oleastbasil")
+AROUND = re.compile(r"^[\W\d_]+|[\W\d_]+$")
+
+
+def password_cores(password):
+    """What a common password hides under: the password lower-cased, without the digits
+    and symbols around it ("motdepasse123!", "2024azerty"), without accents, spaces and
+    leetspeak ("m0t de p@sse")."""
+    lowered = unicodedata.normalize("NFKD", password.lower())
+    lowered = "".join(c for c in lowered if not unicodedata.combining(c))
+    cores = set()
+    for base in (lowered, AROUND.sub("", lowered)):
+        for text in (base, base.translate(LEET)):
+            squeezed = re.sub(r"[\W_]+", "", text)
+            cores |= {text, squeezed, AROUND.sub("", squeezed)}
+    return {core for core in cores if core}
+
+
+def is_common(password):
+    words = common_passwords()
+    return any(core in words for core in password_cores(password))
 
 
 @functools.cache
@@ -133,7 +163,7 @@ def password_problem(password, email=""):
     if len(password) > PASSWORD_MAX_LENGTH:
         return f"Choisissez un mot de passe de {PASSWORD_MAX_LENGTH} caractères au plus"
     lowered = password.lower()
-    if lowered in common_passwords() or len(set(lowered)) < 4:
+    if is_common(password) or len(set(lowered)) < 4:
         return "Ce mot de passe est trop courant : choisissez-en un autre, plus difficile à deviner"
     local_part = email.lower().partition("@")[0]
     if len(local_part) >= 4 and local_part in lowered:
@@ -437,12 +467,28 @@ def request_reset(email, now, link):
         row = Utilisateur.get_or_none(
             (Utilisateur.email == address) & Utilisateur.actif & (Utilisateur.password_hash != "")
         )
-        if row is None:
+        if row is None or resets_in_the_last_hour(row, now) >= RESET_LIMIT_PER_HOUR:
             return False
         token = new_token(row, RESET, now)
         journal.record("reinitialisation_demandee", row)
         outbox.queue(row.email, RESET_SUBJECT, reset_body(public_url(link(token))), RESET)
     return True
+
+
+RESET_LIMIT_PER_HOUR = 3  # reset e-mails to one account: a stranger cannot flood it
+
+
+def resets_in_the_last_hour(row, now):
+    AccountToken = models.AccountToken
+    return (
+        AccountToken.select()
+        .where(
+            (AccountToken.utilisateur == row.id)
+            & (AccountToken.purpose == RESET)
+            & (AccountToken.created_at > now - dt.timedelta(hours=1))
+        )
+        .count()
+    )
 
 
 def reset_body(url):

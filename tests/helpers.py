@@ -141,3 +141,12 @@ def submitted_lead(kind, answers):
 
 def fresh(lead):
     return models.Lead.get_by_id(lead.id)
+
+
+def answer_link_requests(app):
+    """What `tick` does with « mot de passe oublié » and « j'ai perdu mon lien » requests
+    (jobs/link_requests.py): their e-mails are queued then."""
+    from jobs import link_requests
+
+    with app.app_context(), models.db.connection_context():
+        return link_requests.answer_link_requests(app)

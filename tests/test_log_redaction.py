@@ -19,6 +19,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from helpers import answer_link_requests
 
 import models
 from models import Lead, Message
@@ -289,6 +290,7 @@ def test_gunicorn_logs_carry_no_reset_nor_invitation_token(app, database_url, tm
         browser = Browser(base)
         forgot = {"email": "staff@example.org"}
         assert browser.post_form("/espace/mot-de-passe-oublie", forgot) == 200  # via 303
+        answer_link_requests(app)  # what tick does
         with models.db.connection_context():
             reset = link_path(Message.get(Message.kind == accounts.RESET))
             invitation = link_path(Message.get(Message.kind == accounts.INVITATION))
