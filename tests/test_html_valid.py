@@ -443,6 +443,12 @@ def espace_pages(app, pages):
     client = app.test_client()
     log_in(client, user)
     pages.fetch(client, "espace-compte", "/espace/compte")
+    # The second factor: its page, then with the QR code (inline SVG), a refused code.
+    mfa = "/espace/compte/double-authentification"
+    pages.fetch(client, "espace-double-authentification", mfa)
+    client.post(mfa + "/commencer", data={"csrf_token": csrf_token(client)})
+    pages.fetch(client, "espace-double-authentification-qr", mfa)
+    pages.post(client, "espace-double-authentification-422", mfa + "/activer", {"code": "1"})
     pages.post(client, "espace-compte-422", "/espace/compte", {"actuel": "faux"})
     pages.post(
         client,
@@ -500,6 +506,7 @@ def admin_pages(app, pages):
         ("simulateur", "/admin/simulateur"),
         ("couverture", "/admin/couverture"),
         ("couverture-tout", "/admin/couverture?tout=1"),
+        ("journal", "/admin/journal"),
     ):
         pages.fetch(client, f"admin-{name}", url)
     youth = (
@@ -508,6 +515,7 @@ def admin_pages(app, pages):
     )
     pages.fetch(client, "admin-simulateur-resultat", f"/admin/simulateur?{youth}")
     pages.fetch(client, "admin-simulateur-422", "/admin/simulateur?kind=x", status=422)
+    pages.fetch(client, "admin-journal-422", "/admin/journal?du=x&kind=x", status=422)
     pages.fetch(
         client,
         "admin-simulateur-communes",
