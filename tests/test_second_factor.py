@@ -168,3 +168,27 @@ def test_junk_at_the_code_forms_never_500(app, client, code):
     login(log, user.email, PASSWORD, ip="10.20.0.2")
     post(log, PAGE + "/commencer", page=PAGE)
     assert post(log, PAGE + "/activer", {"code": code}, page=PAGE).status_code in (200, 422)
+
+
+@settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(value=st.text(st.characters(codec="utf-8"), max_size=40))
+def test_junk_at_the_removal_and_rule_forms_never_500(app, client, value):
+    responsable = models.Utilisateur.get_or_none(
+        models.Utilisateur.email == "resp-junk@example.org"
+    ) or make_user("resp-junk@example.org", role="responsable")
+    models.LoginCounter.delete().execute()
+    models.Association.update(double_authentification=False).execute()
+    login(client, responsable.email, PASSWORD, ip="10.21.0.1")
+    removal = post(client, PAGE + "/desactiver", {"password": value}, page=PAGE)
+    assert removal.status_code in (303, 422)
+    rule = post(
+        client,
+        "/espace/reglages/double-authentification",
+        {"obligatoire": value},
+        "/espace/reglages",
+    )
+    assert rule.status_code == 303
+    association = models.Association.get_by_id(responsable.association_id)
+    assert association.double_authentification is (value == "y")
