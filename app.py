@@ -12,7 +12,7 @@ import models
 from domain import vocabulary
 from services import accounts
 from views.rendering import private
-from web import assets, draining, limits, log_redaction
+from web import access_log, assets, draining, limits, log_redaction, staff_session
 from web.csrf import csrf
 from web.headers import security_headers
 from web.proxies import trust_proxies
@@ -80,6 +80,11 @@ def create_app(config=None):
         HSTS_INCLUDE_SUBDOMAINS=os.environ.get("HSTS_INCLUDE_SUBDOMAINS", "1") == "1",
         # WTForms' own French messages, without Flask-Babel.
         WTF_I18N_ENABLED=False,
+        # Staff accounts (issue 12, docs/security.md): a session ends after this long
+        # idle, or this long after the login; the security journal's retention.
+        STAFF_IDLE_MINUTES=int(os.environ.get("STAFF_IDLE_MINUTES", "30")),
+        STAFF_SESSION_HOURS=int(os.environ.get("STAFF_SESSION_HOURS", "12")),
+        JOURNAL_RETENTION_DAYS=int(os.environ.get("JOURNAL_RETENTION_DAYS", "365")),
     )
     if config is None:
         app.config.from_pyfile("config.py", silent=True)
@@ -91,12 +96,15 @@ def create_app(config=None):
         )
 
     apply_draft_lifetime(app.config)
+    apply_cookie_names(app.config)
     trust_proxies(app)
     app.wsgi_app = draining.middleware(app.wsgi_app)  # a stopping server leaves the proxy
     models.init_db(app.config["DATABASE_URL"])
     register_upload_limits(app)  # before CSRFProtect, which reads the form first
     csrf.init_app(app)
     accounts.login_manager.init_app(app)
+    staff_session.init_app(app)
+    access_log.init_app(app)
     register_request_hooks(app)
     # Flask logs an exception with its path, the development server every request line.
     log_redaction.protect(app.logger, "werkzeug")
@@ -128,6 +136,21 @@ def apply_draft_lifetime(config):
     lifetime = dt.timedelta(hours=config["DRAFT_MAX_AGE_HOURS"])
     config["PERMANENT_SESSION_LIFETIME"] = lifetime
     config["WTF_CSRF_TIME_LIMIT"] = int(lifetime.total_seconds())
+
+
+def apply_cookie_names(config):
+    """Over HTTPS the cookies are `__Host-` ones: the browser then refuses them unless
+    Secure, for this host only and the whole site (no subdomain can set or read them)."""
+    if config["SESSION_COOKIE_SECURE"]:
+        config.setdefault("SESSION_COOKIE_NAME", "session")
+        if not config["SESSION_COOKIE_NAME"].startswith("__Host-"):
+            config["SESSION_COOKIE_NAME"] = "__Host-" + config["SESSION_COOKIE_NAME"]
+        config["SESSION_COOKIE_DOMAIN"] = None
+        config["SESSION_COOKIE_PATH"] = "/"
+        config["REMEMBER_COOKIE_NAME"] = "__Host-remember_token"
+        config["REMEMBER_COOKIE_SECURE"] = True
+        config["REMEMBER_COOKIE_DOMAIN"] = None
+        config["REMEMBER_COOKIE_PATH"] = "/"
 
 
 # Bodies bigger than MAX_CONTENT_LENGTH, for these endpoints only (the catalogue file).

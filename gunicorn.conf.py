@@ -7,7 +7,11 @@ import time
 
 workers = 2
 accesslog = "-"
-access_log_format = '"%(m)s %(U)s" %(s)s %(b)s %(M)sms'
+# Time, client address (after TRUSTED_PROXIES), request, status, size, duration, and the
+# logged-in account's id ("-" when none): web/access_log.py leaves the last two in the environ.
+access_log_format = (
+    '%(t)s %({app.client}e)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms compte=%({app.user_id}e)s'
+)
 # Follow-up links (/suivi/<token>) are secrets: every atom of the format, and the error
 # log, are redacted (web/log_redaction.py), whatever format an operator writes here.
 logger_class = "web.log_redaction.RedactingLogger"

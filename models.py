@@ -105,6 +105,8 @@ class Association(CatalogueModel):
     telephone = CharField(default="")
     delai_recontact = SmallIntegerField(default=5)  # jours ouvrés
     actif = BooleanField(default=True)
+    # « Double authentification obligatoire » for its staff (the responsable's setting).
+    double_authentification = BooleanField(default=False)
     updated_at = DateTimeField(default=now)
 
 
@@ -233,15 +235,10 @@ class Utilisateur(BaseModel):
     last_login_at = DateTimeField(null=True)
     # vocabulary.NOTIFICATIONS: an e-mail per new lead, or one digest a day (scheduler).
     notifications = CharField(max_length=20, default="chaque_demande")
-
-
-class LoginFailure(BaseModel):
-    """A failed login, counted per account and per IP to throttle guessing (in the
-    database, so the count holds across workers and servers)."""
-
-    account_key = CharField(max_length=64, index=True)  # sha256 of the e-mail typed
-    ip = CharField(max_length=64, index=True)
-    at = DateTimeField(default=now, index=True)
+    # The TOTP second factor (services/second_factor.py): "" until enrolled; the last
+    # time step accepted, so a code is never accepted twice.
+    totp_secret = CharField(default="")
+    totp_last_step = IntegerField(default=0)
 
 
 class AccountToken(BaseModel):
@@ -364,6 +361,48 @@ class Battement(BaseModel):
     at = DateTimeField()
 
 
+class LoginCounter(BaseModel):
+    """Login attempts counted per key (services/accounts.py: an (account, client address)
+    pair, an account, a second-factor step), one row per key updated under a row lock, so
+    parallel attempts are counted one by one on every worker and server."""
+
+    key = CharField(max_length=160, unique=True)
+    failures = IntegerField(default=0)
+    window_start = DateTimeField()
+    last_at = DateTimeField()
+
+
+class SecurityEvent(BaseModel):
+    """The security journal (services/journal.py): no personal data beyond account ids
+    and the client address; kept JOURNAL_RETENTION_DAYS (jobs/journal.py)."""
+
+    kind = CharField(max_length=32, index=True)
+    at = DateTimeField(default=now, index=True)
+    # Plain ids, not foreign keys: the journal outlives a deleted account.
+    utilisateur_id = IntegerField(null=True, index=True)
+    target_id = IntegerField(null=True)
+    ip = CharField(max_length=64, default="")
+    details = JSONField(default=dict)
+
+
+class RecoveryCode(BaseModel):
+    """A one-time recovery code of the second factor; only its sha256 is stored."""
+
+    utilisateur = ForeignKeyField(Utilisateur, backref="recovery_codes", on_delete="CASCADE")
+    code_hash = CharField(max_length=64)
+    used_at = DateTimeField(null=True)
+
+
+class LinkRequest(BaseModel):
+    """A « mot de passe oublié » or « j'ai perdu mon lien » request, answered by `tick`
+    (jobs/link_requests.py): the page does the same work, one insert, whether or not the
+    address is known, so its time says nothing. Deleted once answered."""
+
+    kind = CharField(max_length=20)  # "reinitialisation" | "lien_suivi"
+    address = CharField(max_length=254)
+    created_at = DateTimeField(default=now)
+
+
 MODELS = [
     Commune,
     Localite,
@@ -374,7 +413,6 @@ MODELS = [
     Orientation,
     Evenement,
     Utilisateur,
-    LoginFailure,
     AccountToken,
     Message,
     Binome,
@@ -386,6 +424,10 @@ MODELS = [
     CatalogueVersion,
     Effacement,
     Battement,
+    LoginCounter,
+    SecurityEvent,
+    RecoveryCode,
+    LinkRequest,
 ]
 
 

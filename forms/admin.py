@@ -5,6 +5,7 @@ Every POST is already checked by the app-wide CSRFProtect (the pages write the t
 csrf_token()), so these forms do not add a second token field.
 """
 
+import datetime as dt
 import re
 
 from flask_wtf import FlaskForm
@@ -389,3 +390,50 @@ class SimulatorForm(FlaskForm):
             publics=self.publics_mentor.data,
             modalite=MODALITE_OF_RENCONTRE[self.rencontre.data],
         )
+
+
+class JournalForm(FlaskForm):
+    """The security journal's filters, sent by GET (nothing is written)."""
+
+    class Meta:
+        csrf = False
+
+    kind = SelectField("Type d'événement", validate_choice=False)
+    compte = admin_text(
+        "Adresse e-mail du compte", "Celui qui agit ou celui qui est concerné", maxlength=254
+    )
+    du = admin_text("Du", "Date au format JJ/MM/AAAA", maxlength=10)
+    au = admin_text("Au", "Date au format JJ/MM/AAAA", maxlength=10)
+
+    def __init__(self, *args, kinds=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kind.choices = options(kinds, "Tous")
+
+    def validate_kind(self, field):
+        if field.data and field.data not in _kind_codes(self):
+            raise ValidationError(INVALID_CHOICE)
+
+    def validate_du(self, field):
+        field.day = _french_date(field.data)
+
+    def validate_au(self, field):
+        field.day = _french_date(field.data)
+        since = getattr(self.du, "day", None)
+        if field.day and since and field.day < since:
+            raise ValidationError("Choisissez une date de fin après la date de début")
+
+
+def _kind_codes(form):
+    return {choice.value: choice.label for choice in form.kind.choices}
+
+
+def _french_date(text):
+    """The date of "JJ/MM/AAAA" (or the browser's AAAA-MM-JJ), None when empty."""
+    if not text:
+        return None
+    for pattern in ("%d/%m/%Y", "%Y-%m-%d"):
+        try:
+            return dt.datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+    raise ValidationError("Indiquez une date au format JJ/MM/AAAA, par exemple 08/12/2026")

@@ -416,3 +416,57 @@ class HandOverForm(ReasonForm):
 # === The operator (/admin/), issue 6 §4 ===============================================
 # Its catalogue forms send the catalogue file's cells (same column names, same syntax) to
 # catalogue.check_association / check_programme: one set of rules for the file and forms.
+
+
+# === The second factor (services/second_factor.py) ===================================
+
+
+class CodeForm(StaffForm):
+    """The login's second step: a code of the authentication app, or a recovery code."""
+
+    code = StringField(
+        "Code de vérification",
+        filters=[strip],
+        description="Les 6 chiffres affichés par votre application d'authentification, "
+        "ou l'un de vos codes de secours",
+        validators=[
+            required("Indiquez le code affiché par votre application"),
+            Length(max=20, message="Ce code est trop long : vérifiez-le"),
+        ],
+        render_kw={"autocomplete": "one-time-code", "spellcheck": "false", "maxlength": 20},
+    )
+
+
+class EnrolForm(StaffForm):
+    code = StringField(
+        "Code affiché par l'application",
+        filters=[strip],
+        description="6 chiffres, par exemple 123456",
+        validators=[
+            required("Indiquez le code à 6 chiffres affiché par votre application"),
+            Length(max=20, message="Ce code est trop long : vérifiez-le"),
+        ],
+        render_kw={
+            "autocomplete": "one-time-code",
+            "inputmode": "numeric",
+            "spellcheck": "false",
+            "maxlength": 20,
+        },
+    )
+
+
+class DisableSecondFactorForm(StaffForm):
+    password = PasswordField(
+        "Mot de passe actuel",
+        filters=[text],
+        validators=[required("Indiquez votre mot de passe actuel")],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+class SecondFactorRuleForm(StaffForm):
+    obligatoire = Checkbox(
+        "Double authentification obligatoire pour l'équipe",
+        description="Chaque membre devra, à sa prochaine connexion, configurer une "
+        "application d'authentification puis saisir un code à chaque connexion",
+    )

@@ -13,7 +13,7 @@ import logging
 import traceback
 
 import models
-from jobs import digest, relances, retention
+from jobs import digest, journal, link_requests, relances, retention
 from mail import outbox
 from services import accounts, health, statistiques
 
@@ -40,9 +40,11 @@ DUTIES = [
     retention.purge_drafts,
     # Before the reminders: no reminder about a lead about to be anonymised.
     retention.apply_retention,
+    journal.purge_journal,
     relances.remind_late_leads,
     relances.nudge_waiting_leads,
     digest.send_digests,
+    link_requests.answer_link_requests,
     send_outbox,
     refresh_statistics,
 ]

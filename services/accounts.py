@@ -14,7 +14,9 @@ import datetime as dt
 import functools
 import gzip
 import hashlib
+import re
 import secrets
+import unicodedata
 from pathlib import Path
 
 import argon2
@@ -25,6 +27,7 @@ from peewee import IntegrityError
 
 import models
 from mail import outbox
+from services import journal
 
 ROLES = ("responsable", "membre", "admin")
 STAFF_ROLES = ("responsable", "membre")
@@ -109,13 +112,41 @@ HASHER = argon2.PasswordHasher()
 PASSWORD_MIN_LENGTH = 12
 PASSWORD_MAX_LENGTH = 128  # argon2 takes any length; a bound keeps hashing cheap
 COMMON_PASSWORDS_FILE = Path(__file__).parent.parent / "data" / "common-passwords.txt.gz"
+FRENCH_PASSWORDS_FILE = Path(__file__).parent.parent / "data" / "common-passwords-fr.txt"
 EMAIL_MAX_LENGTH = 254
 
 
 @functools.cache
 def common_passwords():
+    """Django's list (leaked passwords, mostly English) and a French one."""
     with gzip.open(COMMON_PASSWORDS_FILE, "rt", encoding="utf-8") as lines:
-        return frozenset(line.strip() for line in lines if line.strip())
+        words = {line.strip() for line in lines if line.strip()}
+    french = FRENCH_PASSWORDS_FILE.read_text(encoding="utf-8").splitlines()
+    words.update(w.strip() for w in french if w.strip() and not w.startswith("#"))
+    return frozenset(words)
+
+
+LEET = str.maketrans("0134578@$!|", "oleastbasil")
+AROUND = re.compile(r"^[\W\d_]+|[\W\d_]+$")
+
+
+def password_cores(password):
+    """What a common password hides under: the password lower-cased, without the digits
+    and symbols around it ("motdepasse123!", "2024azerty"), without accents, spaces and
+    leetspeak ("m0t de p@sse")."""
+    lowered = unicodedata.normalize("NFKD", password.lower())
+    lowered = "".join(c for c in lowered if not unicodedata.combining(c))
+    cores = set()
+    for base in (lowered, AROUND.sub("", lowered)):
+        for text in (base, base.translate(LEET)):
+            squeezed = re.sub(r"[\W_]+", "", text)
+            cores |= {text, squeezed, AROUND.sub("", squeezed)}
+    return {core for core in cores if core}
+
+
+def is_common(password):
+    words = common_passwords()
+    return any(core in words for core in password_cores(password))
 
 
 @functools.cache
@@ -132,7 +163,7 @@ def password_problem(password, email=""):
     if len(password) > PASSWORD_MAX_LENGTH:
         return f"Choisissez un mot de passe de {PASSWORD_MAX_LENGTH} caractères au plus"
     lowered = password.lower()
-    if lowered in common_passwords() or len(set(lowered)) < 4:
+    if is_common(password) or len(set(lowered)) < 4:
         return "Ce mot de passe est trop courant : choisissez-en un autre, plus difficile à deviner"
     local_part = email.lower().partition("@")[0]
     if len(local_part) >= 4 and local_part in lowered:
@@ -179,13 +210,14 @@ def set_password(row, password, now):
     return Utilisateur.get_by_id(row.id)
 
 
-def move_epoch(row):
-    """End every session of `row` (logout, deactivation)."""
+def log_out(row):
+    """Logout: every session of the account ends."""
     Utilisateur = models.Utilisateur
     with models.write_transaction(durable=True):
         Utilisateur.update(session_epoch=Utilisateur.session_epoch + 1).where(
             Utilisateur.id == row.id
         ).execute()
+        journal.record("deconnexion", row)
     return Utilisateur.get_by_id(row.id)
 
 
@@ -197,14 +229,23 @@ def change_password(row, current, new, now):
     if problem:
         return None, {"nouveau": problem}
     with models.write_transaction(durable=True):
+        journal.record("mot_de_passe_change", row)
         return set_password(row, new, now), None
 
 
 # --- Login and its throttle -----------------------------------------------------------
 
-THROTTLE_WINDOW = dt.timedelta(minutes=15)
-MAX_FAILURES_PER_ACCOUNT = 5
-MAX_FAILURES_PER_IP = 20
+# Per (account, client address): PAIR_LIMIT password checks per PAIR_WINDOW, then that
+# address waits for the window's end; the same account from another address is not held.
+PAIR_WINDOW = dt.timedelta(minutes=15)
+PAIR_LIMIT = 5
+# Per account, whatever the address: ACCOUNT_FREE failures per ACCOUNT_WINDOW, then each
+# further check waits 1, 2, 4 … up to ACCOUNT_MAX_DELAY seconds after the one before: a
+# distributed attacker gets about ACCOUNT_FREE + 65 guesses per hour (docs/security.md),
+# the real person waits a minute at worst, never a lockout.
+ACCOUNT_WINDOW = dt.timedelta(hours=1)
+ACCOUNT_FREE = 10
+ACCOUNT_MAX_DELAY = 60
 
 
 def account_key(email):
@@ -215,51 +256,118 @@ def account_key(email):
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def is_throttled(email, ip, now):
-    LoginFailure = models.LoginFailure
-    since = now - THROTTLE_WINDOW
-    recent = LoginFailure.at > since
-    per_account = (
-        LoginFailure.select().where(recent & (LoginFailure.account_key == account_key(email)))
-    ).count()
-    if per_account >= MAX_FAILURES_PER_ACCOUNT:
-        return True
-    per_ip = LoginFailure.select().where(recent & (LoginFailure.ip == ip[:64])).count()
-    return per_ip >= MAX_FAILURES_PER_IP
-
-
-def record_failure(email, ip, now):
-    LoginFailure = models.LoginFailure
-    with models.write_transaction():
-        # Old failures count for nothing any more: they go as new ones come.
-        LoginFailure.delete().where(LoginFailure.at <= now - THROTTLE_WINDOW).execute()
-        LoginFailure.create(account_key=account_key(email), ip=ip[:64], at=now)
+def account_delay(failures):
+    """Seconds the account's next check waits after its last one."""
+    if failures < ACCOUNT_FREE:
+        return 0
+    return min(2 ** (failures - ACCOUNT_FREE), ACCOUNT_MAX_DELAY)
 
 
 class Throttled(Exception):
-    """Too many failed logins for this address or from this IP."""
+    """Too many attempts: `wait` seconds before the next one is checked."""
+
+    def __init__(self, wait):
+        super().__init__(wait)
+        self.wait = max(1, int(wait))
+
+
+def locked_counter(key, window, now):
+    """The counter of `key`, its row locked until the end of the transaction (created
+    first if missing, so two first attempts at once still queue on the one row); a
+    counter whose window ended starts again."""
+    LoginCounter = models.LoginCounter
+    LoginCounter.insert(
+        key=key, failures=0, window_start=now, last_at=now
+    ).on_conflict_ignore().execute()
+    row = models.locked(LoginCounter.select().where(LoginCounter.key == key)).get()
+    if row.window_start <= now - window:
+        row.failures, row.window_start = 0, now
+    return row
+
+
+def claim_attempt(key, ip, now, user_id=None):
+    """Count one attempt of `key` (an account, or a second-factor step) from `ip`, before
+    the secret is checked; raises Throttled when it may not be checked now. Counted under
+    the counters' row locks: parallel attempts are counted one by one."""
+    with models.write_transaction():
+        wait = attempt_wait(key, ip, now, user_id)
+    if wait is not None:
+        raise Throttled(wait)
+
+
+def attempt_wait(key, ip, now, user_id):
+    """None and the attempt counted, or the seconds to wait (nothing counted)."""
+    pair = locked_counter(f"p:{key}:{ip[:64]}", PAIR_WINDOW, now)
+    if pair.failures >= PAIR_LIMIT:
+        return (pair.window_start + PAIR_WINDOW - now).total_seconds()
+    account = locked_counter(f"a:{key}", ACCOUNT_WINDOW, now)
+    ready_at = account.last_at + dt.timedelta(seconds=account_delay(account.failures))
+    if account.failures >= ACCOUNT_FREE and now < ready_at:
+        # Not counted for the address: the real person waiting is not held longer.
+        return (ready_at - now).total_seconds()
+    for row, limit, scope in ((pair, PAIR_LIMIT, "adresse"), (account, ACCOUNT_FREE, "compte")):
+        row.failures += 1
+        row.last_at = now
+        row.save()
+        if row.failures == limit:  # from now on this address waits, or the account slows
+            journal.record("verrouillage", user_id, portee=scope)
+    return None
+
+
+def attempt_succeeded(key, ip):
+    """The secret was right: this address's count goes, and this attempt is taken back
+    from the account's (the others' failures still count). Call inside a transaction."""
+    LoginCounter = models.LoginCounter
+    LoginCounter.delete().where(LoginCounter.key == f"p:{key}:{ip[:64]}").execute()
+    LoginCounter.update(failures=LoginCounter.failures - 1).where(
+        (LoginCounter.key == f"a:{key}") & (LoginCounter.failures > 0)
+    ).execute()
+
+
+def clear_counts(email):
+    """A password reset: the account's counts start again, from every address."""
+    key = account_key(email)
+    LoginCounter = models.LoginCounter
+    LoginCounter.delete().where(
+        (LoginCounter.key == f"a:{key}") | LoginCounter.key.startswith(f"p:{key}:")
+    ).execute()
+
+
+def purge_counters(now):
+    """For `tick`: counters whose window ended count for nothing any more."""
+    LoginCounter = models.LoginCounter
+    with models.write_transaction():
+        return (
+            LoginCounter.delete()
+            .where(LoginCounter.window_start <= now - max(PAIR_WINDOW, ACCOUNT_WINDOW))
+            .execute()
+        )
 
 
 def authenticate(email, password, ip, now):
     """The active Utilisateur whose address and password these are, or None; raises
     Throttled (without checking the password) after too many recent failures."""
-    if is_throttled(email, ip, now):
-        raise Throttled
     address = normalize_email(email)
     Utilisateur = models.Utilisateur
     row = None
     if address and len(password) <= PASSWORD_MAX_LENGTH:
         row = Utilisateur.get_or_none((Utilisateur.email == address) & Utilisateur.actif)
+    key = account_key(email)
+    claim_attempt(key, ip, now, user_id=row.id if row else None)
     if not check_password(row, password[:PASSWORD_MAX_LENGTH]):
-        record_failure(email, ip, now)
+        with models.write_transaction():
+            journal.record("echec_connexion", row.id if row else None)
         return None
     with models.write_transaction(durable=True):
         fields = {"last_login_at": now}
         if HASHER.check_needs_rehash(row.password_hash):
             fields["password_hash"] = hash_password(password)
         Utilisateur.update(**fields).where(Utilisateur.id == row.id).execute()
-        LoginFailure = models.LoginFailure
-        LoginFailure.delete().where(LoginFailure.account_key == account_key(email)).execute()
+        attempt_succeeded(key, ip)
+        if row.totp_secret:  # the login is complete once its code is given
+            journal.record("mot_de_passe_valide", row.id)
+        else:
+            journal.record("connexion", row.id)
     return Utilisateur.get_by_id(row.id)
 
 
@@ -331,7 +439,11 @@ def use_token(token, purpose, password, now):
         )
         if not claimed:
             return None, "utilise"
-        return set_password(row.utilisateur, password, now), None
+        user = row.utilisateur
+        # The person proved they read the account's mail: strangers' failures end.
+        clear_counts(user.email)
+        journal.record("reinitialisation" if purpose == RESET else "invitation_acceptee", user)
+        return set_password(user, password, now), None
 
 
 def public_url(endpoint_path):
@@ -355,11 +467,28 @@ def request_reset(email, now, link):
         row = Utilisateur.get_or_none(
             (Utilisateur.email == address) & Utilisateur.actif & (Utilisateur.password_hash != "")
         )
-        if row is None:
+        if row is None or resets_in_the_last_hour(row, now) >= RESET_LIMIT_PER_HOUR:
             return False
         token = new_token(row, RESET, now)
+        journal.record("reinitialisation_demandee", row)
         outbox.queue(row.email, RESET_SUBJECT, reset_body(public_url(link(token))), RESET)
     return True
+
+
+RESET_LIMIT_PER_HOUR = 3  # reset e-mails to one account: a stranger cannot flood it
+
+
+def resets_in_the_last_hour(row, now):
+    AccountToken = models.AccountToken
+    return (
+        AccountToken.select()
+        .where(
+            (AccountToken.utilisateur == row.id)
+            & (AccountToken.purpose == RESET)
+            & (AccountToken.created_at > now - dt.timedelta(hours=1))
+        )
+        .count()
+    )
 
 
 def reset_body(url):
@@ -379,7 +508,9 @@ class AccountError(Exception):
     """A staff account that cannot be created: the message says why, in French."""
 
 
-def create_account(email, role, association, now, password=None, invited_by=None, link=None):
+def create_account(
+    email, role, association, now, password=None, invited_by=None, link=None, actor=None
+):
     """A new account with `password`, or invited (no password yet; `link(token)` builds
     the invitation's URL path, e-mailed in the same transaction). Raises AccountError."""
     address = normalize_email(email)
@@ -394,7 +525,7 @@ def create_account(email, role, association, now, password=None, invited_by=None
         if problem:
             raise AccountError(problem)
     try:
-        return _create_account(address, role, association, now, password, invited_by, link)
+        return _create_account(address, role, association, now, password, invited_by, link, actor)
     except IntegrityError:
         # Created by someone else between the check and the insert (PostgreSQL reads
         # committed rows: the unique index decides). The error quotes the address: not
@@ -402,15 +533,17 @@ def create_account(email, role, association, now, password=None, invited_by=None
         raise AccountError(f"Un compte existe déjà pour l'adresse {address}") from None
 
 
-def _create_account(address, role, association, now, password, invited_by, link):
+def _create_account(address, role, association, now, password, invited_by, link, actor):
     Utilisateur = models.Utilisateur
     with models.write_transaction(durable=True):
         existing = Utilisateur.get_or_none(Utilisateur.email == address)
         if existing is not None and password is None and is_pending(existing, association):
             # Invited again (the first link expired or was lost): a fresh link.
             Utilisateur.update(role=role, actif=True).where(Utilisateur.id == existing.id).execute()
+            if role != existing.role:
+                journal.record("changement_role", actor, existing, avant=existing.role, apres=role)
             row = Utilisateur.get_by_id(existing.id)
-            send_invitation(row, now, link, invited_by)
+            send_invitation(row, now, link, invited_by, actor)
             return row
         if existing is not None:
             raise AccountError(f"Un compte existe déjà pour l'adresse {address}")
@@ -422,7 +555,7 @@ def _create_account(address, role, association, now, password, invited_by, link)
             created_at=now,
         )
         if password is None:
-            send_invitation(row, now, link, invited_by)
+            send_invitation(row, now, link, invited_by, actor)
     return row
 
 
@@ -433,9 +566,17 @@ def is_pending(row, association):
     )
 
 
-def send_invitation(row, now, link, invited_by=None):
-    """Queue a (new) invitation link for `row`; call inside a write transaction."""
+def send_invitation(row, now, link, invited_by=None, actor=None):
+    """Queue a (new) invitation link for `row`; call inside a write transaction. The
+    links sent before are spent: only the newest opens the account."""
+    AccountToken = models.AccountToken
+    AccountToken.update(used_at=now).where(
+        (AccountToken.utilisateur == row.id)
+        & (AccountToken.purpose == INVITATION)
+        & AccountToken.used_at.is_null()
+    ).execute()
     token = new_token(row, INVITATION, now)
+    journal.record("invitation", actor, row, role=row.role)
     who = f"{invited_by} vous invite" if invited_by else "L'équipe 1 jeune, 1 mentor vous invite"
     where = f" de {row.association.nom}" if row.association_id else ""
     body = (
@@ -487,7 +628,7 @@ def is_responsable(row):
     return row.role == "responsable" and row.actif and bool(row.password_hash)
 
 
-def deactivate(target, now):
+def deactivate(target, now, actor=None):
     """Deactivate `target`: its sessions and links end. Raises AccountError when it is
     the association's last responsable. Call with a row of the actor's association."""
     Utilisateur, AccountToken = models.Utilisateur, models.AccountToken
@@ -511,6 +652,7 @@ def deactivate(target, now):
         Utilisateur.update(actif=False, session_epoch=Utilisateur.session_epoch + 1).where(
             Utilisateur.id == row.id
         ).execute()
+        journal.record("desactivation", actor, row)
         AccountToken.update(used_at=now).where(
             (AccountToken.utilisateur == row.id) & AccountToken.used_at.is_null()
         ).execute()

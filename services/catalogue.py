@@ -20,7 +20,7 @@ from domain import lifecycle, matcher, phones
 from domain import vocabulary as V
 from domain.geo_names import DEPARTEMENTS, REGIONS
 from models import Association, Commune, Lead, Orientation, Programme
-from services import statistiques
+from services import journal, statistiques
 
 SEPARATOR = ";"
 MULTI_SEPARATOR = "|"
@@ -470,14 +470,16 @@ def load_file(path):
     return load_bytes(Path(path).read_bytes())
 
 
-def load_bytes(data):
-    """load_file for a file's content (the operator's upload)."""
+def load_bytes(data, actor=None):
+    """load_file for a file's content (the operator's upload: `actor`, journaled)."""
     associations, programmes = read_bytes(data)
     problems = _unknown_communes(programmes)
     if problems:
         raise CatalogueError(problems)
     with models.write_transaction(durable=True):
         report = _upsert(associations, programmes)
+        if actor is not None:
+            journal.record("import_catalogue", actor)
     invalidate()
     return report
 

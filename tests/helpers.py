@@ -3,6 +3,7 @@ them with a real CSRF token, as a browser would; stored answers and submitted le
 tests that start after the questionnaire."""
 
 import re
+import time
 
 import models
 from app import create_app
@@ -93,6 +94,7 @@ def log_in(client, user):
     with client.session_transaction() as session:
         session["_user_id"] = f"{user.id}:{user.session_epoch}"
         session["_fresh"] = True
+        session["login_at"] = session["seen_at"] = int(time.time())  # web/staff_session
 
 
 # Cleaned answers as a draft stores them, for leads made without the questionnaire.
@@ -176,3 +178,12 @@ def make_app(database_url, tmp_path, **config):
     app.test_client_class = HttpsClient
     catalogue.invalidate()
     return app
+
+
+def answer_link_requests(app):
+    """What `tick` does with « mot de passe oublié » and « j'ai perdu mon lien » requests
+    (jobs/link_requests.py): their e-mails are queued then."""
+    from jobs import link_requests
+
+    with app.app_context(), models.db.connection_context():
+        return link_requests.answer_link_requests(app)

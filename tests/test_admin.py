@@ -49,6 +49,7 @@ ROUTES = [
     ("GET", "/admin/retards"),
     ("GET", "/admin/simulateur"),
     ("GET", "/admin/couverture"),
+    ("GET", "/admin/journal"),
 ]
 
 

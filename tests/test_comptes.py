@@ -2,13 +2,14 @@
 instances), logout and password change revoking sessions, reset and invitation links, the
 account page, the settings (responsable only, own association only), the CLI."""
 
+import contextlib
 import datetime as dt
 import functools
 import re
 
 import argon2
 import pytest
-from helpers import CSRF_RE, csrf_token, log_in
+from helpers import CSRF_RE, answer_link_requests, csrf_token, log_in
 from test_questionnaire import count_queries
 
 import models
@@ -130,9 +131,15 @@ def test_login_lands_on_the_home_of_the_role(app, client):
     assert response.status_code == 303
     assert response.headers["Location"] == "/espace/"  # the inbox, the staff home
     assert client.get("/espace/compte").status_code == 200
+    # An operator must set up the second factor first (test_second_factor.py), then
+    # lands on the operator's pages.
     admin = make_user("admin@example.org", role="admin")
     other = app.test_client()
-    assert login(other, admin.email, PASSWORD).headers["Location"] == home(app, "admin")
+    location = login(other, admin.email, PASSWORD).headers["Location"]
+    assert location == "/espace/compte/double-authentification"
+    with other.session_transaction() as session:
+        session.pop("mfa_must_enrol")
+    assert other.get(home(app, "admin")).status_code in (200, 303)
     assert reload(user).last_login_at is not None
 
 
@@ -211,49 +218,99 @@ def test_a_logged_in_user_opening_the_login_page_goes_home(app, client):
 # --- Throttle ------------------------------------------------------------------------
 
 
-def test_throttle_per_account_holds_across_two_app_instances(database_url):
+def test_throttle_per_address_holds_across_two_app_instances(database_url):
     config = {"TESTING": True, "SECRET_KEY": "test-secret-key", "DATABASE_URL": database_url}
     first, second = create_app(config), create_app(config)
     with models.db.connection_context():
         make_user()
     a, b = first.test_client(), second.test_client()
-    for number in range(accounts.MAX_FAILURES_PER_ACCOUNT):
+    for number in range(accounts.PAIR_LIMIT):
         client = a if number % 2 else b
-        assert login(client, "staff@example.org", "faux", ip=f"10.2.0.{number}").status_code == 422
-    # The right password now, from a third IP: refused, without saying whether it was right.
-    response = login(a, "staff@example.org", PASSWORD, ip="10.2.1.1")
+        assert login(client, "staff@example.org", "faux", ip="10.2.0.1").status_code == 422
+    # The right password now, from the same address: refused, without saying whether it
+    # was right.
+    response = login(a, "staff@example.org", PASSWORD, ip="10.2.0.1")
     assert response.status_code == 429
-    assert "Trop de tentatives de connexion" in response.get_data(as_text=True)
-    assert login(b, "STAFF@example.org", PASSWORD, ip="10.2.1.2").status_code == 429
+    assert "Trop de tentatives de connexion : réessayez dans 15 minutes" in response.get_data(
+        as_text=True
+    )
+    assert int(response.headers["Retry-After"]) > 14 * 60
+    assert login(b, "STAFF@example.org", PASSWORD, ip="10.2.0.1").status_code == 429
     # An unknown address is throttled the same way (nothing tells it apart).
-    for _ in range(accounts.MAX_FAILURES_PER_ACCOUNT):
+    for _ in range(accounts.PAIR_LIMIT):
         login(b, "personne@example.org", "faux", ip="10.2.2.1")
-    assert login(a, "personne@example.org", "faux", ip="10.2.2.2").status_code == 429
-    # 15 minutes later the account opens again.
+    assert login(a, "personne@example.org", "faux", ip="10.2.2.1").status_code == 429
+    # 15 minutes later the address may try again.
     with models.db.connection_context():
-        later = models.now() - accounts.THROTTLE_WINDOW
-        models.LoginFailure.update(at=later).execute()
-    assert login(a, "staff@example.org", PASSWORD, ip="10.2.1.1").status_code == 303
+        later = models.now() - accounts.PAIR_WINDOW
+        models.LoginCounter.update(window_start=later).execute()
+    assert login(a, "staff@example.org", PASSWORD, ip="10.2.0.1").status_code == 303
     models.db.close()
 
 
-def test_throttle_per_ip(app, client):
+def test_a_stranger_on_another_address_cannot_lock_the_real_person_out(app, client):
     make_user()
-    for number in range(accounts.MAX_FAILURES_PER_IP):
-        login(client, f"inconnu{number}@example.org", "faux", ip="10.3.0.1")
-    assert login(client, "staff@example.org", PASSWORD, ip="10.3.0.1").status_code == 429
-    assert login(client, "staff@example.org", PASSWORD, ip="10.3.0.2").status_code == 303
+    for _ in range(accounts.PAIR_LIMIT + 3):
+        login(client, "staff@example.org", "faux", ip="10.3.0.1")
+    other = app.test_client()
+    assert login(other, "staff@example.org", PASSWORD, ip="10.3.0.2").status_code == 303
 
 
-def test_a_success_clears_the_account_failures(app, client):
+def test_a_distributed_attacker_is_slowed_progressively(app):
+    user = make_user()
+    t0 = models.now()
+    for number in range(accounts.ACCOUNT_FREE):
+        assert accounts.authenticate(user.email, "faux", f"10.4.0.{number}", t0) is None
+    # Each further check waits 1, 2, 4 … seconds after the one before, from any address.
+    with pytest.raises(accounts.Throttled) as waited:
+        accounts.authenticate(user.email, PASSWORD, "10.4.1.1", t0)
+    assert waited.value.wait == 1
+    t = t0 + dt.timedelta(seconds=1)
+    assert accounts.authenticate(user.email, "faux", "10.4.0.50", t) is None
+    with pytest.raises(accounts.Throttled) as waited:
+        accounts.authenticate(user.email, "faux", "10.4.0.51", t + dt.timedelta(seconds=1))
+    assert waited.value.wait == 1
+    t += dt.timedelta(seconds=2)
+    assert accounts.authenticate(user.email, "faux", "10.4.0.52", t) is None
+    # The delay stops growing at ACCOUNT_MAX_DELAY: the real person waits a minute at most.
+    for number in range(20):
+        t += dt.timedelta(seconds=accounts.ACCOUNT_MAX_DELAY)
+        assert accounts.authenticate(user.email, "faux", f"10.5.0.{number}", t) is None
+    with pytest.raises(accounts.Throttled) as waited:
+        accounts.authenticate(user.email, PASSWORD, "10.4.1.1", t)
+    assert waited.value.wait == accounts.ACCOUNT_MAX_DELAY
+    t += dt.timedelta(seconds=accounts.ACCOUNT_MAX_DELAY)
+    assert accounts.authenticate(user.email, PASSWORD, "10.4.1.1", t).id == user.id
+    kinds = [e.kind for e in models.SecurityEvent.select().order_by(models.SecurityEvent.id)]
+    assert kinds.count("echec_connexion") == accounts.ACCOUNT_FREE + 22
+    assert kinds.count("verrouillage") == 1 and kinds[-1] == "connexion"
+
+
+def test_a_success_clears_the_address_failures(app, client):
     make_user()
-    for _ in range(accounts.MAX_FAILURES_PER_ACCOUNT - 1):
+    for _ in range(accounts.PAIR_LIMIT - 1):
         login(client, "staff@example.org", "faux")
     assert login(client, "staff@example.org", PASSWORD).status_code == 303
     client.post("/espace/deconnexion", data={"csrf_token": token_for(client, "/espace/compte")})
-    for _ in range(accounts.MAX_FAILURES_PER_ACCOUNT - 1):
+    for _ in range(accounts.PAIR_LIMIT - 1):
         login(client, "staff@example.org", "faux")
     assert login(client, "staff@example.org", PASSWORD).status_code == 303
+
+
+def test_a_reset_clears_the_account_counts(app, client):
+    user = make_user()
+    t0 = models.now()
+    for number in range(accounts.ACCOUNT_FREE + accounts.PAIR_LIMIT):
+        with contextlib.suppress(accounts.Throttled):
+            accounts.authenticate(user.email, "faux", f"10.6.0.{number % 2}", t0)
+    with pytest.raises(accounts.Throttled):
+        accounts.authenticate(user.email, PASSWORD, "10.6.0.0", t0)
+    user, why = accounts.use_token(
+        reset_token(user, t0), accounts.RESET, "un nouveau secret sûr", t0
+    )
+    assert why is None
+    assert accounts.authenticate(user.email, "un nouveau secret sûr", "10.6.0.0", t0).id == user.id
+    assert not models.LoginCounter.select().where(models.LoginCounter.failures > 0).exists()
 
 
 # --- Logout, password change: every session ends --------------------------------------
@@ -270,13 +327,16 @@ def test_logout_revokes_every_session(app, client):
     log_in(other, user)  # another device
     stolen = session_cookie(client)
     response = post(client, "/espace/deconnexion")
-    assert response.status_code == 303 and response.headers["Location"] == LOGIN
+    assert response.status_code == 303
+    assert response.headers["Location"] == LOGIN + "?deconnexion=1"
     assert reload(user).session_epoch == user.session_epoch + 1
     assert other.get("/espace/compte").status_code == 302
     replay = app.test_client()
     replay.set_cookie("session", stolen)
     assert replay.get("/espace/compte").status_code == 302
-    assert "Vous êtes déconnecté·e." in client.get(LOGIN).get_data(as_text=True)
+    assert "Vous êtes déconnecté·e." in client.get(response.headers["Location"]).get_data(
+        as_text=True
+    )
 
 
 def test_logout_is_a_post(app, client):
@@ -351,6 +411,7 @@ def test_forgotten_password_sends_a_link_and_says_the_same_for_unknown(app, clie
     unknown = request_reset(client, "personne@example.org")
     assert known.status_code == unknown.status_code == 303
     assert known.headers["Location"] == unknown.headers["Location"] == LOGIN
+    answer_link_requests(app)
     (message,) = models.Message.select()
     assert message.to == user.email and message.kind == "reinitialisation"
     assert message.subject == "Réinitialisation de votre mot de passe"

@@ -137,7 +137,6 @@ def routes(reference):
     return [
         ("get", "/espace/"),
         ("get", f"/espace/demandes/{reference}"),
-        ("get", "/espace/export.csv"),
         ("post", f"/espace/demandes/{reference}/notes"),
         ("post", "/espace/demandes/selection"),
         ("post", "/espace/export.csv"),
@@ -189,7 +188,7 @@ def test_admin_gets_404_on_staff_routes(client, people):
         assert getattr(client, method)(url).status_code in (404, 400), url
     assert client.get("/espace/").status_code == 404
     assert client.get(f"/espace/demandes/{lead.reference}").status_code == 404
-    assert client.get("/espace/export.csv").status_code == 404
+    assert export_filtered(client).status_code == 404
 
 
 def test_staff_of_the_association_open_every_route(client, people):
@@ -197,7 +196,7 @@ def test_staff_of_the_association_open_every_route(client, people):
     log_in(client, people["staff_a"])
     assert client.get("/espace/").status_code == 200
     assert client.get(f"/espace/demandes/{lead.reference}").status_code == 200
-    assert client.get("/espace/export.csv").status_code == 200
+    assert export_filtered(client).status_code == 200
     token = csrf_token(client)
     note = client.post(
         f"/espace/demandes/{lead.reference}/notes", data={"csrf_token": token, "text": "Rappel"}
@@ -347,7 +346,7 @@ def test_bad_filters_get_a_french_message_and_400(client, people):
         assert response.status_code == 400, query
         assert "Il y a un problème" in body(response), query
         assert "J-T0001" in body(response), query  # the rest of the inbox still shows
-    assert client.get("/espace/export.csv?statut=perdu").status_code == 400
+    assert export_filtered(client, statut="perdu").status_code == 400
 
 
 def test_htmx_gets_the_region_a_browser_the_page(client, people):
@@ -553,6 +552,14 @@ def test_empty_selection_says_so(client, people):
 # --- CSV export ---------------------------------------------------------------------------
 
 
+def export_filtered(client, **query):
+    """The inbox's export button: a POST of the filters in the query string."""
+    token = csrf_token(client)
+    return client.post(
+        "/espace/export.csv", query_string=query, data={"csrf_token": token, "portee": "filtre"}
+    )
+
+
 def read_csv(response):
     raw = response.get_data()
     assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 byte-order mark
@@ -567,7 +574,7 @@ def test_export_the_filtered_inbox(client, people):
     make_lead(people["a"], 3, status="contactee", nom="\tTab")
     make_lead(people["b"], 4)
     log_in(client, people["staff_a"])
-    response = client.get("/espace/export.csv?statut=toutes")
+    response = export_filtered(client, statut="toutes")
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
     assert "attachment" in response.headers["Content-Disposition"]
@@ -599,11 +606,11 @@ def test_export_uses_the_inbox_filters(client, people):
     make_lead(people["a"], 1)
     make_lead(people["a"], 2, kind="mentor", reference="M-T0002")
     log_in(client, people["staff_a"])
-    rows = read_csv(client.get("/espace/export.csv?type=mentor"))
+    rows = read_csv(export_filtered(client, type="mentor"))
     assert [line[0] for line in rows[1:]] == ["M-T0002"]
     assert models.Export.get().filters == {"kind": "mentor"}
-    # The inbox's export link carries its filters.
-    assert 'href="/espace/export.csv?type=mentor"' in body(client.get("/espace/?type=mentor"))
+    # The inbox's export button carries its filters.
+    assert 'action="/espace/export.csv?type=mentor"' in body(client.get("/espace/?type=mentor"))
 
 
 def test_an_export_record_keeps_no_search_text(client, people):
@@ -613,21 +620,30 @@ def test_an_export_record_keeps_no_search_text(client, people):
     make_lead(people["a"], 1)
     log_in(client, people["staff_a"])
     for search in ("06 12 34 56 78", "Martin", "jeune@exemple.fr"):
-        assert client.get("/espace/export.csv", query_string={"q": search}).status_code == 200
+        assert export_filtered(client, q=search).status_code == 200
     recorded = [e.filters for e in models.Export.select().order_by(models.Export.id)]
     assert recorded == [{"q": "[recherche]"}] * 3
 
 
-def test_a_head_request_records_no_export(client, people):
-    """A link checker or a hostile client asking HEAD gets no file: no export recorded."""
+def test_a_get_or_head_exports_and_records_nothing(client, people):
+    """Another site can make a browser GET a URL: the export is a POST with its token."""
     make_lead(people["a"], 1)
     log_in(client, people["staff_a"])
-    response = client.head("/espace/export.csv")
-    assert response.status_code == 200
-    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+    for method in ("get", "head"):
+        response = getattr(client, method)("/espace/export.csv?statut=toutes")
+        assert response.status_code == 405
+        assert "GET" not in response.headers["Allow"]
+    no_token = client.post("/espace/export.csv", data={"portee": "filtre"})
+    assert no_token.status_code == 400
     assert models.Export.select().count() == 0
-    client.get("/espace/export.csv")
+    assert not models.SecurityEvent.select().where(models.SecurityEvent.kind == "export").exists()
+    export_filtered(client)
     assert models.Export.select().count() == 1
+    entry = models.SecurityEvent.get(models.SecurityEvent.kind == "export")
+    assert (entry.utilisateur_id, entry.details) == (
+        people["staff_a"].id,
+        {"lignes": 1, "association": people["a"].id},
+    )
 
 
 def test_export_the_selection_only_ours(client, people):
@@ -671,7 +687,11 @@ def test_junk_at_the_filter_form_never_500(client, people, args):
     response = client.get("/espace/", query_string=args)
     assert response.status_code in (200, 400)
     assert client.get("/espace/", query_string=args, headers=HX).status_code in (200, 400)
-    assert client.get("/espace/export.csv", query_string=args).status_code in (200, 400)
+    token = csrf_token(client)
+    export = client.post(
+        "/espace/export.csv", query_string=args, data={"csrf_token": token, "portee": "filtre"}
+    )
+    assert export.status_code in (200, 400)
 
 
 @settings(

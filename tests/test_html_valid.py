@@ -427,7 +427,7 @@ def espace_pages(app, pages):
     pages.post(client, "espace-connexion-422-vide", login, {})
     wrong = {"email": "resp@example.org", "password": "pas le bon mot de passe"}
     pages.post(client, "espace-connexion-422-incorrect", login, wrong)
-    for _ in range(accounts.MAX_FAILURES_PER_ACCOUNT - 2):
+    for _ in range(accounts.PAIR_LIMIT - 2):
         client.post(login, data=dict(wrong, csrf_token=csrf_token(client, login)))
     pages.post(client, "espace-connexion-429", login, wrong, status=429)
     forgot = "/espace/mot-de-passe-oublie"
@@ -444,6 +444,12 @@ def espace_pages(app, pages):
     client = app.test_client()
     log_in(client, user)
     pages.fetch(client, "espace-compte", "/espace/compte")
+    # The second factor: its page, then with the QR code (inline SVG), a refused code.
+    mfa = "/espace/compte/double-authentification"
+    pages.fetch(client, "espace-double-authentification", mfa)
+    client.post(mfa + "/commencer", data={"csrf_token": csrf_token(client)})
+    pages.fetch(client, "espace-double-authentification-qr", mfa)
+    pages.post(client, "espace-double-authentification-422", mfa + "/activer", {"code": "1"})
     pages.post(client, "espace-compte-422", "/espace/compte", {"actuel": "faux"})
     pages.post(
         client,
@@ -501,6 +507,7 @@ def admin_pages(app, pages):
         ("simulateur", "/admin/simulateur"),
         ("couverture", "/admin/couverture"),
         ("couverture-tout", "/admin/couverture?tout=1"),
+        ("journal", "/admin/journal"),
     ):
         pages.fetch(client, f"admin-{name}", url)
     youth = (
@@ -509,6 +516,7 @@ def admin_pages(app, pages):
     )
     pages.fetch(client, "admin-simulateur-resultat", f"/admin/simulateur?{youth}")
     pages.fetch(client, "admin-simulateur-422", "/admin/simulateur?kind=x", status=422)
+    pages.fetch(client, "admin-journal-422", "/admin/journal?du=x&kind=x", status=422)
     pages.fetch(
         client,
         "admin-simulateur-communes",

@@ -8,6 +8,7 @@ import http.cookiejar
 import logging
 import os
 import re
+import runpy
 import socket
 import subprocess
 import sys
@@ -18,6 +19,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from helpers import answer_link_requests
 
 import models
 from models import Lead, Message
@@ -288,6 +290,7 @@ def test_gunicorn_logs_carry_no_reset_nor_invitation_token(app, database_url, tm
         browser = Browser(base)
         forgot = {"email": "staff@example.org"}
         assert browser.post_form("/espace/mot-de-passe-oublie", forgot) == 200  # via 303
+        answer_link_requests(app)  # what tick does
         with models.db.connection_context():
             reset = link_path(Message.get(Message.kind == accounts.RESET))
             invitation = link_path(Message.get(Message.kind == accounts.INVITATION))
@@ -346,3 +349,30 @@ def test_control_characters_in_a_path_never_forge_a_log_line(app, database_url, 
 )
 def test_redact_escapes_control_characters(text, expected):
     assert log_redaction.redact(text) == expected
+
+
+def test_gunicorn_access_log_has_time_client_and_account_id(app, database_url, tmp_path):
+    """The project's own format (gunicorn.conf.py): time, client address, the user's id
+    once logged in, and no e-mail address."""
+    with models.db.connection_context():
+        user = models.Utilisateur.create(
+            email="staff@example.org",
+            role="membre",
+            association=models.Association.select().first(),
+            password_hash=accounts.hash_password("une phrase de passe solide"),
+        )
+    log_format = runpy.run_path(str(ROOT / "gunicorn.conf.py"))["access_log_format"]
+    access, errors = tmp_path / "access.log", tmp_path / "error.log"
+    with gunicorn(database_url, access, errors, log_format) as base:
+        browser = Browser(base)
+        assert browser.get("/espace/connexion")[0] == 200
+        fields = {"email": user.email, "password": "une phrase de passe solide"}
+        assert browser.post_form("/espace/connexion", fields) == 200  # redirect followed
+        assert browser.get("/espace/compte")[0] == 200
+    lines = access.read_text().splitlines()
+    anonymous = next(line for line in lines if '"GET /espace/connexion"' in line)
+    assert re.match(r"\[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4}\] 127\.0\.0\.1 ", anonymous)
+    assert anonymous.endswith(" compte=-")
+    account = next(line for line in lines if '"GET /espace/compte"' in line)
+    assert account.endswith(f" compte={user.id}")
+    assert "staff@example.org" not in access.read_text()

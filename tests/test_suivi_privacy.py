@@ -10,7 +10,7 @@ import json
 import re
 
 import pytest
-from helpers import YOUTH_STEPS, csrf_token, submit, walk
+from helpers import YOUTH_STEPS, answer_link_requests, csrf_token, submit, walk
 from test_suivi import page_url, text, under_15_steps
 
 import models
@@ -78,6 +78,7 @@ def test_a_reset_link_sent_to_staff_never_reaches_a_youth_s_export(app, client):
     url = "/espace/mot-de-passe-oublie"
     response = client.post(url, data={"email": STAFF_EMAIL, "csrf_token": csrf_token(client, url)})
     assert response.status_code == 303
+    answer_link_requests(app)
     (reset,) = Message.select().where(Message.kind == accounts.RESET)
     assert "/espace/reinitialisation/" in reset.body  # the check below can fail
     # 2. A youth of 13, no e-mail of their own, the staff address as the parent's.
@@ -150,6 +151,7 @@ def test_lost_links_are_one_message_per_lead(app, client):
     url = "/suivi/lien-perdu"
     response = client.post(url, data={"email": VICTIM_EMAIL, "csrf_token": csrf_token(client, url)})
     assert response.status_code == 303
+    answer_link_requests(app)
     links = list(Message.select().where(Message.kind == suivi.LINK_KIND).order_by(Message.lead))
     assert [m.lead_id for m in links] == [victim.id, attacker.id]
     assert victim.suivi_token in links[0].body and attacker.suivi_token not in links[0].body

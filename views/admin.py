@@ -11,7 +11,7 @@ import models
 from domain import matcher, workdays
 from forms import admin as admin_forms
 from models import Association, Lead, Message, Programme, Utilisateur
-from services import accounts, catalogue, coverage, demandes
+from services import accounts, catalogue, coverage, demandes, journal
 from views.rendering import render
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -213,7 +213,7 @@ def importer():
         if not form.validate():
             return render("admin/import.html", form=form, problems=(), status=422)
         try:
-            report = catalogue.load_bytes(form.fichier.data.read())
+            report = catalogue.load_bytes(form.fichier.data.read(), actor=current_user.row.id)
         except catalogue.CatalogueError as error:
             return render("admin/import.html", form=form, problems=error.errors, status=422)
         flash("Catalogue importé. " + str(report))
@@ -253,6 +253,7 @@ def compte_etat(user_id, action):
             ).execute()
         else:
             Utilisateur.update(actif=True).where(Utilisateur.id == user.id).execute()
+        journal.record(action, current_user.row, user)
     flash(f"Compte {user.email} {'réactivé' if action == 'activation' else 'désactivé'}.")
     return see_other("admin.comptes")
 
@@ -291,10 +292,65 @@ def message_reessai(message_id):
             .where((Message.id == message_id) & (Message.status == "echec"))
             .execute()
         )
+        if retried:
+            journal.record("renvoi_email", current_user.row, message=message_id)
     if not retried and not Message.select().where(Message.id == message_id).exists():
         abort(404)
     flash("Le message sera envoyé de nouveau." if retried else "Ce message n'est plus en échec.")
     return see_other("admin.messages")
+
+
+# --- Security journal ----------------------------------------------------------------------
+@bp.get("/journal")
+def journal_page():
+    """The security journal, newest first, filtered; a fixed number of queries."""
+    form = admin_forms.JournalForm(request.args, kinds=list(journal.KINDS.items()))
+    entries, more, account, page = [], False, None, 1
+    valid = form.validate()
+    if valid and form.compte.data:
+        account = Utilisateur.get_or_none(Utilisateur.email == form.compte.data.lower())
+        if account is None:
+            form.compte.errors.append("Aucun compte n'a cette adresse")
+            valid = False
+    if valid:
+        page = page_number(request.args.get("page", ""))
+        entries, more = journal.search(
+            kind=form.kind.data or None,
+            user_id=account.id if account else None,
+            since=form.du.day,
+            until=form.au.day,
+            page=page,
+        )
+    ids = {e.utilisateur_id for e in entries} | {e.target_id for e in entries}
+    ids.discard(None)
+    emails = (
+        dict(
+            Utilisateur.select(Utilisateur.id, Utilisateur.email)
+            .where(Utilisateur.id.in_(ids))
+            .tuples()
+        )
+        if ids
+        else {}
+    )
+    args = {k: v for k, v in request.args.items() if k != "page"}
+    return render(
+        "admin/journal.html",
+        status=200 if valid or not form.errors else 422,
+        form=form,
+        entries=entries,
+        emails=emails,
+        labels=journal.KINDS,
+        page=page,
+        previous_url=url_for("admin.journal_page", **args, page=page - 1) if page > 1 else None,
+        next_url=url_for("admin.journal_page", **args, page=page + 1) if more else None,
+    )
+
+
+def page_number(text):
+    """The page asked for (1 when none, or junk)."""
+    if text.isascii() and text.isdigit() and 0 < len(text) < 6:
+        return max(1, int(text))
+    return 1
 
 
 # --- Waiting list ---------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from domain import lifecycle
 from domain import vocabulary as V
 from forms.questionnaire import email_field, strip
 from mail import outbox
-from services import demandes, suivi
+from services import demandes, link_requests, suivi
 from views.rendering import private, render
 
 bp = Blueprint("suivi", __name__, url_prefix="/suivi")
@@ -218,7 +218,8 @@ def lien_perdu():
     status = 200
     if request.method == "POST":
         if form.validate():
-            suivi.resend_links(form.email.data)
+            # Answered by `tick`: this page does the same work for any address.
+            link_requests.ask(link_requests.LOST_LINK, form.email.data)
             # The same answer whether the address is known or not: no one learns who
             # sent a demande by typing their address.
             return redirect(url_for("suivi.lien_envoye"), 303)

@@ -21,8 +21,9 @@ from forms.espace import (
     NotificationsForm,
     ProfileForm,
     ProgrammeForm,
+    SecondFactorRuleForm,
 )
-from services import accounts
+from services import accounts, link_requests, second_factor
 from views.espace import bp
 from views.rendering import render
 
@@ -30,11 +31,20 @@ from views.rendering import render
 # (/admin/), built by other parts; until they exist, the account page.
 STAFF_HOME = "/espace/"
 ADMIN_HOME = "/admin/"
+LOGGED_OUT = "Vous êtes déconnecté·e."
 LOGIN_ERROR = "Adresse e-mail ou mot de passe incorrect"
 THROTTLED_ERROR = (
-    "Trop de tentatives de connexion : réessayez dans 15 minutes, "
+    "Trop de tentatives de connexion : réessayez dans {wait}, "
     "ou choisissez « Mot de passe oublié ? »"
 )
+
+
+def throttled_error(error):
+    minutes = -(-error.wait // 60)
+    wait = "une minute" if minutes <= 1 else f"{minutes} minutes"
+    return THROTTLED_ERROR.format(wait=wait)
+
+
 FORGOT_SENT = (
     "Si cette adresse correspond à un compte, vous recevrez un lien dans quelques minutes "
     "pour choisir un nouveau mot de passe. Il est valable une heure."
@@ -108,18 +118,25 @@ def connexion():
         return redirect(next_url or home_url(current_user.role))
     form = LoginForm()
     if request.method != "POST":
+        if request.args.get("deconnexion") == "1":
+            flash(LOGGED_OUT, "info")
         return render_login(form, next_url)
     if not form.validate():
         return render_login(form, next_url, status=422)
     now = models.now()
     try:
         row = accounts.authenticate(form.email.data, form.password.data, client_ip(), now)
-    except accounts.Throttled:
-        return render_login(form, next_url, problem=THROTTLED_ERROR, status=429)
+    except accounts.Throttled as error:
+        response = render_login(form, next_url, problem=throttled_error(error), status=429)
+        response.headers["Retry-After"] = str(error.wait)
+        return response
     if row is None:
         return render_login(form, next_url, problem=LOGIN_ERROR, status=422)
-    login_user(accounts.User(row))
-    return redirect(next_url or home_url(row.role), 303)
+    from views.espace import double_auth  # its pages build on this module's
+
+    if second_factor.enrolled(row):
+        return double_auth.begin_code_step(row, next_url)
+    return double_auth.finish_login(row, next_url)
 
 
 def render_login(form, next_url, problem=None, status=200):
@@ -138,10 +155,13 @@ def render_login(form, next_url, problem=None, status=200):
 @bp.post("/deconnexion")
 def deconnexion():
     if current_user.is_authenticated:
-        accounts.move_epoch(current_user.row)
+        accounts.log_out(current_user.row)
         logout_user()
-    flash("Vous êtes déconnecté·e.", "info")
-    return redirect(url_for("espace.connexion"), 303)
+    # What this browser kept of the staff pages goes too, cookies included: the message
+    # cannot ride in the session (a flash), the next page's address says it.
+    response = redirect(url_for("espace.connexion", deconnexion=1), 303)
+    response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
+    return response
 
 
 # --- Lost password, links ------------------------------------------------------------
@@ -153,11 +173,8 @@ def mot_de_passe_oublie():
     if request.method == "POST":
         if not form.validate():
             return render_forgot(form, status=422)
-        accounts.request_reset(
-            form.email.data,
-            models.now(),
-            lambda token: url_for("espace.reinitialisation", token=token),
-        )
+        # Answered by `tick`: this page does the same work for any address.
+        link_requests.ask(link_requests.RESET, form.email.data)
         # The same answer whether the address has an account or not.
         flash(FORGOT_SENT, "info")
         return redirect(url_for("espace.connexion"), 303)
@@ -381,6 +398,9 @@ def render_settings(status=200, profile=None, failed_programme=None, invite=None
         invite=invite,
         staff=staff,
         pending=pending,
+        mfa_rule=SecondFactorRuleForm(
+            formdata=None, data={"obligatoire": association.double_authentification}
+        ),
         role_labels=ROLE_LABELS,
         failed=failed,
         problem=problem,
@@ -452,6 +472,7 @@ def reglages_inviter():
             own_association(),
             models.now(),
             invited_by=current_user.row.email,
+            actor=current_user.row.id,
             link=lambda token: url_for("espace.invitation", token=token),
         )
     except accounts.AccountError as error:
@@ -466,7 +487,7 @@ def reglages_inviter():
 def reglages_desactiver(user_id):
     target = own_staff(user_id)
     try:
-        accounts.deactivate(target, models.now())
+        accounts.deactivate(target, models.now(), actor=current_user.row.id)
     except accounts.AccountError as error:
         return render_settings(status=409, problem=str(error))
     if target.id == current_user.row.id:

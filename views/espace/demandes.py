@@ -23,7 +23,7 @@ from domain import vocabulary as V
 from domain.journeys import PARCOURS
 from forms.questionnaire import FORMS, ChoiceForm
 from services import demandes as actions
-from services import exports, inbox
+from services import exports, inbox, journal
 from services.accounts import staff_required
 from views.rendering import render
 
@@ -421,13 +421,15 @@ def selected_versions():
 # --- CSV export -----------------------------------------------------------------------------
 
 
-@bp.route("/export.csv", methods=["GET", "POST"])
+@bp.post("/export.csv")
 @staff_required
 def export():
-    """GET: the inbox under its filters, every page. POST (the selection form, CSRF):
-    the leads ticked, among the association's only."""
+    """A POST (CSRF: another site cannot make staff export), recorded. With
+    `portee=filtre` (the inbox's export button): the inbox under the filters of the query
+    string, every page. Otherwise (the selection form): the leads ticked, among the
+    association's only."""
     assoc = association()
-    if request.method == "POST":
+    if request.form.get("portee") != "filtre":
         references = selected_references()
         if not references:
             flash("Cochez au moins une demande à exporter.", "erreur")
@@ -445,11 +447,11 @@ def export():
         if "q" in recorded:  # what was typed is personal data: only that there was a search
             recorded["q"] = "[recherche]"
     text, count = exports.write_csv(query.dicts())
-    if request.method != "HEAD":  # HEAD (Flask answers it as GET) downloads nothing
-        with models.write_transaction(durable=True):
-            models.Export.create(
-                utilisateur=current_user.row.id, association=assoc.id, rows=count, filters=recorded
-            )
+    with models.write_transaction(durable=True):
+        models.Export.create(
+            utilisateur=current_user.row.id, association=assoc.id, rows=count, filters=recorded
+        )
+        journal.record("export", current_user.row, lignes=count, association=assoc.id)
     stamp = models.now().strftime("%Y-%m-%d")
     response = make_response(text.encode("utf-8"))
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
