@@ -11,6 +11,7 @@ import cli
 import models
 from domain import vocabulary
 from services import accounts
+from views import rendering
 from views.rendering import private
 from web import assets, log_redaction
 from web.csrf import csrf
@@ -83,6 +84,7 @@ def create_app(config=None):
     # One vocabulary: {{ lead.status|label("statut") }}.
     app.add_template_filter(vocabulary.jinja_label, "label")
     app.add_template_filter(vocabulary.date_fr, "date_fr")
+    app.add_template_global(rendering.page_title)
     register_error_pages(app)
     cli.register(app)
     return app

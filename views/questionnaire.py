@@ -16,6 +16,7 @@ from domain.journeys import CHECK, PARCOURS, Journey
 from forms.questionnaire import FORMS, ConsentForm
 from services import catalogue, demandes, drafts, suivi
 from views import public
+from views import rendering
 from views.rendering import is_partial, render, render_html, respond
 from web.csrf import csrf_token
 
@@ -113,8 +114,7 @@ def back_url(journey, name, returning):
 
 
 def page_title(parcours, heading, errors=False):
-    prefix = "Erreur : " if errors else ""
-    return f"{prefix}{heading} — {parcours.title} — 1 jeune, 1 mentor"
+    return rendering.page_title(heading, parcours.title, errors=errors)
 
 
 @bp.get(f"/{PARCOURS_RULE}")

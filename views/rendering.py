@@ -36,8 +36,24 @@ def current_url():
     return url
 
 
+SITE = "1 jeune, 1 mentor"
+SEPARATOR = " — "
+ERROR_PREFIX = "Erreur : "
+
+
+def page_title(*parts, errors=False):
+    """The <title> of every page, built here only: the page, where it is (its journey,
+    « Espace association », « Administration »), then the site; « Erreur : » first on a
+    page that shows errors, so a screen reader says it before anything else."""
+    title = SEPARATOR.join([*(part for part in parts if part), SITE])
+    return ERROR_PREFIX + title if errors else title
+
+
 def render(template, status=200, **context):
-    """Render `template` (which extends `layout`) as a page or as the swapped region."""
+    """Render `template` (which extends `layout`) as a page or as the swapped region.
+    `page_errors` tells a template that builds its own title (the operator's pages) that
+    the page answers a refused form (422)."""
+    context.setdefault("page_errors", status == 422)
     return respond(render_html(template, **context), status)
 
 

@@ -18,7 +18,7 @@ from domain import vocabulary as V
 from forms.questionnaire import email_field, strip
 from mail import outbox
 from services import demandes, suivi
-from views.rendering import private, render
+from views.rendering import page_title, private, render
 
 bp = Blueprint("suivi", __name__, url_prefix="/suivi")
 # A day without the time (vocabulary.date_fr gives the time too): « 3 décembre 2026 ».
@@ -64,8 +64,8 @@ class LostLinkForm(FlaskForm):
     email = email_field("Adresse e-mail", required_message="Indiquez votre adresse e-mail")
 
 
-def title(heading):
-    return f"{heading} — 1 jeune, 1 mentor"
+def title(heading, errors=False):
+    return page_title(heading, errors=errors)
 
 
 def not_found():
@@ -168,7 +168,7 @@ def arreter(token):
         token=token,
         form=form,
         refusal=refusal,
-        title=title(("Erreur : " if form.errors else "") + "Je ne souhaite plus être accompagné·e"),
+        title=title("Je ne souhaite plus être accompagné·e", errors=bool(form.errors)),
     )
 
 
@@ -227,7 +227,7 @@ def lien_perdu():
         "suivi/lien-perdu.html",
         status=status,
         form=form,
-        title=title(("Erreur : " if form.errors else "") + "J'ai perdu mon lien de suivi"),
+        title=title("J'ai perdu mon lien de suivi", errors=bool(form.errors)),
     )
 
 

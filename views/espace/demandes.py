@@ -25,7 +25,7 @@ from forms.questionnaire import FORMS, ChoiceForm
 from services import demandes as actions
 from services import exports, inbox
 from services.accounts import staff_required
-from views.rendering import render
+from views.rendering import page_title, render
 
 from . import bp, statut
 
@@ -210,8 +210,7 @@ def list_swapped():
 def inbox_title(page, errors):
     status = page.filters.status
     label = "Toutes" if status == inbox.ALL else inbox.status_label(status)
-    title = f"{label} ({page.total}) – Demandes et candidatures – Espace association"
-    return ("Erreur : " if errors else "") + title
+    return page_title(f"{label} ({page.total})", "Demandes et candidatures", "Espace association", errors=errors)
 
 
 # --- A lead's page --------------------------------------------------------------------------
@@ -332,7 +331,7 @@ def render_lead(lead, form=None, status=200, **status_block):
         lead=lead,
         form=form,
         heading=heading,
-        title=("Erreur : " if form.errors else "") + f"{heading} – Espace association",
+        title=page_title(heading, "Espace association", errors=bool(form.errors)),
         answers=answer_rows(lead),
         contacts=contact_links(lead),
         orientation=matcher_reasons(lead),
