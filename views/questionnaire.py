@@ -15,8 +15,7 @@ from domain import phones
 from domain.journeys import CHECK, PARCOURS, Journey
 from forms.questionnaire import FORMS, ConsentForm
 from services import catalogue, demandes, drafts, suivi
-from views import public
-from views import rendering
+from views import public, rendering
 from views.rendering import is_partial, render, render_html, respond
 from web.csrf import csrf_token
 

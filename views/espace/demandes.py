@@ -210,7 +210,9 @@ def list_swapped():
 def inbox_title(page, errors):
     status = page.filters.status
     label = "Toutes" if status == inbox.ALL else inbox.status_label(status)
-    return page_title(f"{label} ({page.total})", "Demandes et candidatures", "Espace association", errors=errors)
+    return page_title(
+        f"{label} ({page.total})", "Demandes et candidatures", "Espace association", errors=errors
+    )
 
 
 # --- A lead's page --------------------------------------------------------------------------
