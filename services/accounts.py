@@ -515,3 +515,10 @@ def deactivate(target, now):
             (AccountToken.utilisateur == row.id) & AccountToken.used_at.is_null()
         ).execute()
     return Utilisateur.get_by_id(row.id)
+
+
+def reactivate(target):
+    """Let `target` log in again. Its old sessions stay ended: `deactivate` moved the
+    epoch their cookies carry, and its old links stay used."""
+    with models.write_transaction(durable=True):
+        models.Utilisateur.update(actif=True).where(models.Utilisateur.id == target.id).execute()

@@ -529,6 +529,34 @@ def test_deactivating_an_account_ends_its_sessions(app, admin_client):
         assert accounts.load_user(f"{staff.id}:{staff.session_epoch}") is None
 
 
+def test_the_operator_deactivates_through_the_same_rule_as_the_association(admin_client):
+    """One `accounts.deactivate`: an association is never left without a responsable,
+    whoever clicks (the operator's copy of the rule had drifted), and the account's
+    pending links end with it."""
+    with data():
+        staff = make_staff("responsable")
+        # A password chosen: a responsable, not a pending invitation.
+        Utilisateur.update(password_hash="x").execute()
+        link = models.AccountToken.create(
+            utilisateur=staff,
+            purpose="reinitialisation",
+            token_hash="x" * 64,
+            expires_at=models.now(),
+        )
+    response = post(admin_client, f"/admin/comptes/{staff.id}/desactivation", {})
+    assert response.status_code == 303
+    page = admin_client.get("/admin/comptes").get_data(as_text=True)
+    assert "dernier responsable actif" in html.unescape(page)
+    with data():
+        assert Utilisateur.get_by_id(staff.id).actif
+        make_staff("responsable", email="second@example.org")
+        Utilisateur.update(password_hash="x").execute()
+    assert post(admin_client, f"/admin/comptes/{staff.id}/desactivation", {}).status_code == 303
+    with data():
+        assert not Utilisateur.get_by_id(staff.id).actif
+        assert models.AccountToken.get_by_id(link.id).used_at is not None
+
+
 def test_an_admin_cannot_deactivate_their_own_account(client, app):
     with data():
         admin = make_admin()
