@@ -10,7 +10,6 @@ from peewee import DateTimeField, IntegrityError
 
 import models
 from domain.journeys import CHECK, PARCOURS, Journey
-from mail import emails
 from services import catalogue, demandes, suivi, territory
 from services.demandes import current_orientation, orientations_of  # noqa: F401 - the result page's
 
@@ -233,7 +232,7 @@ def create_lead(kind, answers, place):
 # choice, not a switch to flip for ever (each change moves the demande to another
 # association and stays in its history).
 MAX_CHANGES = 3
-CHANGE_EVENT = "choix_alternative"
+CHANGE_EVENT = demandes.CHANGE_EVENT
 
 
 class TooManyChanges(Exception):
@@ -274,22 +273,5 @@ def choose(lead, orientation_id):
             return True  # a second tap on the same button
         if changes_made(lead) >= MAX_CHANGES:
             raise TooManyChanges
-        current.outcome = "refusee"
-        current.outcome_reason = "autre_choix"
-        current.save()
-        target.outcome = "acceptee"
-        target.save()
-        lead.association = target.programme.association_id
-        lead.updated_at = lead.routed_at = models.now()
-        lead.save(only=[models.Lead.association, models.Lead.updated_at, models.Lead.routed_at])
-        # A staff page read before this change must not act on the old association.
-        Lead = models.Lead
-        Lead.update(version=Lead.version + 1).where(Lead.id == lead.id).execute()
-        models.Evenement.create(
-            lead=lead,
-            kind=CHANGE_EVENT,
-            author="personne",
-            note=f"{current.programme.slug} -> {target.programme.slug}",
-        )
-        emails.notify_new_lead(lead)  # the newly chosen association's staff
+        demandes.choose_alternative(lead, current, target)
     return True

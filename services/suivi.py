@@ -345,13 +345,9 @@ def close_by_person(lead, reason, note, by=AUTHOR):
     lead still nouvelle is no contact by the association: its first contact stays unset,
     so the responsiveness figures do not count it as called back (nor does retention's
     erasure, `by` "tick")."""
-    locked = models.locked(Lead.select(Lead.first_contact_at).where(Lead.id == lead.id))
-    contacted = locked.first().first_contact_at is not None
-    row = demandes.change_status(lead.id, "sans_suite", by, reason=reason, note=note)
-    if not contacted and row.first_contact_at is not None:
-        Lead.update(first_contact_at=None).where(Lead.id == row.id).execute()
-        row.first_contact_at = None
-    return row
+    return demandes.change_status(
+        lead.id, "sans_suite", by, reason=reason, note=note, contact=False
+    )
 
 
 def export(lead):
