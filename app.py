@@ -9,7 +9,7 @@ from flask_wtf.csrf import CSRFError
 
 import cli
 import models
-from domain import vocabulary
+from domain import dates, vocabulary
 from services import accounts
 from views import rendering
 from views.rendering import private
@@ -83,7 +83,11 @@ def create_app(config=None):
     log_redaction.learn(app.url_map)
     # One vocabulary: {{ lead.status|label("statut") }}.
     app.add_template_filter(vocabulary.jinja_label, "label")
-    app.add_template_filter(vocabulary.date_fr, "date_fr")
+    # French dates, Paris time (domain/dates.py): « 8 décembre 2026 », « 08/12/2026 »,
+    # « 08/12/2026 à 14 h 05 ».
+    app.add_template_filter(dates.day, "jour")
+    app.add_template_filter(dates.short, "date_courte")
+    app.add_template_filter(dates.with_time, "date_fr")
     app.add_template_global(rendering.page_title)
     register_error_pages(app)
     cli.register(app)

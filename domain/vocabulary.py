@@ -13,29 +13,6 @@ sentence of the matcher), "pluriel" ("des mentors salarié·es"), and so on.
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from domain import workdays
-
-MOIS = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
-
-
-def date_fr(value):
-    """A stored UTC time as read in France: "2 décembre 2026 à 14 h 05"."""
-    local = workdays.to_paris(value)
-    return f"{local.day} {MOIS[local.month - 1]} {local.year} à {local.hour} h {local.minute:02d}"
-
 
 @dataclass(frozen=True)
 class Term:

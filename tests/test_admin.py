@@ -501,12 +501,14 @@ def test_import_refuses_a_file_bigger_than_its_own_limit(admin_client):
 def test_accounts_list_shows_association_role_and_last_login(admin_client):
     with data():
         staff = make_staff("responsable")
-        staff.last_login_at = dt.datetime(2026, 11, 30, 9, 15)
+        # 23:15 UTC on 30 November: 00:15 on 1 December in Paris, as the operator reads it.
+        staff.last_login_at = dt.datetime(2026, 11, 30, 23, 15)
         staff.save()
     page = admin_client.get("/admin/comptes").get_data(as_text=True)
     row = page.split("responsable@example.org")[1].split("</tr>")[0]
     assert f"<td>{html.escape(staff.association.nom, quote=True)}</td>" in row
-    assert "Responsable" in row and "30/11/2026 09:15" in row
+    assert "Responsable" in row and "01/12/2026 à 0 h 15" in row
+    assert '<time datetime="2026-11-30T23:15:00Z">' in row
 
 
 def test_deactivating_an_account_ends_its_sessions(app, admin_client):

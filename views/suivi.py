@@ -13,7 +13,7 @@ from flask import Blueprint, Response, current_app, redirect, request, url_for
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, ValidationError
 
-from domain import lifecycle
+from domain import dates, lifecycle
 from domain import vocabulary as V
 from forms.questionnaire import email_field, strip
 from mail import outbox
@@ -21,8 +21,6 @@ from services import demandes, suivi
 from views.rendering import page_title, private, render
 
 bp = Blueprint("suivi", __name__, url_prefix="/suivi")
-# A day without the time (vocabulary.date_fr gives the time too): « 3 décembre 2026 ».
-bp.add_app_template_filter(suivi.date_fr, "jour_fr")
 
 # Notices after an action (PRG: the page it redirects to says what was done).
 DONE = {
@@ -127,7 +125,7 @@ def pas_recontacte(token):
         refusal = (
             "Ce n'est pas encore possible : "
             f"{lead.association.nom if lead.association else 'l’association'} a jusqu'au "
-            f"{suivi.date_fr(suivi.due_date(lead))} pour vous recontacter."
+            f"{dates.day(suivi.due_date(lead))} pour vous recontacter."
             if suivi.due_date(lead)
             else "Votre demande n'est confiée à aucune association pour le moment."
         )
