@@ -9,11 +9,9 @@ from flask_wtf.csrf import CSRFError
 
 import cli
 import models
-from domain import dates, vocabulary
 from services import accounts
-from views import rendering
 from views.rendering import private
-from web import assets, log_redaction
+from web import assets, log_redaction, templating
 from web.csrf import csrf
 from web.headers import security_headers
 from web.proxies import trust_proxies
@@ -81,14 +79,7 @@ def create_app(config=None):
     app.url_map.converters["secret"] = log_redaction.SecretConverter
     register_blueprints(app)
     log_redaction.learn(app.url_map)
-    # One vocabulary: {{ lead.status|label("statut") }}.
-    app.add_template_filter(vocabulary.jinja_label, "label")
-    # French dates, Paris time (domain/dates.py): « 8 décembre 2026 », « 08/12/2026 »,
-    # « 08/12/2026 à 14 h 05 ».
-    app.add_template_filter(dates.day, "jour")
-    app.add_template_filter(dates.short, "date_courte")
-    app.add_template_filter(dates.with_time, "date_fr")
-    app.add_template_global(rendering.page_title)
+    templating.register(app)
     register_error_pages(app)
     cli.register(app)
     return app

@@ -13,7 +13,7 @@ from forms import admin as admin_forms
 from mail import outbox
 from models import Association, Lead, Message, Programme, Utilisateur
 from services import accounts, catalogue, coverage, demandes
-from views.rendering import render
+from views.rendering import no_store, render
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -26,10 +26,7 @@ def guard():
     """Every route of the blueprint: anonymous -> login page, staff -> 404."""
 
 
-@bp.after_request
-def no_store(response):
-    response.headers["Cache-Control"] = "no-store"
-    return response
+bp.after_request(no_store)
 
 
 def see_other(endpoint, **values):
@@ -390,8 +387,3 @@ def couverture():
         bands=coverage.AGE_BANDS,
         communes=coverage.COVERAGE_COMMUNES,
     )
-
-
-@bp.app_template_filter("jours_depuis")
-def days_since(moment, now=None):
-    return max(0, ((now or models.now()) - moment) // dt.timedelta(days=1))

@@ -5,13 +5,21 @@ from urllib.parse import urlencode
 from flask import make_response, render_template, request, url_for
 
 
+def no_store(response):
+    """Never kept by a browser or a proxy cache (a shared phone's back button included):
+    the questionnaire's answers, staff and operator pages, an export. Blueprints register
+    it as their after_request."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def private(response):
     """Headers of a page whose address is a secret (a follow-up, reset or invitation
     link): never sent to another site, never cached by a browser or proxy, never indexed.
     Our own pages get it as Referer: over HTTPS Flask-WTF's CSRF check refuses a form's
     POST without one, and our logs redact it (log_redaction.py)."""
     response.headers["Referrer-Policy"] = "same-origin"
-    response.headers["Cache-Control"] = "no-store"
+    no_store(response)
     response.headers["X-Robots-Tag"] = "noindex, nofollow"
     return response
 
