@@ -36,8 +36,8 @@ MOIS = (
 
 def local(value: dt.datetime) -> dt.datetime:
     """A stored moment (naive UTC) or an aware one, as French local time."""
-    if value.tzinfo is None:
-        return workdays.to_paris(value)
+    if value.tzinfo is None:  # as workdays.to_paris
+        value = value.replace(tzinfo=dt.UTC)
     return value.astimezone(workdays.PARIS)
 
 
