@@ -1,7 +1,8 @@
 """Answers that walk both questionnaires, and a client-side helper that posts
 them with a real CSRF token, as a browser would; stored answers and submitted leads for
-tests that start after the questionnaire."""
+tests that start after the questionnaire; the one SQL query counter."""
 
+import contextlib
 import re
 
 import models
@@ -135,6 +136,25 @@ def submitted_lead(kind, answers):
         lead = drafts.create_lead(kind, answers, place)
         demandes.orient(lead, place=place)
     return models.Lead.get_by_id(lead.id)
+
+
+@contextlib.contextmanager
+def counted_queries():
+    """Every SQL statement the database runs inside the block (its execute_sql, wrapped):
+    the one counter of the tests that hold a page to a fixed number of queries."""
+    database = models.db.obj
+    original = database.execute_sql
+    statements = []
+
+    def execute_sql(sql, params=None, *args, **kwargs):
+        statements.append(sql)
+        return original(sql, params, *args, **kwargs)
+
+    database.execute_sql = execute_sql
+    try:
+        yield statements
+    finally:
+        del database.execute_sql
 
 
 def fresh(lead):

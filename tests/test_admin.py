@@ -9,7 +9,7 @@ import io
 from pathlib import Path
 
 import pytest
-from helpers import CSRF_RE, YOUTH_STEPS, csrf_token, log_in, submit, walk
+from helpers import CSRF_RE, YOUTH_STEPS, counted_queries, csrf_token, log_in, submit, walk
 
 import models
 from models import Association, Lead, Message, Programme, Utilisateur
@@ -802,18 +802,8 @@ def test_coverage_sees_a_new_national_programme(admin_client):
 
 # --- Fixed number of queries on the list pages --------------------------------------------------
 def count_queries(client, url):
-    queries = []
-    original = models.db.obj.execute_sql
-
-    def counting(sql, *args, **kwargs):
-        queries.append(sql)
-        return original(sql, *args, **kwargs)
-
-    models.db.obj.execute_sql = counting
-    try:
+    with counted_queries() as queries:
         assert client.get(url).status_code == 200
-    finally:
-        del models.db.obj.execute_sql
     return len(queries)
 
 

@@ -8,8 +8,7 @@ import re
 
 import argon2
 import pytest
-from helpers import CSRF_RE, csrf_token, log_in
-from test_questionnaire import count_queries
+from helpers import CSRF_RE, counted_queries, csrf_token, log_in
 
 import models
 from app import create_app
@@ -830,7 +829,7 @@ def test_settings_page_runs_a_fixed_number_of_queries(app, client):
     responsable(client)
 
     def queries_for_page():
-        with count_queries() as queries:
+        with counted_queries() as queries:
             assert client.get("/espace/reglages").status_code == 200
         return len(queries)
 

@@ -2,14 +2,23 @@
 association: access control on every route, filters, search, pagination, htmx, the
 number of queries per page, the CSV read back."""
 
-import contextlib
 import csv
 import datetime as dt
 import io
 from urllib.parse import quote
 
 import pytest
-from helpers import CSRF_RE, HX, MENTOR_STEPS, YOUTH_STEPS, csrf_token, log_in, submit, walk
+from helpers import (
+    CSRF_RE,
+    HX,
+    MENTOR_STEPS,
+    YOUTH_STEPS,
+    counted_queries,
+    csrf_token,
+    log_in,
+    submit,
+    walk,
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -93,24 +102,6 @@ def many_leads(association, count, prefix="X"):
     with models.db.atomic():
         for batch in range(0, count, 500):
             models.Lead.insert_many(rows[batch : batch + 500]).execute()
-
-
-@contextlib.contextmanager
-def counted_queries():
-    """Every SQL statement the database runs meanwhile (its execute_sql, wrapped)."""
-    database = models.db.obj
-    original = database.execute_sql
-    statements = []
-
-    def execute_sql(sql, params=None, *args, **kwargs):
-        statements.append(sql)
-        return original(sql, params, *args, **kwargs)
-
-    database.execute_sql = execute_sql
-    try:
-        yield statements
-    finally:
-        del database.execute_sql
 
 
 def token_of(client, url):
