@@ -31,7 +31,7 @@ NOTE_MAX = 2000
 @dataclass(frozen=True)
 class Action:
     code: str  # also the Evenement's kind
-    label: str  # the button, CONTENT.md « Espace association »
+    label: str  # the button, docs/contenu.md « Espace association »
     from_statuses: tuple
     to: str | None  # None: not a change of status (the hand-over)
     reasons: V.Vocab | None = None  # a reason from this list is required

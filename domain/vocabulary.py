@@ -306,7 +306,7 @@ MODALITE = Vocab(
 FORMAT = Vocab("format", [T("individuel", "Individuel"), T("collectif", "Collectif")])
 
 # --- The back office ------------------------------------------------------------------------------
-# Labels: CONTENT.md « Espace association ». The transitions are in lifecycle.py.
+# Labels: docs/contenu.md « Espace association ». The transitions are in lifecycle.py.
 STATUT = Vocab(
     "statut",
     [
@@ -383,7 +383,7 @@ NOTIFICATIONS = Vocab(
     ],
 )
 
-# The person's own reasons to stop, on the follow-up page (CONTENT.md « Suivi »).
+# The person's own reasons to stop, on the follow-up page (docs/contenu.md « Suivi »).
 MOTIF_ARRET = Vocab(
     "motif_arret",
     [

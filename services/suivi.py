@@ -41,7 +41,7 @@ LINK_LEADS = 5
 # orientations (the statistics); these go, with every answer and the commune.
 PERSONAL_COLUMNS = ("prenom", "nom", "email", "telephone", "contact_pref")
 
-# The person's reasons to stop (CONTENT.md « Suivi »), as the staff's list says them.
+# The person's reasons to stop (docs/contenu.md « Suivi »), as the staff's list says them.
 STOP_TO_SANS_SUITE = {
     "autre_solution": "autre_solution",
     "plus_le_temps": "plus_interesse",
@@ -147,7 +147,7 @@ def event_sentence(event):
 
 
 def status_sentence(lead):
-    """The status in plain words (CONTENT.md « Suivi »)."""
+    """The status in plain words (docs/contenu.md « Suivi »)."""
     association = lead.association
     name = association.nom if association else ""
     noun = V.PARCOURS.label(lead.kind, "nom")
