@@ -1,9 +1,14 @@
 """Answers that walk both questionnaires, and a client-side helper that posts
 them with a real CSRF token, as a browser would; stored answers and submitted leads for
-tests that start after the questionnaire; the one SQL query counter."""
+tests that start after the questionnaire; the one SQL query counter and the one gunicorn."""
 
 import contextlib
+import os
 import re
+import socket
+import subprocess
+import sys
+from pathlib import Path
 
 import models
 from domain import workdays
@@ -172,3 +177,28 @@ def arrived(lead, routed_at, **fields):
     models.Lead.update(routed_at=routed_at, due_on=due, **fields).where(
         models.Lead.id == row.id
     ).execute()
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@contextlib.contextmanager
+def gunicorn(database_url, *options):
+    """The app under a real gunicorn with the project's settings (gunicorn.conf.py, one
+    worker) on a loopback socket bound here and handed over (fd://, no port to race for);
+    `options` are more gunicorn arguments (log files, formats). Yields (host, port)."""
+    models.db.close_all()
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    env = dict(os.environ, SECRET_KEY="test", DATABASE_URL=database_url)
+    command = [sys.executable, "-m", "gunicorn", "--config", str(ROOT / "gunicorn.conf.py")]
+    command += ["--workers", "1", "--bind", f"fd://{listener.fileno()}"]
+    command += [str(option) for option in options] + ["app:create_app()"]
+    server = subprocess.Popen(command, cwd=ROOT, env=env, pass_fds=[listener.fileno()])
+    try:
+        yield listener.getsockname()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        listener.close()
