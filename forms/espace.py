@@ -302,7 +302,7 @@ class NotificationsForm(StaffForm):
 # from a page read before another change (StaleLead), the view answers 409.
 
 NOTE_MAX = lifecycle.NOTE_MAX
-NOTE_INVALID = "La note contient des caractères non valides"
+NOTE_INVALID = lifecycle.NOTE_INVALID
 
 
 def version_of(value):
@@ -327,9 +327,7 @@ def note_field(label, description):
         label,
         filters=[multiline],
         description=description,
-        validators=[
-            Length(max=NOTE_MAX, message=f"Écrivez une note de {NOTE_MAX} caractères au plus")
-        ],
+        validators=[Length(max=NOTE_MAX, message=lifecycle.NOTE_TOO_LONG)],
         render_kw={"rows": 3},
     )
 

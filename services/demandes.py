@@ -451,9 +451,7 @@ def add_note(lead, association, author, text):
     if not text:
         raise TransitionError("Écrivez votre note.", "text")
     if len(text) > lifecycle.NOTE_MAX:
-        raise TransitionError(
-            f"Écrivez une note de {lifecycle.NOTE_MAX} caractères au plus.", "text"
-        )
+        raise TransitionError(lifecycle.NOTE_TOO_LONG, "text")
     association_id = association if isinstance(association, int) else association.id
     with models.write_transaction(durable=True):
         row = models.locked(Lead.select(Lead.id, Lead.association).where(Lead.id == _lead_id(lead)))

@@ -490,7 +490,8 @@ def test_note_errors_are_french_422(client, people):
     assert empty.status_code == 422
     assert "Écrivez la note avant de l&#39;ajouter" in body(empty)
     long = client.post(url + "/notes", data={"csrf_token": token, "text": "a" * 2001})
-    assert long.status_code == 422 and "2000 caractères au plus" in body(long)
+    # One message for a note too long, wherever a note is written (domain/lifecycle.py).
+    assert long.status_code == 422 and "Écrivez une note de 2000 caractères au plus" in body(long)
     no_token = client.post(url + "/notes", data={"text": "sans jeton"})
     assert no_token.status_code == 400
     assert models.Note.select().count() == 0

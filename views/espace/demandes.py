@@ -45,14 +45,14 @@ class NoteForm(FlaskForm):
         description="Visible uniquement par l'équipe de votre association.",
         validators=[
             DataRequired("Écrivez la note avant de l'ajouter"),
-            Length(max=NOTE_MAX, message=f"La note doit faire {NOTE_MAX} caractères au plus"),
+            Length(max=NOTE_MAX, message=lifecycle.NOTE_TOO_LONG),
         ],
     )
 
     def validate_text(self, field):
         # Line breaks and tabs are text; other control characters (NUL…) are not.
         if any(not (ch.isprintable() or ch in "\n\r\t") for ch in field.data or ""):
-            raise ValidationError("La note contient des caractères non valides")
+            raise ValidationError(lifecycle.NOTE_INVALID)
 
 
 @bp.after_request
