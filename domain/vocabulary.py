@@ -405,6 +405,13 @@ RESULTAT_ORIENTATION = Vocab(
     ],
 )
 
+# A demande's public reference, « J-7K3Q9 »: the kind's letter, a dash, five characters
+# nobody misreads (no 0/O, 1/I/L).
+REFERENCE_PREFIX = {"jeune": "J", "mentor": "M"}
+REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+REFERENCE_LENGTH = 5
+REFERENCE_PATTERN = f"[{''.join(REFERENCE_PREFIX.values())}]-[0-9A-Z]{{{REFERENCE_LENGTH}}}"
+
 ROLE = Vocab(
     "role",
     [

@@ -34,7 +34,7 @@ class StaffForm(FlaskForm):
 
 # --- Accounts: login, lost password, new password -------------------------------------
 
-ROLE_LABELS = {"responsable": "Responsable", "membre": "Membre", "admin": "Administrateur"}
+ROLE_LABELS = {code: V.ROLE.label(code) for code in V.ROLE.codes}  # one wording: vocabulary
 ROLE_HINTS = {
     "responsable": "Gère le profil de l'association, ses programmes et son équipe, "
     "et traite les demandes",
@@ -260,7 +260,7 @@ class ProgrammeForm(StaffForm):
         }
 
 
-STAFF_ROLES_CHOICES = [("membre", ROLE_LABELS["membre"]), ("responsable", "Responsable")]
+STAFF_ROLES_CHOICES = [(role, ROLE_LABELS[role]) for role in ("membre", "responsable")]
 
 
 class InviteForm(StaffForm):

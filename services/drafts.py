@@ -9,13 +9,12 @@ import secrets
 from peewee import DateTimeField, IntegrityError
 
 import models
+from domain import vocabulary as V
 from domain.journeys import CHECK, PARCOURS, Journey
 from services import catalogue, demandes, suivi, territory
 from services.demandes import current_orientation, orientations_of  # noqa: F401 - the result page's
 
 # No 0/O, 1/I/L: a reference is read over the phone.
-REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-REFERENCE_PREFIX = {"jeune": "J", "mentor": "M"}
 # 31^5 references per kind: a collision is rare, several in a row mean something else.
 REFERENCE_ATTEMPTS = 5
 
@@ -159,8 +158,8 @@ def save_if_unchanged_sql(database):
 
 
 def new_reference(kind):
-    suffix = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(5))
-    return f"{REFERENCE_PREFIX[kind]}-{suffix}"
+    suffix = "".join(secrets.choice(V.REFERENCE_ALPHABET) for _ in range(V.REFERENCE_LENGTH))
+    return f"{V.REFERENCE_PREFIX[kind]}-{suffix}"
 
 
 def submit(token, first_invalid_step):

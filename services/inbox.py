@@ -93,7 +93,7 @@ def where_clause(association_id, filters, today, with_status=True):
     return condition
 
 
-REFERENCE_RE = re.compile(r"[JM]-[0-9A-Z]{5}")
+REFERENCE_RE = re.compile(V.REFERENCE_PATTERN)
 
 
 def search_clause(text):

@@ -89,3 +89,13 @@ def test_the_label_template_filter(app):
             render('{{ b|label("besoin", "question") }}').render(b="scolarite")
             == "J&#39;ai des difficultés à l&#39;école"
         )
+
+
+def test_a_new_reference_reads_as_one_and_staff_labels_come_from_the_vocabulary():
+    """The reference's shape and the role labels are written once, in vocabulary.py."""
+    from forms.espace import ROLE_LABELS
+    from services import drafts, inbox
+
+    for kind in V.REFERENCE_PREFIX:
+        assert inbox.REFERENCE_RE.fullmatch(drafts.new_reference(kind))
+    assert ROLE_LABELS == {code: V.ROLE.label(code) for code in V.ROLE.codes}
