@@ -9,10 +9,9 @@ from flask_wtf.csrf import CSRFError
 
 import cli
 import models
-from domain import vocabulary
 from services import accounts
 from views.rendering import private
-from web import access_log, assets, draining, limits, log_redaction, staff_session
+from web import access_log, assets, draining, limits, log_redaction, staff_session, templating
 from web.csrf import csrf
 from web.headers import security_headers
 from web.proxies import trust_proxies
@@ -113,9 +112,7 @@ def create_app(config=None):
     register_blueprints(app)
     limits.apply_route_limits(app)
     log_redaction.learn(app.url_map)
-    # One vocabulary: {{ lead.status|label("statut") }}.
-    app.add_template_filter(vocabulary.jinja_label, "label")
-    app.add_template_filter(vocabulary.date_fr, "date_fr")
+    templating.register(app)
     register_error_pages(app)
     cli.register(app)
     return app

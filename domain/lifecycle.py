@@ -26,12 +26,15 @@ WAITING_FOR_PAIR = ("nouvelle", "contactee", "en_attente")
 PAIR_STATUSES = frozenset({"binome_forme"})
 
 NOTE_MAX = 2000
+# A note's two refusals, said the same way by every form and service that takes a note.
+NOTE_TOO_LONG = f"Écrivez une note de {NOTE_MAX} caractères au plus"
+NOTE_INVALID = "La note contient des caractères non valides"
 
 
 @dataclass(frozen=True)
 class Action:
     code: str  # also the Evenement's kind
-    label: str  # the button, CONTENT.md « Espace association »
+    label: str  # the button, docs/contenu.md « Espace association »
     from_statuses: tuple
     to: str | None  # None: not a change of status (the hand-over)
     reasons: V.Vocab | None = None  # a reason from this list is required
@@ -135,4 +138,4 @@ def check_input(action, reason, note):
     if action.needs_note(reason) and not (note or "").strip():
         raise TransitionError("Précisez le motif dans la note.", "note")
     if len(note or "") > NOTE_MAX:
-        raise TransitionError(f"Écrivez une note de {NOTE_MAX} caractères au plus.", "note")
+        raise TransitionError(NOTE_TOO_LONG, "note")

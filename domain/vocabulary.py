@@ -13,29 +13,6 @@ sentence of the matcher), "pluriel" ("des mentors salarié·es"), and so on.
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from domain import workdays
-
-MOIS = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
-
-
-def date_fr(value):
-    """A stored UTC time as read in France: "2 décembre 2026 à 14 h 05"."""
-    local = workdays.to_paris(value)
-    return f"{local.day} {MOIS[local.month - 1]} {local.year} à {local.hour} h {local.minute:02d}"
-
 
 @dataclass(frozen=True)
 class Term:
@@ -329,7 +306,7 @@ MODALITE = Vocab(
 FORMAT = Vocab("format", [T("individuel", "Individuel"), T("collectif", "Collectif")])
 
 # --- The back office ------------------------------------------------------------------------------
-# Labels: CONTENT.md « Espace association ». The transitions are in lifecycle.py.
+# Labels: docs/contenu.md « Espace association ». The transitions are in lifecycle.py.
 STATUT = Vocab(
     "statut",
     [
@@ -406,7 +383,7 @@ NOTIFICATIONS = Vocab(
     ],
 )
 
-# The person's own reasons to stop, on the follow-up page (CONTENT.md « Suivi »).
+# The person's own reasons to stop, on the follow-up page (docs/contenu.md « Suivi »).
 MOTIF_ARRET = Vocab(
     "motif_arret",
     [
@@ -427,6 +404,13 @@ RESULTAT_ORIENTATION = Vocab(
         T("transferee", "Confiée à une autre association"),
     ],
 )
+
+# A demande's public reference, « J-7K3Q9 »: the kind's letter, a dash, five characters
+# nobody misreads (no 0/O, 1/I/L).
+REFERENCE_PREFIX = {"jeune": "J", "mentor": "M"}
+REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+REFERENCE_LENGTH = 5
+REFERENCE_PATTERN = f"[{''.join(REFERENCE_PREFIX.values())}]-[0-9A-Z]{{{REFERENCE_LENGTH}}}"
 
 ROLE = Vocab(
     "role",

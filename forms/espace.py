@@ -34,7 +34,7 @@ class StaffForm(FlaskForm):
 
 # --- Accounts: login, lost password, new password -------------------------------------
 
-ROLE_LABELS = {"responsable": "Responsable", "membre": "Membre", "admin": "Administrateur"}
+ROLE_LABELS = {code: V.ROLE.label(code) for code in V.ROLE.codes}  # one wording: vocabulary
 ROLE_HINTS = {
     "responsable": "Gère le profil de l'association, ses programmes et son équipe, "
     "et traite les demandes",
@@ -260,7 +260,7 @@ class ProgrammeForm(StaffForm):
         }
 
 
-STAFF_ROLES_CHOICES = [("membre", ROLE_LABELS["membre"]), ("responsable", "Responsable")]
+STAFF_ROLES_CHOICES = [(role, ROLE_LABELS[role]) for role in ("membre", "responsable")]
 
 
 class InviteForm(StaffForm):
@@ -302,7 +302,7 @@ class NotificationsForm(StaffForm):
 # from a page read before another change (StaleLead), the view answers 409.
 
 NOTE_MAX = lifecycle.NOTE_MAX
-NOTE_INVALID = "La note contient des caractères non valides"
+NOTE_INVALID = lifecycle.NOTE_INVALID
 
 
 def version_of(value):
@@ -327,9 +327,7 @@ def note_field(label, description):
         label,
         filters=[multiline],
         description=description,
-        validators=[
-            Length(max=NOTE_MAX, message=f"Écrivez une note de {NOTE_MAX} caractères au plus")
-        ],
+        validators=[Length(max=NOTE_MAX, message=lifecycle.NOTE_TOO_LONG)],
         render_kw={"rows": 3},
     )
 

@@ -286,6 +286,20 @@ def mark_failed(messages, sender_id, now, error, permanent=False):
     return given_up
 
 
+def retry(message_id, now):
+    """The operator's « Réessayer » on a failed message: queued again, attempts from zero,
+    unclaimed. False when it is not (or no longer) in failure."""
+    Message = models.Message
+    with models.write_transaction(durable=True):
+        return bool(
+            Message.update(
+                status=TO_SEND, attempts=0, next_attempt_at=now, claimed_by="", claimed_until=None
+            )
+            .where((Message.id == message_id) & (Message.status == FAILED))
+            .execute()
+        )
+
+
 def release(messages, sender_id):
     """Give back claimed messages not attempted (no attempt counted)."""
     Message = models.Message

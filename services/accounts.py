@@ -657,3 +657,11 @@ def deactivate(target, now, actor=None):
             (AccountToken.utilisateur == row.id) & AccountToken.used_at.is_null()
         ).execute()
     return Utilisateur.get_by_id(row.id)
+
+
+def reactivate(target, actor=None):
+    """Let `target` log in again. Its old sessions stay ended: `deactivate` moved the
+    epoch their cookies carry, and its old links stay used."""
+    with models.write_transaction(durable=True):
+        models.Utilisateur.update(actif=True).where(models.Utilisateur.id == target.id).execute()
+        journal.record("activation", actor, target)

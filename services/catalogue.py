@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from peewee import fn
+from peewee import IntegrityError, fn
 
 import models
 from domain import lifecycle, matcher, phones
@@ -540,18 +540,52 @@ def _apply_programme(programme, fields):
 
 def update_association(association, fields):
     """Save the association's changed fields (the operator's form); True when changed."""
-    changed = _apply(association, fields)
-    if changed:
-        association.save()
+    with models.write_transaction(durable=True):
+        changed = _apply(association, fields)
+        if changed:
+            association.save()
     return changed
 
 
 def update_programme(programme, association_id, fields):
     """Save the programme's changed fields (the operator's form); True when changed."""
-    changed = _apply_programme(programme, dict(fields, association=association_id))
-    if changed:
-        programme.save()
+    with models.write_transaction(durable=True):
+        changed = _apply_programme(programme, dict(fields, association=association_id))
+        if changed:
+            programme.save()
     return changed
+
+
+class SlugTaken(Exception):
+    """The identifier asked for belongs to another association or programme."""
+
+
+def create_association(slug, fields):
+    """The operator's new association; SlugTaken when the slug is someone else's (checked,
+    and caught again when another operator took it in between)."""
+    _create(Association, slug, fields)
+
+
+def create_programme(slug, association_id, fields):
+    _create(Programme, slug, dict(fields, association=association_id))
+
+
+def _create(model, slug, fields):
+    try:
+        with models.write_transaction(durable=True):
+            if model.select().where(model.slug == slug).exists():
+                raise SlugTaken(slug)
+            model.create(slug=slug, **fields)
+    except IntegrityError as error:
+        raise SlugTaken(slug) from error
+
+
+def set_flag(row, name, value):
+    """Activate, deactivate, pause or resume an association or a programme (`name` is
+    `actif` or `en_pause`): the matcher's snapshot follows at its next read."""
+    with models.write_transaction(durable=True):
+        setattr(row, name, value)
+        row.save()
 
 
 # --- The matcher's snapshot -------------------------------------------------------------------

@@ -89,11 +89,12 @@ def _event(row, kind, by, from_status="", to_status="", motif="", note=""):
     )
 
 
-def _move(row, to, by, reason="", note="", action=None):
-    """Check and apply one transition on a locked row; the caller saves it."""
+def _move(row, to, by, reason="", note="", action=None, contact=True):
+    """Check and apply one transition on a locked row; the caller saves it. Leaving the
+    initial status is the association's first contact, unless `contact` is False."""
     action = action or lifecycle.check(row.status, to, reason, note)
     before = row.status
-    if before == lifecycle.INITIAL and row.first_contact_at is None:
+    if contact and before == lifecycle.INITIAL and row.first_contact_at is None:
         row.first_contact_at = models.now()
     row.status = to
     _touch(row)
@@ -140,8 +141,10 @@ def late(today):
 
 
 # --- Statuses -----------------------------------------------------------------------------------
-def change_status(lead, to, by, reason="", note="", expected_version=None):
-    """Move the lead to status `to` (lifecycle.check decides), as `by`.
+def change_status(lead, to, by, reason="", note="", expected_version=None, contact=True):
+    """Move the lead to status `to` (lifecycle.check decides), as `by`. `contact` False:
+    the move is not the association's doing (the person closes it, retention erases it),
+    so it does not count as a first contact.
 
     Raises lifecycle.TransitionError (a French message) or StaleLead; returns the lead
     as now stored. "binome_forme" needs a partner: form_pair. "terminee" ends the lead's
@@ -156,7 +159,7 @@ def change_status(lead, to, by, reason="", note="", expected_version=None):
         if binome is not None:
             _end_pair(binome, by, note, first=row)
         else:
-            _move(row, to, by, reason, note)
+            _move(row, to, by, reason, note, contact=contact)
             _save(row)
     _refresh(lead, row)
     return row
@@ -270,6 +273,34 @@ def _orient(row, exclude, by, programme_id, snapshot, stats, place, base_url):
     if first is not None:
         emails.notify_new_lead(row, first.association_id, base_url)
     return result
+
+
+CHANGE_EVENT = "choix_alternative"
+
+
+def choose_alternative(lead, current, target):
+    """The person picks another of its proposals (drafts.choose checks the cap): `current`
+    refused for « autre choix », `target` accepted, the lead routed to target's association
+    with a new version (a staff page read before must not act on it) and its timeline
+    told; the newly chosen association's staff are told."""
+    with _transaction():
+        row = _lock(lead)
+        Orientation.update(outcome="refusee", outcome_reason="autre_choix").where(
+            Orientation.id == current.id
+        ).execute()
+        Orientation.update(outcome="acceptee").where(Orientation.id == target.id).execute()
+        programme = target.programme
+        route(row, programme.association_id, programme.association.delai_recontact)
+        _touch(row)
+        _event(
+            row,
+            CHANGE_EVENT,
+            "personne",
+            note=f"{current.programme.slug} -> {target.programme.slug}",
+        )
+        _save(row)
+        emails.notify_new_lead(row)
+    _refresh(lead, row)
 
 
 def _expire_live_orientations(row):
@@ -420,9 +451,7 @@ def add_note(lead, association, author, text):
     if not text:
         raise TransitionError("Écrivez votre note.", "text")
     if len(text) > lifecycle.NOTE_MAX:
-        raise TransitionError(
-            f"Écrivez une note de {lifecycle.NOTE_MAX} caractères au plus.", "text"
-        )
+        raise TransitionError(lifecycle.NOTE_TOO_LONG, "text")
     association_id = association if isinstance(association, int) else association.id
     with models.write_transaction(durable=True):
         row = models.locked(Lead.select(Lead.id, Lead.association).where(Lead.id == _lead_id(lead)))

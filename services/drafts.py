@@ -9,14 +9,12 @@ import secrets
 from peewee import DateTimeField, IntegrityError, fn
 
 import models
+from domain import vocabulary as V
 from domain.journeys import CHECK, PARCOURS, Journey
-from mail import emails
 from services import catalogue, demandes, suivi, territory
 from services.demandes import current_orientation, orientations_of  # noqa: F401 - the result page's
 
 # No 0/O, 1/I/L: a reference is read over the phone.
-REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-REFERENCE_PREFIX = {"jeune": "J", "mentor": "M"}
 # 31^5 references per kind: a collision is rare, several in a row mean something else.
 REFERENCE_ATTEMPTS = 5
 
@@ -170,8 +168,8 @@ def sent_by_a_robot(draft, trap_value, min_fill_seconds, now=None):
 
 
 def new_reference(kind):
-    suffix = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(5))
-    return f"{REFERENCE_PREFIX[kind]}-{suffix}"
+    suffix = "".join(secrets.choice(V.REFERENCE_ALPHABET) for _ in range(V.REFERENCE_LENGTH))
+    return f"{V.REFERENCE_PREFIX[kind]}-{suffix}"
 
 
 def submit(token, first_invalid_step, sent_again_hours=0):
@@ -299,7 +297,7 @@ def create_lead(kind, answers, place):
 # choice, not a switch to flip for ever (each change moves the demande to another
 # association and stays in its history).
 MAX_CHANGES = 3
-CHANGE_EVENT = "choix_alternative"
+CHANGE_EVENT = demandes.CHANGE_EVENT
 
 
 class TooManyChanges(Exception):
@@ -340,24 +338,5 @@ def choose(lead, orientation_id):
             return True  # a second tap on the same button
         if changes_made(lead) >= MAX_CHANGES:
             raise TooManyChanges
-        current.outcome = "refusee"
-        current.outcome_reason = "autre_choix"
-        current.save()
-        target.outcome = "acceptee"
-        target.save()
-        demandes.route(
-            lead, target.programme.association_id, target.programme.association.delai_recontact
-        )
-        lead.updated_at = lead.routed_at
-        Lead = models.Lead
-        lead.save(only=[Lead.association, Lead.updated_at, Lead.routed_at, Lead.due_on])
-        # A staff page read before this change must not act on the old association.
-        Lead.update(version=Lead.version + 1).where(Lead.id == lead.id).execute()
-        models.Evenement.create(
-            lead=lead,
-            kind=CHANGE_EVENT,
-            author="personne",
-            note=f"{current.programme.slug} -> {target.programme.slug}",
-        )
-        emails.notify_new_lead(lead)  # the newly chosen association's staff
+        demandes.choose_alternative(lead, current, target)
     return True

@@ -22,7 +22,7 @@ from services import demandes
 # --- Codes and labels: vocabulary.py ---------------------------------------------------------
 
 STATUS_LABELS = V.STATUT.labels()
-# "Demande (jeune)", "Candidature (mentor)": the staff's words (CONTENT.md).
+# "Demande (jeune)", "Candidature (mentor)": the staff's words (docs/contenu.md).
 KIND_LABELS = {
     term.code: f"{term.say('nom').capitalize()} ({term.label.lower()})" for term in V.PARCOURS
 }
@@ -93,7 +93,7 @@ def where_clause(association_id, filters, today, with_status=True):
     return condition
 
 
-REFERENCE_RE = re.compile(r"[JM]-[0-9A-Z]{5}")
+REFERENCE_RE = re.compile(V.REFERENCE_PATTERN)
 
 
 def search_clause(text):

@@ -23,8 +23,7 @@ from collections import Counter, defaultdict
 from typing import NamedTuple
 
 import models
-from domain import lifecycle, matcher, workdays
-from domain import vocabulary as V
+from domain import dates, lifecycle, matcher, workdays
 from domain.geo_names import DEPARTEMENTS
 from models import Association, Binome, Evenement, Lead, Orientation, Programme, Statistique
 
@@ -224,7 +223,7 @@ def monthly_figures(events, stints, months, now):
 
 def month_label(month):
     year, number = map(int, month.split("-"))
-    return f"{V.MOIS[number - 1]} {year}"
+    return dates.month(year, number)
 
 
 class Figures(NamedTuple):

@@ -19,7 +19,7 @@ import secrets
 from peewee import SqliteDatabase, fn
 
 import models
-from domain import lifecycle, phones, workdays
+from domain import dates, lifecycle, phones, workdays
 from domain import vocabulary as V
 from mail import emails
 from models import Draft, Evenement, Lead, Message, Note
@@ -41,7 +41,7 @@ LINK_LEADS = 5
 # orientations (the statistics); these go, with every answer and the commune.
 PERSONAL_COLUMNS = ("prenom", "nom", "email", "telephone", "contact_pref")
 
-# The person's reasons to stop (CONTENT.md « Suivi »), as the staff's list says them.
+# The person's reasons to stop (docs/contenu.md « Suivi »), as the staff's list says them.
 STOP_TO_SANS_SUITE = {
     "autre_solution": "autre_solution",
     "plus_le_temps": "plus_interesse",
@@ -147,7 +147,7 @@ def event_sentence(event):
 
 
 def status_sentence(lead):
-    """The status in plain words (CONTENT.md « Suivi »)."""
+    """The status in plain words (docs/contenu.md « Suivi »)."""
     association = lead.association
     name = association.nom if association else ""
     noun = V.PARCOURS.label(lead.kind, "nom")
@@ -161,22 +161,22 @@ def status_sentence(lead):
         due = due_date(lead)
         if handed is not None:
             return (
-                f"Votre {noun} a été confiée à {name} le {date_fr(lead.routed_at)}. Elle doit "
-                f"vous recontacter avant le {date_fr(due)}."
+                f"Votre {noun} a été confiée à {name} le {dates.day(lead.routed_at)}. Elle doit "
+                f"vous recontacter avant le {dates.day(due)}."
             )
         return (
             f"Votre {noun} a bien été transmise à {name}. Elle doit vous recontacter avant "
-            f"le {date_fr(due)}."
+            f"le {dates.day(due)}."
         )
     if lead.status == "contactee":
-        return f"{name} vous a contacté·e le {date_fr(lead.first_contact_at)}."
+        return f"{name} vous a contacté·e le {dates.day(lead.first_contact_at)}."
     if lead.status == "en_attente":
         return f"{name} vous a contacté·e et cherche le mentor qui vous correspond."
     if lead.status == "binome_forme":
         binome = demandes.open_binome(lead)
         start = binome.started_at if binome else lead.updated_at
         who = "un mentor" if lead.kind == "jeune" else "un ou une jeune"
-        return f"Vous êtes en binôme avec {who} depuis le {date_fr(start)}."
+        return f"Vous êtes en binôme avec {who} depuis le {dates.day(start)}."
     if lead.status == "terminee":
         return f"Votre accompagnement avec {name} est terminé."
     if lead.status == "sans_suite":
@@ -191,16 +191,6 @@ def last_event(lead, kind):
         .order_by(Evenement.at.desc(), Evenement.id.desc())
         .first()
     )
-
-
-def date_fr(value):
-    """« 3 décembre 2026 »; a stored moment (naive UTC) is read in French time."""
-    if value is None:
-        return ""
-    if isinstance(value, dt.datetime):
-        value = workdays.to_paris(value).date() if value.tzinfo is None else value.date()
-    day = "1er" if value.day == 1 else str(value.day)
-    return f"{day} {V.MOIS[value.month - 1]} {value.year}"
 
 
 # --- E-mails to the person ----------------------------------------------------------------------
@@ -369,13 +359,9 @@ def close_by_person(lead, reason, note, by=AUTHOR):
     lead still nouvelle is no contact by the association: its first contact stays unset,
     so the responsiveness figures do not count it as called back (nor does retention's
     erasure, `by` "tick")."""
-    locked = models.locked(Lead.select(Lead.first_contact_at).where(Lead.id == lead.id))
-    contacted = locked.first().first_contact_at is not None
-    row = demandes.change_status(lead.id, "sans_suite", by, reason=reason, note=note)
-    if not contacted and row.first_contact_at is not None:
-        Lead.update(first_contact_at=None).where(Lead.id == row.id).execute()
-        row.first_contact_at = None
-    return row
+    return demandes.change_status(
+        lead.id, "sans_suite", by, reason=reason, note=note, contact=False
+    )
 
 
 def export(lead):

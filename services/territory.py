@@ -213,7 +213,7 @@ COMMUNE_FIELDS = [
     Commune.population,
 ]
 LOCALITE_FIELDS = [
-    Localite.id,
+    Localite.id,  # type: ignore[attr-defined]  # peewee adds the primary key
     Localite.commune,
     Localite.nom,
     Localite.nom_normalise,

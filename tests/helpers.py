@@ -1,9 +1,15 @@
 """Answers that walk both questionnaires, and a client-side helper that posts
 them with a real CSRF token, as a browser would; stored answers and submitted leads for
-tests that start after the questionnaire."""
+tests that start after the questionnaire; the one SQL query counter and the one gunicorn."""
 
+import contextlib
+import os
 import re
+import socket
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import models
 from app import create_app
@@ -141,6 +147,25 @@ def submitted_lead(kind, answers):
     return models.Lead.get_by_id(lead.id)
 
 
+@contextlib.contextmanager
+def counted_queries():
+    """Every SQL statement the database runs inside the block (its execute_sql, wrapped):
+    the one counter of the tests that hold a page to a fixed number of queries."""
+    database = models.db.obj
+    original = database.execute_sql
+    statements = []
+
+    def execute_sql(sql, params=None, *args, **kwargs):
+        statements.append(sql)
+        return original(sql, params, *args, **kwargs)
+
+    database.execute_sql = execute_sql
+    try:
+        yield statements
+    finally:
+        del database.execute_sql
+
+
 def fresh(lead):
     return models.Lead.get_by_id(lead.id)
 
@@ -187,3 +212,28 @@ def answer_link_requests(app):
 
     with app.app_context(), models.db.connection_context():
         return link_requests.answer_link_requests(app)
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@contextlib.contextmanager
+def gunicorn(database_url, *options):
+    """The app under a real gunicorn with the project's settings (gunicorn.conf.py, one
+    worker) on a loopback socket bound here and handed over (fd://, no port to race for);
+    `options` are more gunicorn arguments (log files, formats). Yields (host, port)."""
+    models.db.close_all()
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    env = dict(os.environ, SECRET_KEY="test", DATABASE_URL=database_url)
+    command = [sys.executable, "-m", "gunicorn", "--config", str(ROOT / "gunicorn.conf.py")]
+    command += ["--workers", "1", "--bind", f"fd://{listener.fileno()}"]
+    command += [str(option) for option in options] + ["app:create_app()"]
+    server = subprocess.Popen(command, cwd=ROOT, env=env, pass_fds=[listener.fileno()])
+    try:
+        yield listener.getsockname()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        listener.close()

@@ -8,6 +8,8 @@ method it takes. A route added later without its guard fails here.
 - Staff (membre or responsable) on the operator's /admin/ pages: 404.
 """
 
+import re
+
 import pytest
 from helpers import csrf_token, log_in
 from werkzeug.routing import AnyConverter
@@ -55,19 +57,19 @@ def world(app):
         }
 
 
-def rules(app):
-    """(endpoint, rule, methods) of every rule under PREFIXES; there must be some."""
+def rules(app, prefixes=PREFIXES):
+    """(endpoint, rule, methods) of every rule under `prefixes`; there must be some."""
     found = [
         (rule.endpoint, rule, sorted(rule.methods & {"GET", "POST"}))
         for rule in app.url_map.iter_rules()
-        if rule.rule.startswith(PREFIXES)
+        if rule.rule.startswith(prefixes)
     ]
-    for prefix in PREFIXES:
+    for prefix in prefixes:
         assert any(rule.rule.startswith(prefix) for _, rule, _ in found), prefix
     return found
 
 
-def url_of(app, rule, world):
+def url_of(app, rule, world, **overrides):
     """The rule's URL with A's objects in its arguments (A's lead, programme, staff
     member, association); a choice of words (`any(...)`), its first word."""
     known = {
@@ -77,6 +79,7 @@ def url_of(app, rule, world):
         "slug": world["lead"].association.slug,
         "programme_id": world["programme"].id,
         "user_id": world["staff_a"].id,
+        **overrides,
     }
     values = {}
     for name in rule.arguments:
@@ -156,3 +159,52 @@ def test_staff_of_a_reach_the_same_urls(app, client, world):
     lead_url = f"/espace/demandes/{world['lead'].reference}"
     for path in ("", "/binome", "/confier"):
         assert client.get(lead_url + path).status_code == 200, path
+
+
+TITLE_RE = re.compile(r"<title>(.*?)</title>", re.S)
+# What a refused form gets in each field it reads: nothing valid anywhere.
+JUNK = {"version": "x", "text": "", "email": "pas-une-adresse", "nom": "", "slug": "?", "kind": "?"}
+
+
+def titles_of_refusals(app, client, world, token, prefixes):
+    """{url: <title>} of every 422 answered to a junk POST (or GET with junk
+    arguments) on a rule under `prefixes`."""
+    found = {}
+    for _endpoint, rule, methods in rules(app, prefixes):
+        # The youth journey's first step, the lead's own follow-up link.
+        url = url_of(app, rule, world, etape="age", token=world["lead"].suivi_token)
+        for method in methods:
+            if method == "POST":
+                response = client.post(url, data=dict(JUNK, csrf_token=token))
+            else:
+                response = client.get(url, query_string=JUNK)
+            assert response.status_code < 500, (method, url)
+            if response.status_code == 422:
+                match = TITLE_RE.search(response.get_data(as_text=True))
+                found[f"{method} {url}"] = match.group(1) if match else ""
+    return found
+
+
+@pytest.mark.parametrize(
+    ("who", "prefixes", "at_least"),
+    [
+        (None, ("/<any(jeune, mentor):parcours>/", "/suivi/", "/espace/"), 4),
+        ("staff_a", ("/espace/",), 3),
+        ("admin", ("/admin/",), 5),
+    ],
+)
+def test_every_refused_form_has_a_title_starting_with_erreur(
+    app, client, world, who, prefixes, at_least
+):
+    """WCAG 3.3.1: a page that shows errors says so first, in its <title>; the titles
+    come from one helper (views/rendering.py page_title), one separator, the site last."""
+    if who == "admin":
+        log_in(client, models.Utilisateur.create(email="op@example.org", role="admin"))
+    elif who:
+        log_in(client, world[who])
+    titles = titles_of_refusals(app, client, world, csrf_token(client), prefixes)
+    assert len(titles) >= at_least, sorted(titles)
+    for where, title in titles.items():
+        assert title.startswith("Erreur : "), (where, title)
+        assert title.endswith(" — 1 jeune, 1 mentor"), (where, title)
+        assert " · " not in title and " – " not in title, (where, title)

@@ -9,7 +9,7 @@ import io
 from pathlib import Path
 
 import pytest
-from helpers import CSRF_RE, YOUTH_STEPS, csrf_token, log_in, submit, walk
+from helpers import CSRF_RE, YOUTH_STEPS, counted_queries, csrf_token, log_in, submit, walk
 
 import models
 from domain import workdays
@@ -503,12 +503,14 @@ def test_import_refuses_a_file_bigger_than_its_own_limit(admin_client):
 def test_accounts_list_shows_association_role_and_last_login(admin_client):
     with data():
         staff = make_staff("responsable")
-        staff.last_login_at = dt.datetime(2026, 11, 30, 9, 15)
+        # 23:15 UTC on 30 November: 00:15 on 1 December in Paris, as the operator reads it.
+        staff.last_login_at = dt.datetime(2026, 11, 30, 23, 15)
         staff.save()
     page = admin_client.get("/admin/comptes").get_data(as_text=True)
     row = page.split("responsable@example.org")[1].split("</tr>")[0]
     assert f"<td>{html.escape(staff.association.nom, quote=True)}</td>" in row
-    assert "Responsable" in row and "30/11/2026 09:15" in row
+    assert "Responsable" in row and "01/12/2026 à 0 h 15" in row
+    assert '<time datetime="2026-11-30T23:15:00Z">' in row
 
 
 def test_deactivating_an_account_ends_its_sessions(app, admin_client):
@@ -529,6 +531,34 @@ def test_deactivating_an_account_ends_its_sessions(app, admin_client):
         from services import accounts
 
         assert accounts.load_user(f"{staff.id}:{staff.session_epoch}") is None
+
+
+def test_the_operator_deactivates_through_the_same_rule_as_the_association(admin_client):
+    """One `accounts.deactivate`: an association is never left without a responsable,
+    whoever clicks (the operator's copy of the rule had drifted), and the account's
+    pending links end with it."""
+    with data():
+        staff = make_staff("responsable")
+        # A password chosen: a responsable, not a pending invitation.
+        Utilisateur.update(password_hash="x").execute()
+        link = models.AccountToken.create(
+            utilisateur=staff,
+            purpose="reinitialisation",
+            token_hash="x" * 64,
+            expires_at=models.now(),
+        )
+    response = post(admin_client, f"/admin/comptes/{staff.id}/desactivation", {})
+    assert response.status_code == 303
+    page = admin_client.get("/admin/comptes").get_data(as_text=True)
+    assert "dernier responsable actif" in html.unescape(page)
+    with data():
+        assert Utilisateur.get_by_id(staff.id).actif
+        make_staff("responsable", email="second@example.org")
+        Utilisateur.update(password_hash="x").execute()
+    assert post(admin_client, f"/admin/comptes/{staff.id}/desactivation", {}).status_code == 303
+    with data():
+        assert not Utilisateur.get_by_id(staff.id).actif
+        assert models.AccountToken.get_by_id(link.id).used_at is not None
 
 
 def test_an_admin_cannot_deactivate_their_own_account(client, app):
@@ -775,18 +805,8 @@ def test_coverage_sees_a_new_national_programme(admin_client):
 
 # --- Fixed number of queries on the list pages --------------------------------------------------
 def count_queries(client, url):
-    queries = []
-    original = models.db.obj.execute_sql
-
-    def counting(sql, *args, **kwargs):
-        queries.append(sql)
-        return original(sql, *args, **kwargs)
-
-    models.db.obj.execute_sql = counting
-    try:
+    with counted_queries() as queries:
         assert client.get(url).status_code == 200
-    finally:
-        del models.db.obj.execute_sql
     return len(queries)
 
 

@@ -9,8 +9,7 @@ import re
 
 import argon2
 import pytest
-from helpers import CSRF_RE, answer_link_requests, csrf_token, log_in
-from test_questionnaire import count_queries
+from helpers import CSRF_RE, answer_link_requests, counted_queries, csrf_token, log_in
 
 import models
 from app import create_app
@@ -891,7 +890,7 @@ def test_settings_page_runs_a_fixed_number_of_queries(app, client):
     responsable(client)
 
     def queries_for_page():
-        with count_queries() as queries:
+        with counted_queries() as queries:
             assert client.get("/espace/reglages").status_code == 200
         return len(queries)
 
@@ -904,3 +903,20 @@ def test_settings_page_runs_a_fixed_number_of_queries(app, client):
     html = client.get("/espace/reglages").get_data(as_text=True)
     assert html.count("invitation envoyée") == 5
     assert queries_for_page() == few
+
+
+def test_the_settings_page_shows_an_invitation_s_expiry_in_paris_time(app, client):
+    """The expiry is stored in UTC: 23:30 UTC on 31 December is 1 January in France."""
+    with models.db.connection_context():
+        chef = make_user(email="chef@example.org", role="responsable")
+        invited = make_user(email="nouveau@example.org", password=None)
+        models.AccountToken.create(
+            utilisateur=invited,
+            purpose=accounts.INVITATION,
+            token_hash="i" * 64,
+            expires_at=dt.datetime(2026, 12, 31, 23, 30),
+        )
+    log_in(client, chef)
+    page = client.get("/espace/reglages").get_data(as_text=True)
+    row = page.split("nouveau@example.org")[1]
+    assert "valable jusqu'au 01/01/2027" in row.replace("&#39;", "'")

@@ -333,7 +333,7 @@ def test_pair_form_errors_stale_partner_and_no_candidate(client, setting):
 
 
 def test_the_candidate_list_runs_a_fixed_number_of_queries(client, setting):
-    from test_espace_demandes import counted_queries
+    from helpers import counted_queries
 
     jeune, _ = ready_to_pair(setting, mentors=2)
     log_in(client, setting["staff"])

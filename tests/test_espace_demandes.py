@@ -2,14 +2,23 @@
 association: access control on every route, filters, search, pagination, htmx, the
 number of queries per page, the CSV read back."""
 
-import contextlib
 import csv
 import datetime as dt
 import io
 from urllib.parse import quote
 
 import pytest
-from helpers import CSRF_RE, HX, MENTOR_STEPS, YOUTH_STEPS, csrf_token, log_in, submit, walk
+from helpers import (
+    CSRF_RE,
+    HX,
+    MENTOR_STEPS,
+    YOUTH_STEPS,
+    counted_queries,
+    csrf_token,
+    log_in,
+    submit,
+    walk,
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -100,24 +109,6 @@ def many_leads(association, count, prefix="X"):
     with models.db.atomic():
         for batch in range(0, count, 500):
             models.Lead.insert_many(rows[batch : batch + 500]).execute()
-
-
-@contextlib.contextmanager
-def counted_queries():
-    """Every SQL statement the database runs meanwhile (its execute_sql, wrapped)."""
-    database = models.db.obj
-    original = database.execute_sql
-    statements = []
-
-    def execute_sql(sql, params=None, *args, **kwargs):
-        statements.append(sql)
-        return original(sql, params, *args, **kwargs)
-
-    database.execute_sql = execute_sql
-    try:
-        yield statements
-    finally:
-        del database.execute_sql
 
 
 def token_of(client, url):
@@ -498,7 +489,8 @@ def test_note_errors_are_french_422(client, people):
     assert empty.status_code == 422
     assert "Écrivez la note avant de l&#39;ajouter" in body(empty)
     long = client.post(url + "/notes", data={"csrf_token": token, "text": "a" * 2001})
-    assert long.status_code == 422 and "2000 caractères au plus" in body(long)
+    # One message for a note too long, wherever a note is written (domain/lifecycle.py).
+    assert long.status_code == 422 and "Écrivez une note de 2000 caractères au plus" in body(long)
     no_token = client.post(url + "/notes", data={"text": "sans jeton"})
     assert no_token.status_code == 400
     assert models.Note.select().count() == 0

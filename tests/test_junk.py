@@ -8,15 +8,13 @@ the run. By hand, many more: `JUNK_EXAMPLES=300 pytest tests/test_junk.py`.
 import http.client
 import os
 import socket
-import subprocess
-import sys
 from collections import Counter
 from urllib.parse import quote, urlencode
 
 import flask
 import pytest
 from flask_wtf.csrf import generate_csrf
-from helpers import MENTOR_STEPS, PARENT_STEP, YOUTH_STEPS, csrf_token, submit, walk
+from helpers import MENTOR_STEPS, PARENT_STEP, YOUTH_STEPS, csrf_token, gunicorn, submit, walk
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from werkzeug.datastructures import MultiDict
@@ -478,23 +476,12 @@ RAW_PATHS = [
 
 @pytest.fixture
 def gunicorn_server(app, tmp_path):
-    """The app under gunicorn on a loopback port, bound here and handed over (fd://)."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(16)
-    config = {"SECRET_KEY": "test-secret-key", "DATABASE_URL": app.config["DATABASE_URL"]}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", "1", "--bind", f"fd://{listener.fileno()}"]
-        + ["--log-file", str(tmp_path / "gunicorn.log"), f"app:create_app({config!r})"],
-        pass_fds=[listener.fileno()],
-        cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-    )
-    try:
-        yield listener.getsockname()
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        listener.close()
+    """The app under gunicorn (helpers.gunicorn); its logs in a file."""
+    log = tmp_path / "gunicorn.log"
+    with gunicorn(
+        app.config["DATABASE_URL"], "--log-file", log, "--access-logfile", log
+    ) as address:
+        yield address
 
 
 def raw_get(address, path, headers):

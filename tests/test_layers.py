@@ -50,20 +50,6 @@ MODEL_WRITES = {"update", "delete", "replace"}
 # The writes views/ do today, (file, function, call): to move to services (issue 13 §1).
 # None may be added; remove an entry when its write moves to its service.
 VIEW_WRITES_TO_MOVE = {
-    ("views/admin.py", "_create_association", "create"),
-    ("views/admin.py", "_create_association", "write_transaction"),
-    ("views/admin.py", "_create_programme", "create"),
-    ("views/admin.py", "_create_programme", "write_transaction"),
-    ("views/admin.py", "association", "write_transaction"),
-    ("views/admin.py", "association_etat", "save"),
-    ("views/admin.py", "association_etat", "write_transaction"),
-    ("views/admin.py", "compte_etat", "update"),
-    ("views/admin.py", "compte_etat", "write_transaction"),
-    ("views/admin.py", "message_reessai", "update"),
-    ("views/admin.py", "message_reessai", "write_transaction"),
-    ("views/admin.py", "programme", "write_transaction"),
-    ("views/admin.py", "programme_etat", "save"),
-    ("views/admin.py", "programme_etat", "write_transaction"),
     ("views/espace/connexion.py", "compte_notifications", "update"),
     ("views/espace/connexion.py", "compte_notifications", "write_transaction"),
     ("views/espace/connexion.py", "reglages_profil", "save"),

@@ -6,18 +6,15 @@ route of the URL map that takes a secret takes it through the `secret` converter
 import contextlib
 import http.cookiejar
 import logging
-import os
 import re
 import runpy
 import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
 
+import helpers
 import pytest
 from helpers import answer_link_requests
 
@@ -28,12 +25,6 @@ from web import log_redaction
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_abcde"  # the shape of a real one
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def get(url):
@@ -212,26 +203,10 @@ def test_exception_messages_quoting_an_address_are_redacted(app, caplog):
 
 @contextlib.contextmanager
 def gunicorn(database_url, access, errors, log_format):
-    """A real gunicorn with the project's settings on a loopback port; yields its URL."""
-    models.db.close_all()
-    port = free_port()
-    env = dict(os.environ, SECRET_KEY="test", DATABASE_URL=database_url)
-    command = [sys.executable, "-m", "gunicorn", "--config", str(ROOT / "gunicorn.conf.py")]
-    command += ["--workers", "1", "--bind", f"127.0.0.1:{port}"]
-    command += ["--access-logfile", str(access), "--error-logfile", str(errors)]
-    command += ["--access-logformat", log_format, "app:create_app()"]
-    server = subprocess.Popen(command, cwd=ROOT, env=env)
-    try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
+    """helpers.gunicorn with these log files and access format; yields its URL."""
+    options = ["--access-logfile", access, "--error-logfile", errors]
+    with helpers.gunicorn(database_url, *options, "--access-logformat", log_format) as address:
+        yield "http://{}:{}".format(*address)
 
 
 class Browser:

@@ -1,9 +1,7 @@
 """The questionnaire engine through the Flask test client, with and without htmx."""
 
-import contextlib
 import datetime as dt
 import html as html_lib
-import logging
 import re
 import time
 
@@ -14,6 +12,7 @@ from helpers import (
     MENTOR_STEPS,
     PARENT_STEP,
     YOUTH_STEPS,
+    counted_queries,
     csrf_token,
     post,
     submit,
@@ -22,24 +21,6 @@ from helpers import (
 
 import models
 from services import drafts
-
-
-@contextlib.contextmanager
-def count_queries():
-    """The SQL statements peewee runs inside the block."""
-    queries = []
-    handler = logging.Handler()
-    handler.emit = lambda record: queries.append(record.getMessage())
-    handler.addFilter(lambda record: record.name == "peewee")  # not peewee.pool's check-ins
-    logger = logging.getLogger("peewee")
-    level = logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG)
-    try:
-        yield queries
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
 
 
 def text(response):
@@ -691,7 +672,7 @@ def test_a_big_city_typed_by_name_is_taken_at_once(client):
 def test_result_page_takes_a_fixed_number_of_queries(client):
     walk(client, "jeune", YOUTH_STEPS)
     location = submit(client, "jeune").headers["Location"]
-    with count_queries() as queries:
+    with counted_queries() as queries:
         assert client.get(location).status_code == 200
     # The lead, its orientations with programmes and associations, the changes made.
     assert len(queries) == 3

@@ -573,7 +573,7 @@ def test_a_nested_durable_write_keeps_the_outer_commit_durable(db):
 
 
 def test_a_quiet_tick_reads_the_late_leads_in_a_fixed_number_of_queries(config, db):
-    from test_espace_demandes import counted_queries
+    from helpers import counted_queries
 
     leads_ = [new_lead() for _ in range(3)]
     tick(config, paris(2026, 5, 12, 9))  # each gets its first reminder

@@ -346,7 +346,7 @@ def test_the_page_before_any_computation(client):
 
 
 def test_the_page_shows_every_figure_in_charts_and_tables_with_few_queries(app, client):
-    from test_questionnaire import count_queries
+    from helpers import counted_queries as count_queries
 
     with models.db.connection_context():
         a, b = association("assoc-a", 2), association("assoc-b", 5)

@@ -42,7 +42,7 @@ def test_content_md_wording_of_the_back_office():
         "Sans suite",
     ]
     assert len(V.MOTIF_SANS_SUITE.codes) == 8
-    # The staff's four reasons of CONTENT.md, and the platform's own (tick's hand-over).
+    # The staff's four reasons of docs/contenu.md, and the platform's own (tick's hand-over).
     assert len(V.MOTIF_TRANSFERT.choices(exclude=V.AUTOMATIC_MOTIFS)) == 4
     assert set(V.AUTOMATIC_MOTIFS) <= set(V.MOTIF_TRANSFERT.codes)
     # "autre (préciser)" is the only reason that needs a note, in both lists.
@@ -64,7 +64,7 @@ def test_the_questionnaire_matcher_and_catalogue_read_the_same_codes():
     assert [code for code, _ in questionnaire.SITUATIONS_PARTICULIERES] == list(V.PUBLICS_DECLARES)
     assert "rural" in matcher.PUBLICS and "rural" not in V.PUBLICS_DECLARES
     assert set(V.PUBLICS_DECLARES) >= questionnaire.SENSITIVE
-    # The questionnaire's wording is the exact one of CONTENT.md.
+    # The questionnaire's wording is the exact one of docs/contenu.md.
     assert dict(questionnaire.BESOINS)["scolarite"] == "J'ai des difficultés à l'école"
     assert matcher.BESOIN_LABELS["emploi"] == "stage, alternance ou premier emploi"
     assert "autre" not in matcher.SECTEUR_LABELS
@@ -89,3 +89,13 @@ def test_the_label_template_filter(app):
             render('{{ b|label("besoin", "question") }}').render(b="scolarite")
             == "J&#39;ai des difficultés à l&#39;école"
         )
+
+
+def test_a_new_reference_reads_as_one_and_staff_labels_come_from_the_vocabulary():
+    """The reference's shape and the role labels are written once, in vocabulary.py."""
+    from forms.espace import ROLE_LABELS
+    from services import drafts, inbox
+
+    for kind in V.REFERENCE_PREFIX:
+        assert inbox.REFERENCE_RE.fullmatch(drafts.new_reference(kind))
+    assert {code: V.ROLE.label(code) for code in V.ROLE.codes} == ROLE_LABELS

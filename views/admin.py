@@ -1,18 +1,17 @@
 """The operator's back office (/admin/): catalogue, accounts, failed e-mails, waiting
 list, late leads, matcher simulator and coverage. Every route needs the admin role."""
 
-import datetime as dt
-
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user
-from peewee import JOIN, IntegrityError, fn
+from peewee import JOIN, fn
 
 import models
 from domain import matcher, workdays
 from forms import admin as admin_forms
+from mail import outbox
 from models import Association, Lead, Message, Programme, Utilisateur
 from services import accounts, catalogue, coverage, demandes, journal
-from views.rendering import render
+from views.rendering import no_store, render
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -25,10 +24,7 @@ def guard():
     """Every route of the blueprint: anonymous -> login page, staff -> 404."""
 
 
-@bp.after_request
-def no_store(response):
-    response.headers["Cache-Control"] = "no-store"
-    return response
+bp.after_request(no_store)
 
 
 def see_other(endpoint, **values):
@@ -65,22 +61,20 @@ def association_nouvelle():
     if request.method == "POST":
         form = admin_forms.AssociationForm()
         checked = form.check()
-        if checked and _create_association(form, *checked):
+        if checked and _create(catalogue.create_association, form.association_slug, *checked):
             flash(f"Association « {checked[1]['nom']} » créée.")
             return see_other("admin.associations")
         return render("admin/association.html", form=form, association=None, status=422)
     return render("admin/association.html", form=form, association=None)
 
 
-def _create_association(form, slug, fields):
+def _create(service, slug_field, *checked):
+    """Create with the form's checked fields; False, with the slug field's error, when
+    the identifier is taken."""
     try:
-        with models.write_transaction(durable=True):
-            if Association.select().where(Association.slug == slug).exists():
-                form.association_slug.errors = ["Cet identifiant est déjà pris"]
-                return False
-            Association.create(slug=slug, **fields)
-    except IntegrityError:  # created by someone else in between
-        form.association_slug.errors = ["Cet identifiant est déjà pris"]
+        service(*checked)
+    except catalogue.SlugTaken:
+        slug_field.errors = ["Cet identifiant est déjà pris"]
         return False
     return True
 
@@ -94,8 +88,7 @@ def association(slug):
         form.association_slug.data = slug
         checked = form.check()
         if checked:
-            with models.write_transaction(durable=True):
-                catalogue.update_association(association, checked[1])
+            catalogue.update_association(association, checked[1])
             flash(f"Association « {association.nom} » enregistrée.")
             return see_other("admin.associations")
         return render("admin/association.html", form=form, association=association, status=422)
@@ -108,9 +101,7 @@ def association_etat(slug, action):
     association = Association.get_or_none(Association.slug == slug) or abort(404)
     if not admin_forms.ActionForm().validate():
         abort(400)
-    with models.write_transaction(durable=True):
-        association.actif = action == "activation"
-        association.save()
+    catalogue.set_flag(association, "actif", action == "activation")
     flash(f"Association « {association.nom} » {'activée' if association.actif else 'désactivée'}.")
     return see_other("admin.associations")
 
@@ -139,7 +130,7 @@ def programme_nouveau():
     if request.method == "POST":
         form = admin_forms.AdminProgrammeForm(choices)
         checked = form.check()
-        if checked and _create_programme(form, *checked):
+        if checked and _create(catalogue.create_programme, form.programme_slug, *checked):
             flash(f"Programme « {checked[2]['nom']} » créé.")
             return see_other("admin.programmes")
         return render("admin/programme.html", form=form, programme=None, status=422)
@@ -148,19 +139,6 @@ def programme_nouveau():
         data["association"] = request.args["association"]
     form = admin_forms.AdminProgrammeForm(choices, data=data)
     return render("admin/programme.html", form=form, programme=None)
-
-
-def _create_programme(form, slug, association_id, fields):
-    try:
-        with models.write_transaction(durable=True):
-            if Programme.select().where(Programme.slug == slug).exists():
-                form.programme_slug.errors = ["Cet identifiant est déjà pris"]
-                return False
-            Programme.create(slug=slug, association=association_id, **fields)
-    except IntegrityError:
-        form.programme_slug.errors = ["Cet identifiant est déjà pris"]
-        return False
-    return True
 
 
 @bp.route("/programmes/<slug>", methods=["GET", "POST"])
@@ -173,8 +151,7 @@ def programme(slug):
         checked = form.check()
         if checked:
             _, association_id, fields = checked
-            with models.write_transaction(durable=True):
-                catalogue.update_programme(programme, association_id, fields)
+            catalogue.update_programme(programme, association_id, fields)
             flash(f"Programme « {programme.nom} » enregistré.")
             return see_other("admin.programmes")
         return render("admin/programme.html", form=form, programme=programme, status=422)
@@ -198,9 +175,7 @@ def programme_etat(slug, action):
     if not admin_forms.ActionForm().validate():
         abort(400)
     name, value, done = PROGRAMME_ACTIONS[action]
-    with models.write_transaction(durable=True):
-        setattr(programme, name, value)
-        programme.save()
+    catalogue.set_flag(programme, name, value)
     flash(f"Programme « {programme.nom} » {done}.")
     return see_other("admin.programmes")
 
@@ -241,19 +216,14 @@ def compte_etat(user_id, action):
     if user.id == current_user.row.id:
         flash("Vous ne pouvez pas désactiver votre propre compte.")
         return see_other("admin.comptes")
-    with models.write_transaction(durable=True):
+    try:
         if action == "desactivation":
-            # Moving the epoch ends the account's open sessions at once.
-            Utilisateur.update(actif=False, session_epoch=Utilisateur.session_epoch + 1).where(
-                Utilisateur.id == user.id
-            ).execute()
-            # Its pending links too: a reactivation must not bring a reset link back.
-            models.AccountToken.update(used_at=models.now()).where(
-                (models.AccountToken.utilisateur == user.id) & models.AccountToken.used_at.is_null()
-            ).execute()
+            accounts.deactivate(user, models.now(), actor=current_user.row)
         else:
-            Utilisateur.update(actif=True).where(Utilisateur.id == user.id).execute()
-        journal.record(action, current_user.row, user)
+            accounts.reactivate(user, actor=current_user.row)
+    except accounts.AccountError as error:  # the association's last responsable
+        flash(str(error))
+        return see_other("admin.comptes")
     flash(f"Compte {user.email} {'réactivé' if action == 'activation' else 'désactivé'}.")
     return see_other("admin.comptes")
 
@@ -280,20 +250,9 @@ def messages():
 def message_reessai(message_id):
     if not admin_forms.ActionForm().validate():
         abort(400)
-    with models.write_transaction(durable=True):
-        retried = (
-            Message.update(
-                status="a_envoyer",
-                attempts=0,
-                next_attempt_at=models.now(),
-                claimed_by="",
-                claimed_until=None,
-            )
-            .where((Message.id == message_id) & (Message.status == "echec"))
-            .execute()
-        )
-        if retried:
-            journal.record("renvoi_email", current_user.row, message=message_id)
+    retried = outbox.retry(message_id, models.now())
+    if retried:
+        journal.record("renvoi_email", current_user.row, message=message_id)
     if not retried and not Message.select().where(Message.id == message_id).exists():
         abort(404)
     flash("Le message sera envoyé de nouveau." if retried else "Ce message n'est plus en échec.")
@@ -465,8 +424,3 @@ def couverture():
         bands=coverage.AGE_BANDS,
         communes=coverage.COVERAGE_COMMUNES,
     )
-
-
-@bp.app_template_filter("jours_depuis")
-def days_since(moment, now=None):
-    return max(0, ((now or models.now()) - moment) // dt.timedelta(days=1))

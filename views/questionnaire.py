@@ -11,11 +11,10 @@ import secrets
 from flask import Blueprint, abort, current_app, redirect, request, session, url_for
 
 import models
-from domain import phones
 from domain.journeys import CHECK, PARCOURS, Journey
 from forms.questionnaire import FORMS, ConsentForm
 from services import catalogue, demandes, drafts, suivi
-from views import public
+from views import public, rendering
 from views.rendering import is_partial, render, render_html, respond
 from web.csrf import csrf_token
 
@@ -33,39 +32,8 @@ CSRF_PLACEHOLDER = f"csrf-{secrets.token_hex(16)}"
 CHOICE_FIELDS = {"RadioField", "SelectMultipleField", "Checkbox", "CSRFTokenField"}
 
 
-@bp.after_request
-def no_store(response):
-    # Answers and contact details of minors: never kept by a browser or proxy cache
-    # (a shared phone's back button included).
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-@bp.app_template_filter()
-def error_link(field):
-    """(href, message) of a field's error for the summary: radios and checkboxes
-    link to their first box."""
-    grouped = field.type in ("RadioField", "SelectMultipleField")
-    return (f"#{field.id}-0" if grouped else f"#{field.id}", field.errors[0])
-
-
-# Phone numbers are shown one way everywhere; tel: links take their E.164 form.
-bp.add_app_template_filter(phones.display, "phone")
-bp.add_app_template_filter(phones.href, "tel_href")
-
-
-@bp.app_template_global()
-def aria(field):
-    """aria-describedby / aria-invalid for a field, omitted when empty."""
-    ids = []
-    if field.description:
-        ids.append(f"{field.id}-hint")
-    if field.errors:
-        ids.append(f"{field.id}-error")
-    attrs = {"aria-describedby": " ".join(ids)} if ids else {}
-    if field.errors:
-        attrs["aria-invalid"] = "true"
-    return attrs
+# Answers and contact details of minors.
+bp.after_request(rendering.no_store)
 
 
 def draft_token(parcours):
@@ -113,8 +81,7 @@ def back_url(journey, name, returning):
 
 
 def page_title(parcours, heading, errors=False):
-    prefix = "Erreur : " if errors else ""
-    return f"{prefix}{heading} — {parcours.title} — 1 jeune, 1 mentor"
+    return rendering.page_title(heading, parcours.title, errors=errors)
 
 
 @bp.get(f"/{PARCOURS_RULE}")

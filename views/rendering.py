@@ -5,13 +5,21 @@ from urllib.parse import urlencode
 from flask import make_response, render_template, request, url_for
 
 
+def no_store(response):
+    """Never kept by a browser or a proxy cache (a shared phone's back button included):
+    the questionnaire's answers, staff and operator pages, an export. Blueprints register
+    it as their after_request."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def private(response):
     """Headers of a page whose address is a secret (a follow-up, reset or invitation
     link): never sent to another site, never cached by a browser or proxy, never indexed.
     Our own pages get it as Referer: over HTTPS Flask-WTF's CSRF check refuses a form's
     POST without one, and our logs redact it (log_redaction.py)."""
     response.headers["Referrer-Policy"] = "same-origin"
-    response.headers["Cache-Control"] = "no-store"
+    no_store(response)
     response.headers["X-Robots-Tag"] = "noindex, nofollow"
     return response
 
@@ -36,8 +44,24 @@ def current_url():
     return url
 
 
+SITE = "1 jeune, 1 mentor"
+SEPARATOR = " — "
+ERROR_PREFIX = "Erreur : "
+
+
+def page_title(*parts, errors=False):
+    """The <title> of every page, built here only: the page, where it is (its journey,
+    « Espace association », « Administration »), then the site; « Erreur : » first on a
+    page that shows errors, so a screen reader says it before anything else."""
+    title = SEPARATOR.join([*(part for part in parts if part), SITE])
+    return ERROR_PREFIX + title if errors else title
+
+
 def render(template, status=200, **context):
-    """Render `template` (which extends `layout`) as a page or as the swapped region."""
+    """Render `template` (which extends `layout`) as a page or as the swapped region.
+    `page_errors` tells a template that builds its own title (the operator's pages) that
+    the page answers a refused form (422)."""
+    context.setdefault("page_errors", status == 422)
     return respond(render_html(template, **context), status)
 
 

@@ -3,7 +3,7 @@ one query per visit), each chart drawn as inline SVG with its table."""
 
 from flask import Blueprint
 
-from domain import vocabulary
+from domain import dates
 from services import statistiques as S
 from views.rendering import render
 
@@ -135,7 +135,7 @@ def statistiques():
     page = S.page()
     if page is None:
         return render("statistiques.html", page=None)
-    computed = vocabulary.date_fr(page.computed_at)
+    computed = dates.with_time(page.computed_at)
     return render(
         "statistiques.html",
         page=page,

@@ -13,16 +13,14 @@ from flask import Blueprint, Response, current_app, redirect, request, url_for
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, ValidationError
 
-from domain import lifecycle
+from domain import dates, lifecycle
 from domain import vocabulary as V
 from forms.questionnaire import email_field, strip
 from mail import outbox
 from services import demandes, link_requests, suivi
-from views.rendering import private, render
+from views.rendering import page_title, private, render
 
 bp = Blueprint("suivi", __name__, url_prefix="/suivi")
-# A day without the time (vocabulary.date_fr gives the time too): « 3 décembre 2026 ».
-bp.add_app_template_filter(suivi.date_fr, "jour_fr")
 
 # Notices after an action (PRG: the page it redirects to says what was done).
 DONE = {
@@ -64,8 +62,8 @@ class LostLinkForm(FlaskForm):
     email = email_field("Adresse e-mail", required_message="Indiquez votre adresse e-mail")
 
 
-def title(heading):
-    return f"{heading} — 1 jeune, 1 mentor"
+def title(heading, errors=False):
+    return page_title(heading, errors=errors)
 
 
 def not_found():
@@ -127,7 +125,7 @@ def pas_recontacte(token):
         refusal = (
             "Ce n'est pas encore possible : "
             f"{lead.association.nom if lead.association else 'l’association'} a jusqu'au "
-            f"{suivi.date_fr(suivi.due_date(lead))} pour vous recontacter."
+            f"{dates.day(suivi.due_date(lead))} pour vous recontacter."
             if suivi.due_date(lead)
             else "Votre demande n'est confiée à aucune association pour le moment."
         )
@@ -168,7 +166,7 @@ def arreter(token):
         token=token,
         form=form,
         refusal=refusal,
-        title=title(("Erreur : " if form.errors else "") + "Je ne souhaite plus être accompagné·e"),
+        title=title("Je ne souhaite plus être accompagné·e", errors=bool(form.errors)),
     )
 
 
@@ -228,7 +226,7 @@ def lien_perdu():
         "suivi/lien-perdu.html",
         status=status,
         form=form,
-        title=title(("Erreur : " if form.errors else "") + "J'ai perdu mon lien de suivi"),
+        title=title("J'ai perdu mon lien de suivi", errors=bool(form.errors)),
     )
 
 

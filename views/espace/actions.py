@@ -16,7 +16,7 @@ from domain import lifecycle, pairing
 from forms import espace as espace_forms
 from services import demandes
 from services.accounts import staff_required
-from views.rendering import render
+from views.rendering import page_title, render
 
 from . import bp
 from .demandes import REFERENCE_RE, inbox, lead_here, lead_or_404, render_lead
@@ -53,7 +53,7 @@ def gone():
     return render(
         "espace/plus-confiee.html",
         status=409,
-        title="Demande confiée ailleurs – Espace association",
+        title=page_title("Demande confiée ailleurs", "Espace association"),
         message=GONE,
         back_url=url_for("espace.demandes"),
     )
@@ -195,7 +195,7 @@ def render_pair(lead, form, fits, status=200):
         noun=noun,
         heading=heading,
         status_label=inbox.status_label(lead.status),
-        title=("Erreur : " if form.errors else "") + f"{heading} – Espace association",
+        title=page_title(heading, "Espace association", errors=bool(form.errors)),
         back_url=url_for("espace.demande", reference=lead.reference),
     )
 
@@ -258,7 +258,7 @@ def render_hand_over(lead, form, proposals, status=200):
         allowed=allowed,
         heading=heading,
         status_label=inbox.status_label(lead.status),
-        title=("Erreur : " if form.errors else "") + f"{heading} – Espace association",
+        title=page_title(heading, "Espace association", errors=bool(form.errors)),
         back_url=url_for("espace.demande", reference=lead.reference),
     )
 

@@ -25,7 +25,7 @@ from forms.espace import (
 )
 from services import accounts, link_requests, second_factor
 from views.espace import bp
-from views.rendering import render
+from views.rendering import page_title, render
 
 # Where each role lands after logging in: the inbox (/espace/) and the operator's pages
 # (/admin/), built by other parts; until they exist, the account page.
@@ -148,7 +148,7 @@ def render_login(form, next_url, problem=None, status=200):
         form=form,
         next_url=next_url,
         problem=problem,
-        title=("Erreur : " if errors else "") + title + " — 1 jeune, 1 mentor",
+        title=page_title(title, errors=errors),
     )
 
 
@@ -187,7 +187,7 @@ def render_forgot(form, status=200):
         "espace/mot-de-passe-oublie.html",
         status=status,
         form=form,
-        title=f"{prefix}Mot de passe oublié — 1 jeune, 1 mentor",
+        title=page_title("Mot de passe oublié", errors=bool(prefix)),
     )
 
 
@@ -242,7 +242,7 @@ def render_link_form(purpose, form, token_row, status=200):
         purpose=purpose,
         account=token_row.utilisateur,
         action=request.path,
-        title=f"{prefix}{heading} — 1 jeune, 1 mentor",
+        title=page_title(heading, errors=bool(prefix)),
     )
 
 
@@ -252,7 +252,7 @@ def render_link_problem(purpose, why):
         status=410 if why in ("utilise", "expire") else 404,
         message=LINK_PROBLEMS[why],
         purpose=purpose,
-        title="Lien inutilisable — 1 jeune, 1 mentor",
+        title=page_title("Lien inutilisable"),
     )
 
 
@@ -317,7 +317,7 @@ def render_account(form, status=200, notices=None):
         failed=failed,
         account=current_user.row,
         role_label=ROLE_LABELS[current_user.role],
-        title=f"{prefix}Mon compte — 1 jeune, 1 mentor",
+        title=page_title("Mon compte", errors=bool(prefix)),
     )
 
 
@@ -404,7 +404,7 @@ def render_settings(status=200, profile=None, failed_programme=None, invite=None
         role_labels=ROLE_LABELS,
         failed=failed,
         problem=problem,
-        title=f"{prefix}Réglages — {association.nom} — 1 jeune, 1 mentor",
+        title=page_title("Réglages", association.nom, errors=bool(prefix)),
     )
 
 

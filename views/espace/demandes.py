@@ -25,7 +25,7 @@ from forms.questionnaire import FORMS, ChoiceForm
 from services import demandes as actions
 from services import exports, inbox, journal
 from services.accounts import staff_required
-from views.rendering import render
+from views.rendering import page_title, render
 
 from . import bp, statut
 
@@ -45,14 +45,14 @@ class NoteForm(FlaskForm):
         description="Visible uniquement par l'équipe de votre association.",
         validators=[
             DataRequired("Écrivez la note avant de l'ajouter"),
-            Length(max=NOTE_MAX, message=f"La note doit faire {NOTE_MAX} caractères au plus"),
+            Length(max=NOTE_MAX, message=lifecycle.NOTE_TOO_LONG),
         ],
     )
 
     def validate_text(self, field):
         # Line breaks and tabs are text; other control characters (NUL…) are not.
         if any(not (ch.isprintable() or ch in "\n\r\t") for ch in field.data or ""):
-            raise ValidationError("La note contient des caractères non valides")
+            raise ValidationError(lifecycle.NOTE_INVALID)
 
 
 @bp.after_request
@@ -210,8 +210,9 @@ def list_swapped():
 def inbox_title(page, errors):
     status = page.filters.status
     label = "Toutes" if status == inbox.ALL else inbox.status_label(status)
-    title = f"{label} ({page.total}) – Demandes et candidatures – Espace association"
-    return ("Erreur : " if errors else "") + title
+    return page_title(
+        f"{label} ({page.total})", "Demandes et candidatures", "Espace association", errors=errors
+    )
 
 
 # --- A lead's page --------------------------------------------------------------------------
@@ -328,7 +329,7 @@ def render_lead(lead, form=None, status=200, **status_block):
         lead=lead,
         form=form,
         heading=heading,
-        title=("Erreur : " if form.errors else "") + f"{heading} – Espace association",
+        title=page_title(heading, "Espace association", errors=bool(form.errors)),
         answers=answer_rows(lead),
         contacts=contact_links(lead),
         orientation=matcher_reasons(lead),

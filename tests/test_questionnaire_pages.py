@@ -1,6 +1,7 @@
 """What a new user noticed on a phone (issue 5 §4), at the request level: the progress bar,
 the result page, the consent box for sensitive answers, the 30-and-over exit page, the demo
-notice, the draft lifetime and deep links. The visual side is in tests/browser/test_ux_phone.py."""
+notice, the draft lifetime and deep links. The visual side:
+tests/browser/test_phone_layout.py."""
 
 import datetime as dt
 import html as html_lib
