@@ -5,12 +5,11 @@ number of queries), kept JOURNAL_RETENTION_DAYS by `tick`."""
 import datetime as dt
 
 import pytest
-from helpers import log_in
+from helpers import counted_queries, log_in
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_admin import DEMO, data, failed_message, make_admin, post, upload
 from test_comptes import PASSWORD, login, make_user, reset_token
-from test_questionnaire import count_queries
 
 import models
 from jobs import scheduler
@@ -172,10 +171,10 @@ def test_the_journal_is_paginated_with_a_fixed_number_of_queries(app, client):
     log_in(client, admin)
     entries(2, user_id=admin.id)
     client.get("/admin/journal")
-    with count_queries() as few:
+    with counted_queries() as few:
         client.get("/admin/journal")
     entries(journal.PAGE_SIZE + 10, user_id=admin.id)
-    with count_queries() as many:
+    with counted_queries() as many:
         status, html = page(client)
     assert len(many) == len(few)
     assert html.count("<tr>") == journal.PAGE_SIZE + 1 and 'rel="next"' in html

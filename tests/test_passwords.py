@@ -4,9 +4,8 @@ mon lien » do the same work whether the address is known or not (the same SQL, 
 request recorded), `tick` answering them."""
 
 import pytest
-from helpers import answer_link_requests, csrf_token
+from helpers import answer_link_requests, counted_queries, csrf_token
 from test_comptes import make_user
-from test_questionnaire import count_queries
 from test_suivi import send_youth
 
 import models
@@ -49,7 +48,7 @@ def test_reset_e_mails_are_limited_per_account(app):
 
 def post_form(client, url, address):
     token = csrf_token(client, url)
-    with count_queries() as queries:
+    with counted_queries() as queries:
         response = client.post(url, data={"email": address, "csrf_token": token})
     assert response.status_code == 303
     return [q for q in queries if "csrf" not in q.lower()]
