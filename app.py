@@ -45,6 +45,12 @@ def create_app(config=None):
         MAIL_FROM=os.environ.get("MAIL_FROM", '"1 jeune, 1 mentor" <ne-pas-repondre@localhost>'),
         SMTP_URL=os.environ.get("SMTP_URL", ""),  # "": .eml files in instance/mail/
         SMTP_TIMEOUT=30,
+        # SMS (mail/sms.py): the provider ("": files in instance/sms/, "off": none, brevo://…,
+        # twilio://…), and the costs' caps: SMS a day to one number, and to all.
+        SMS_URL=os.environ.get("SMS_URL", ""),
+        SMS_CAP_PER_NUMBER=3,
+        SMS_CAP_PER_DAY=200,
+        SMS_TIMEOUT=30,
         WAITING_LIST_DAYS=10,
         LEAD_RETENTION_YEARS=3,
         # The scheduler's reminders (relances.py): the hand-over at this many times the

@@ -14,7 +14,7 @@ import traceback
 
 import models
 from jobs import digest, relances, retention
-from mail import outbox
+from mail import outbox, sms
 from services import accounts, statistiques
 
 log = logging.getLogger(__name__)
@@ -23,6 +23,11 @@ log = logging.getLogger(__name__)
 def send_outbox(app, now):
     settings = outbox.settings_from(app.config, app.instance_path)
     return str(outbox.send_due(settings, now))
+
+
+def send_sms(app, now):
+    settings = sms.settings_from(app.config, app.instance_path)
+    return str(sms.send_due(settings, now))
 
 
 def refresh_statistics(app, now):
@@ -44,6 +49,7 @@ DUTIES = [
     relances.nudge_waiting_leads,
     digest.send_digests,
     send_outbox,
+    send_sms,
     refresh_statistics,
 ]
 

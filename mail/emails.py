@@ -101,7 +101,21 @@ def notify_new_lead(lead, association_id=None, base_url=None):
 
 def notify_person_of_hand_over(lead, association):
     """« Votre demande J-… est confiée à <Association> », with its public contact, to the
-    person (when they gave an e-mail address); inside the hand-over's transaction."""
+    person: by e-mail when they gave an address, by SMS when they chose it or gave no
+    address (sms.wants_sms); inside the hand-over's transaction."""
+    from mail import sms
+
+    if sms.wants_sms(lead):
+        sms.queue(
+            lead.telephone,
+            "demande_confiee",
+            "transfert",
+            lead=lead,
+            noun="demande" if lead.kind == "jeune" else "candidature",
+            reference=lead.reference,
+            association=association.nom,
+            link=sms.short_link(lead.suivi_token),
+        )
     if not lead.email:
         return None
     return send(

@@ -21,7 +21,7 @@ from peewee import SqliteDatabase, fn
 import models
 from domain import lifecycle, phones, workdays
 from domain import vocabulary as V
-from mail import emails
+from mail import emails, outbox, sms
 from models import Draft, Evenement, Lead, Message, Note
 from services import demandes
 
@@ -237,6 +237,19 @@ def send_confirmation(lead, waiting_list_days=None):
         link=link(lead),
     )
     sent = []
+    if sms.wants_sms(lead):
+        sent.append(
+            sms.queue(
+                lead.telephone,
+                "confirmation",
+                "confirmation",
+                lead=lead,
+                prenom=lead.prenom,
+                noun=context["noun"],
+                reference=lead.reference,
+                link=sms.short_link(lead.suivi_token),
+            )
+        )
     if lead.email:
         sent.append(
             emails.send(
@@ -264,7 +277,7 @@ def send_confirmation(lead, waiting_list_days=None):
                 **context,
             )
         )
-    return sent
+    return [message for message in sent if message is not None]
 
 
 def notify_staff(association_id, template, lead, **context):
@@ -357,7 +370,8 @@ def close_by_person(lead, reason, note, by=AUTHOR):
 def export(lead):
     """Everything stored about the person, as JSON-ready data: every answer, every event
     of the timeline (what happened and when; the staff's notes and names are theirs), and
-    every e-mail of this lead (to them, to their parent, or to staff about the lead).
+    every e-mail of this lead (to them, to their parent, or to staff about the lead), and
+    every SMS sent to them.
 
     E-mails are the lead's own rows (Message.lead), never found by address: an address is
     typed by whoever sent the demande and proves nothing, so messages to it that belong to
@@ -404,6 +418,17 @@ def export(lead):
                 "texte": m.body,
             }
             for m in messages
+            if m.channel == outbox.EMAIL
+        ],
+        "sms": [
+            {
+                "date": iso(m.created_at),
+                "envoye_le": iso(m.sent_at),
+                "destinataire": m.to,
+                "texte": m.body,
+            }
+            for m in messages
+            if m.channel == outbox.SMS
         ],
     }
 
@@ -457,6 +482,7 @@ def erase(lead, mail_dir, by=AUTHOR, kind="suppression_donnees", tell_staff=True
         if tell_staff:
             notify_staff(row.association_id, "donnees_supprimees", row)
     remove_mail_files(mail_dir, message_ids)
+    sms.remove_files(message_ids)
     truncate_wal()
     return True
 
@@ -489,25 +515,29 @@ def truncate_wal():
 
 
 # --- « J'ai perdu mon lien » --------------------------------------------------------------------
-def resend_links(address, now=None):
-    """E-mail its follow-up link to each lead of this address (the most recent
-    LINK_LEADS), one message per lead, written as that lead's (Message.lead): a lead's
-    export and erasure then see its own link e-mails, never another lead's. A lead that
-    already had LINK_LIMIT_PER_HOUR of them sent to this address in the last hour is
-    skipped. Returns the count queued (0 when unknown or limited); the page says the
-    same either way."""
-    address = (address or "").strip().lower()
-    if not address:
+def resend_links(contact, now=None):
+    """Send its follow-up link to each lead of this e-mail address or phone number (the
+    most recent LINK_LEADS): an e-mail to an address, an SMS to a mobile number. One
+    message per lead, written as that lead's (Message.lead): a lead's export and erasure
+    then see its own link messages, never another lead's. A lead that already had
+    LINK_LIMIT_PER_HOUR of them sent to this address or number in the last hour is
+    skipped (and SMS have their daily caps, sms.queue). Returns the count queued (0 when
+    unknown or limited); the page says the same either way."""
+    contact = (contact or "").strip()
+    number = "" if "@" in contact else phones.canonical(contact)
+    address = "" if number else contact.lower()
+    if not (address or (number and phones.takes_sms(number))):
         return 0
     now = now or models.now()
     queued = 0
     with models.write_transaction(durable=True):
-        for lead in leads_of(address)[-LINK_LEADS:]:
+        leads = leads_of_number(number) if number else leads_of(address)
+        for lead in leads[-LINK_LEADS:]:
             recent = (
                 Message.select()
                 .where(
                     (Message.lead == lead.id)
-                    & (fn.LOWER(Message.to) == address)
+                    & (fn.LOWER(Message.to) == (number or address))
                     & (Message.kind == LINK_KIND)
                     & (Message.created_at > now - dt.timedelta(hours=1))
                 )
@@ -515,17 +545,39 @@ def resend_links(address, now=None):
             )
             if recent >= LINK_LIMIT_PER_HOUR:
                 continue
-            emails.send(
-                "lien_suivi",
-                address,
-                LINK_KIND,
-                lead=lead,
-                noun=V.PARCOURS.label(lead.kind, "nom"),
-                reference=lead.reference,
-                link=link(lead),
-            )
-            queued += 1
+            noun = V.PARCOURS.label(lead.kind, "nom")
+            if number:
+                message = sms.queue(
+                    number,
+                    "lien_suivi",
+                    LINK_KIND,
+                    lead=lead,
+                    now=now,
+                    noun=noun,
+                    reference=lead.reference,
+                    link=sms.short_link(lead.suivi_token),
+                )
+            else:
+                message = emails.send(
+                    "lien_suivi",
+                    address,
+                    LINK_KIND,
+                    lead=lead,
+                    noun=noun,
+                    reference=lead.reference,
+                    link=link(lead),
+                )
+            queued += message is not None
     return queued
+
+
+def leads_of_number(number):
+    """The leads whose person gave this number (stored in E.164, like `number`)."""
+    return list(
+        Lead.select()
+        .where((Lead.telephone == number) & ~Lead.suivi_token.startswith(ERASED_PREFIX))
+        .order_by(Lead.created_at)
+    )
 
 
 def leads_of(address):

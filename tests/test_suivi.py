@@ -72,6 +72,8 @@ def make_late(lead, days=30):
 
 
 def messages(**where):
+    """The e-mails (or, with channel="sms", the SMS: test_sms.py) matching `where`."""
+    where.setdefault("channel", outbox.EMAIL)
     with models.db.connection_context():
         query = Message.select().order_by(Message.id)
         for name, value in where.items():
@@ -315,7 +317,10 @@ def test_the_export_holds_every_answer_event_and_e_mail(client):
         outbox.queue(EMAIL, "Un autre e-mail", "Texte pour Inès", "divers")
         lead = Lead.get_by_id(lead.id)
         event_count = Evenement.select().where(Evenement.lead == lead.id).count()
-        about = list(Message.select().where(Message.lead == lead.id))
+        about = list(
+            Message.select().where((Message.lead == lead.id) & (Message.channel == "email"))
+        )
+        texts = list(Message.select().where((Message.lead == lead.id) & (Message.channel == "sms")))
     response = client.get(page_url(lead) + "/mes-donnees.json")
     assert response.status_code == 200
     assert response.mimetype == "application/json"
@@ -327,6 +332,10 @@ def test_the_export_holds_every_answer_event_and_e_mail(client):
     assert len(data["evenements"]) == event_count >= 2
     assert {e["evenement"] for e in data["evenements"]} >= {"Personne contactée"}
     assert len(data["emails"]) == len(about) == 2  # the two confirmations, not the other one
+    # She chose SMS: the confirmation by SMS too, listed apart.
+    assert [(m["destinataire"], m["texte"]) for m in data["sms"]] == [
+        ("+33612345678", texts[0].body)
+    ]
     assert "Texte pour Inès" not in text(response)
     assert {m["objet"] for m in data["emails"]} == {m.subject for m in about}
     assert {m["texte"] for m in data["emails"]} == {m.body for m in about}

@@ -10,6 +10,7 @@ from peewee import JOIN, IntegrityError, fn
 import models
 from domain import matcher, workdays
 from forms import admin as admin_forms
+from mail import sms
 from models import Association, Lead, Message, Programme, Utilisateur
 from services import accounts, catalogue, coverage, demandes
 from views.rendering import render
@@ -40,6 +41,8 @@ def see_other(endpoint, **values):
 def accueil():
     counts = dict(
         echecs=Message.select().where(Message.status == "echec").count(),
+        sms_today=sms.sent_today(),
+        sms_cap=sms.current_settings().cap_per_day,
         en_attente=Lead.select().where(Lead.waiting_list).count(),
         associations=Association.select().count(),
         programmes=Programme.select().count(),
@@ -267,10 +270,13 @@ def messages():
         .limit(MAX_LISTED)
     )
     waiting = Message.select().where(Message.status == "a_envoyer").count()
+    settings = sms.current_settings()
     return render(
         "admin/messages.html",
         messages=list(failed),
         waiting=waiting,
+        sms_today=sms.sent_today(),
+        sms_settings=settings,
         form=admin_forms.ActionForm(),
     )
 

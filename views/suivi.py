@@ -15,8 +15,8 @@ from wtforms import HiddenField, RadioField, ValidationError
 
 from domain import lifecycle
 from domain import vocabulary as V
-from forms.questionnaire import email_field, strip
-from mail import outbox
+from forms.questionnaire import email_field, phone_field, strip
+from mail import outbox, sms
 from services import demandes, suivi
 from views.rendering import private, render
 
@@ -61,7 +61,25 @@ class StopForm(ConfirmForm):
 
 
 class LostLinkForm(FlaskForm):
-    email = email_field("Adresse e-mail", required_message="Indiquez votre adresse e-mail")
+    """An e-mail address, or (when SMS are on) the mobile number given in the demande."""
+
+    email = email_field("Adresse e-mail")
+    telephone = phone_field("Ou numéro de téléphone portable")
+
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        if valid and not (self.email.data or self.telephone.data):
+            self.email.errors.append(
+                "Indiquez votre adresse e-mail ou votre numéro de téléphone portable"
+                if sms_on()
+                else "Indiquez votre adresse e-mail"
+            )
+            return False
+        return valid
+
+
+def sms_on():
+    return sms.current_settings().enabled
 
 
 def title(heading):
@@ -217,20 +235,26 @@ def lien_perdu():
     form = LostLinkForm()
     status = 200
     if request.method == "POST":
+        if not sms_on():
+            form.telephone.data = ""  # the field is not shown
         if form.validate():
-            suivi.resend_links(form.email.data)
-            # The same answer whether the address is known or not: no one learns who
-            # sent a demande by typing their address.
-            return redirect(url_for("suivi.lien_envoye"), 303)
+            by_sms = not form.email.data
+            suivi.resend_links(form.email.data or form.telephone.data)
+            # The same answer whether the address or number is known or not: no one
+            # learns who sent a demande by typing their address.
+            return redirect(url_for("suivi.lien_envoye", sms="1" if by_sms else None), 303)
         status = 422
     return render(
         "suivi/lien-perdu.html",
         status=status,
         form=form,
+        sms_on=sms_on(),
         title=title(("Erreur : " if form.errors else "") + "J'ai perdu mon lien de suivi"),
     )
 
 
 @bp.get("/lien-perdu/envoye")
 def lien_envoye():
-    return render("suivi/lien-envoye.html", title=title("Vérifiez votre messagerie"))
+    by_sms = request.args.get("sms") == "1" and sms_on()
+    heading = "Regardez vos SMS" if by_sms else "Vérifiez votre messagerie"
+    return render("suivi/lien-envoye.html", by_sms=by_sms, heading=heading, title=title(heading))
