@@ -99,10 +99,11 @@ def notify_new_lead(lead, association_id=None, base_url=None):
     return len(recipients)
 
 
-def notify_person_of_hand_over(lead, association):
+def notify_person_of_hand_over(lead, association, first=False):
     """« Votre demande J-… est confiée à <Association> », with its public contact, to the
     person: by e-mail when they gave an address, by SMS when they chose it or gave no
-    address (sms.wants_sms); inside the hand-over's transaction."""
+    address (sms.wants_sms); inside the hand-over's transaction. `first`: the lead comes
+    from the waiting list, this is its first association (not « une autre »)."""
     from mail import sms
 
     if sms.wants_sms(lead):
@@ -124,6 +125,7 @@ def notify_person_of_hand_over(lead, association):
         kind="transfert",
         lead=lead,
         jeune=lead.kind == "jeune",
+        first=first,
         prenom=lead.prenom,
         reference=lead.reference,
         association=association.nom,

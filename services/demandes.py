@@ -194,6 +194,7 @@ def orient(
     place=None,
     expected_version=None,
     base_url=None,
+    tell_person=False,
 ):
     """Run the matcher for the lead, leaving out the associations in `exclude` (ids or
     Association rows), and route the lead to the first proposal, or to `programme_id`
@@ -203,6 +204,8 @@ def orient(
     and statistics read before the write lock), at a hand-over, by the operator for the
     waiting list (its own transaction). Orientations of an earlier run expire (history
     stays); the new association's active staff get the "Nouvelle demande" e-mail.
+    `tell_person`: the lead left the waiting list (the operator's), so the person is told
+    which association takes it, by e-mail and/or SMS, in the same transaction.
     Returns the matcher.Match.
     """
     with _transaction():
@@ -210,6 +213,10 @@ def orient(
         result = _orient(row, exclude, by, programme_id, snapshot, stats, place, base_url)
         _touch(row)
         _save(row)
+        if tell_person and row.association_id is not None:
+            emails.notify_person_of_hand_over(
+                row, models.Association.get_by_id(row.association_id), first=True
+            )
     _refresh(lead, row)
     return result
 

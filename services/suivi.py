@@ -280,6 +280,78 @@ def send_confirmation(lead, waiting_list_days=None):
     return [message for message in sent if message is not None]
 
 
+def confirmations_sent(lead):
+    """{"email": [addresses], "sms": [numbers]} of the confirmations queued for this lead:
+    the result page says what was sent, never what was meant to be (one query)."""
+    sent = {outbox.EMAIL: [], outbox.SMS: []}
+    query = Message.select(Message.channel, Message.to).where(
+        (Message.lead == lead.id) & (Message.kind == "confirmation")
+    )
+    for channel, to in query.tuples():
+        sent.setdefault(channel, []).append(to)
+    return sent
+
+
+def told_by(lead):
+    """How we tell the person of what happens next (a hand-over, an association found):
+    the channels notify_person_of_hand_over uses, as words (« par e-mail », « par SMS »)."""
+    ways = []
+    if lead.email:
+        ways.append("par e-mail")
+    if sms.wants_sms(lead) and sms.current_settings().enabled:
+        ways.append("par SMS")
+    return ways
+
+
+def can_send_link_by_sms(lead):
+    return phones.takes_sms(lead.telephone) and sms.current_settings().enabled
+
+
+def send_link_by_sms(lead, now=None):
+    """« M'envoyer ce lien par SMS » on the result page: the follow-up link by SMS to the
+    number of the demande, within the lost link's hourly limit and the SMS caps. Returns
+    the Message, or None when nothing was sent (limit, cap, no mobile number)."""
+    if not can_send_link_by_sms(lead):
+        return None
+    now = now or models.now()
+    with models.write_transaction(durable=True):
+        recent = (
+            Message.select()
+            .where(
+                (Message.lead == lead.id)
+                & (Message.kind == LINK_KIND)
+                & (Message.channel == outbox.SMS)
+                & (Message.created_at > now - dt.timedelta(hours=1))
+            )
+            .count()
+        )
+        if recent >= LINK_LIMIT_PER_HOUR:
+            return None
+        return sms.queue(
+            lead.telephone,
+            "lien_suivi",
+            LINK_KIND,
+            lead=lead,
+            now=now,
+            noun=V.PARCOURS.label(lead.kind, "nom"),
+            reference=lead.reference,
+            link=sms.short_link(lead.suivi_token),
+        )
+
+
+def link_sms_sent_since(lead, since):
+    return (
+        Message.select()
+        .where(
+            (Message.lead == lead.id)
+            & (Message.kind == LINK_KIND)
+            & (Message.channel == outbox.SMS)
+            & (Message.created_at >= since)
+        )
+        .exists()
+    )
+
+
 def notify_staff(association_id, template, lead, **context):
     """A notice to an association's staff: the reference only, never the person's data."""
     if association_id is None:

@@ -49,6 +49,7 @@ def get(url):
         (f"/suivi/{TOKEN}/supprimer?x=1", "/suivi/[jeton]/supprimer?x=1"),
         (f"/SUIVI%2F{TOKEN}", "/SUIVI%2F[jeton]"),
         (f'"https://site/suivi/{TOKEN}"', '"https://site/suivi/[jeton]"'),
+        (f"GET /s/{TOKEN} HTTP/1.1", "GET /s/[jeton] HTTP/1.1"),  # the SMS's short link
         ("/suivi/lien-perdu", "/suivi/lien-perdu"),
         ("/suivi/lien-perdu/envoye", "/suivi/lien-perdu/envoye"),
         ("/jeune/age", "/jeune/age"),

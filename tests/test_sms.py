@@ -201,6 +201,14 @@ def test_e_mail_and_sms_senders_claim_their_own_rows(app, db, provider):
     assert sms.send_due(settings).sent == 1
 
 
+def test_tick_sends_the_sms_after_the_e_mails(app, db):
+    from jobs import scheduler
+
+    queue_one(settings_for(app, ""))
+    results = dict((name, line) for name, line, _ in scheduler.tick(app, T0))
+    assert results["send_sms"] == "SMS : 1 envoyé(s), 0 à réessayer, 0 en échec définitif."
+
+
 def test_files_by_default(app, db):
     settings = settings_for(app, "")
     message = queue_one(settings)

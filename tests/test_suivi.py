@@ -477,7 +477,7 @@ def test_lost_link_form_errors_and_csrf(client):
 
 # --- Junk ---------------------------------------------------------------------------------------
 JUNK = st.dictionaries(
-    st.sampled_from(["csrf_token", "email", "motif", "version", "x"]),
+    st.sampled_from(["csrf_token", "email", "telephone", "motif", "version", "x"]),
     st.one_of(st.text(max_size=80), st.sampled_from(["autre", "", "0", "-1", "9" * 30])),
     max_size=4,
 )

@@ -334,7 +334,9 @@ def orienter(reference):
         # Never back to an association that already handed it over (the person, or the
         # scheduler on their behalf, asked for another one).
         tried = demandes.tried_associations(demandes.orientations_of(lead))
-        demandes.orient(lead, exclude=tried, by=current_user, expected_version=lead.version)
+        demandes.orient(
+            lead, exclude=tried, by=current_user, expected_version=lead.version, tell_person=True
+        )
     except demandes.StaleLead:
         flash(f"La demande {reference} a changé entre-temps : rien n'a été fait.")
         return see_other("admin.liste_attente")

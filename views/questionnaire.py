@@ -5,6 +5,7 @@ region. Where the person stands comes from the Journey walker, never from a
 stored "current step".
 """
 
+import datetime as dt
 import json
 import secrets
 
@@ -362,8 +363,33 @@ def render_result(lead, status=200):
         changes_left=drafts.changes_left(lead),
         max_changes=drafts.MAX_CHANGES,
         suivi_link=suivi.link(lead),
+        sent=suivi.confirmations_sent(lead),
+        told_by=suivi.told_by(lead),
+        can_sms_link=suivi.can_send_link_by_sms(lead),
+        sms_notice=sms_notice(lead, request.args.get("sms")),
         title=page_title(parcours, f"Votre {parcours.noun} est bien enregistrée"),
     )
+
+
+def sms_notice(lead, asked):
+    """After « M'envoyer ce lien par SMS »: what really happened, read from the outbox."""
+    if asked is None:
+        return None
+    recent = models.now() - dt.timedelta(minutes=10)
+    if asked == "1" and suivi.link_sms_sent_since(lead, recent):
+        return f"C'est envoyé : le lien arrive par SMS au {phones.display(lead.telephone)}."
+    return (
+        "Nous n'avons pas pu envoyer de SMS à ce numéro pour le moment (trop d'envois "
+        "aujourd'hui) : notez le lien ci-dessous."
+    )
+
+
+@bp.post(f"/{PARCOURS_RULE}/resultat/<reference>/sms")
+def envoyer_lien_sms(parcours, reference):
+    """« M'envoyer ce lien par SMS » (a POST form, CSRF): then back to the result page."""
+    lead = visible_lead(parcours, reference)
+    sent = suivi.send_link_by_sms(lead) is not None
+    return redirect(result_url(lead) + ("?sms=1" if sent else "?sms=0"), 303)
 
 
 @bp.post(f"/{PARCOURS_RULE}/resultat/<reference>/choisir")
