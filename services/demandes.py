@@ -172,6 +172,22 @@ def tried_associations(orientations):
     return {o.programme.association_id for o in orientations if o.outcome == "transferee"}
 
 
+def next_association(lead):
+    """The association a hand-over would give the lead now, or None (the waiting list),
+    nothing written: a page says it before the person asks (the hand-over runs the
+    matcher again, and its page says what really happened)."""
+    proposals = hand_over_proposals(lead)
+    if not proposals:
+        return None
+    return models.Programme.get_by_id(proposals[0].programme_id).association
+
+
+def previous_association(lead):
+    """The association that last handed the lead over (its contact stays on /suivi)."""
+    handed = [o for o in orientations_of(lead) if o.outcome == "transferee"]
+    return handed[-1].programme.association if handed else None
+
+
 def person_of(lead, place=None):
     """The matcher's Person, from the lead's stored answers."""
     answers = lead.answers or {}

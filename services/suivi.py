@@ -49,6 +49,7 @@ STOP_TO_SANS_SUITE = {
     "autre": "plus_interesse",
     "": "plus_interesse",
 }
+NOT_CONTACTED_REASON = "sans_reponse"  # vocabulary.MOTIF_TRANSFERT, as the scheduler's
 NOT_CONTACTED_NOTE = (
     "La personne signale, depuis son lien de suivi, ne pas avoir été recontactée dans le "
     "délai promis."
@@ -141,7 +142,18 @@ def event_sentence(event):
     if kind == "liste_attente":
         return "Inscrite sur la liste d'attente : nous cherchons une association"
     if kind == "transfert":
-        return "Confiée à une autre association"
+        # What follows (an association, or the waiting list) is the next event's sentence.
+        if event.author == AUTHOR:
+            return (
+                "Vous nous avez signalé ne pas avoir été recontacté·e : nous avons repris "
+                "votre demande"
+            )
+        if event.motif == NOT_CONTACTED_REASON:
+            return (
+                "Reprise par 1 jeune, 1 mentor : l'association n'avait pas rappelé dans le "
+                "délai promis"
+            )
+        return "L'association a passé la main"
     if kind == "suppression_donnees":
         return None
     if event.to_status:
@@ -390,9 +402,19 @@ def say_not_contacted(lead, expected_version=None):
         if row is None or is_erased(row) or not can_say_not_contacted(row):
             raise NotAllowed("Votre demande a changé entre-temps : voici où elle en est.")
         row = demandes.hand_over(
-            row, AUTHOR, "autre", NOT_CONTACTED_NOTE, expected_version=expected_version
+            row, AUTHOR, NOT_CONTACTED_REASON, NOT_CONTACTED_NOTE, expected_version=expected_version
         )
         notify_staff(previous, "demande_reprise", row)
+        if row.association_id is None and sms.wants_sms(row):
+            sms.queue(
+                row.telephone,
+                "liste_attente",
+                "liste_attente",
+                lead=row,
+                noun=V.PARCOURS.label(row.kind, "nom"),
+                reference=row.reference,
+                link=sms.short_link(row.suivi_token),
+            )
         if row.association_id is None and row.email:
             # No association left: hand_over tells nobody; the person learns it here.
             emails.send(

@@ -262,7 +262,7 @@ def test_admin_home_counts_the_sms_of_the_day(app, client):
 
 
 # --- Texts --------------------------------------------------------------------------------------
-@pytest.mark.parametrize("name", ["confirmation", "demande_confiee", "lien_suivi"])
+@pytest.mark.parametrize("name", ["confirmation", "demande_confiee", "lien_suivi", "liste_attente"])
 def test_each_text_is_one_gsm7_sms(app, name):
     with app.app_context():
         app.config["PUBLIC_URL"] = "https://1jeune1mentor.beta.gouv.fr"

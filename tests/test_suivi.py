@@ -19,7 +19,7 @@ import models
 from domain import phones
 from mail import outbox
 from models import Evenement, Lead, Message, Note, Utilisateur
-from services import demandes, suivi
+from services import catalogue, demandes, suivi
 
 EMAIL = "ines.martin@example.org"
 PARENT_EMAIL = "samia.parent@example.org"
@@ -120,7 +120,7 @@ def test_without_an_e_mail_the_result_page_shows_the_link(client):
     assert messages(kind="confirmation") == []
     result = text(client.get(f"/jeune/resultat/{lead.reference}"))
     assert f"http://127.0.0.1:5000{page_url(lead)}" in result
-    assert "notez votre référence et ce lien" in result
+    assert "Un SMS avec ce lien vous a été envoyé au" in result  # what was sent (test_sms.py)
 
 
 def test_under_15_the_parent_gets_a_copy(client):
@@ -156,7 +156,7 @@ def test_the_page_shows_status_timeline_and_contact_without_staff_notes(client):
     body = text(response)
     assert response.status_code == 200
     assert f"Votre demande {lead.reference}" in body
-    assert "Statut : Contactée" in body
+    assert "Où en est votre demande" in body and "Statut :" not in body
     assert f"{association.nom} vous a contacté·e le" in body
     assert "Vous avez été contacté·e" in body  # the timeline
     assert "Note privée" not in body and "conseillere@example.org" not in body
@@ -208,7 +208,16 @@ def test_not_contacted_hands_over_and_tells_everyone(client):
     assert "pas-recontacte" in text(client.get(page_url(lead)))
     url = page_url(lead) + "/pas-recontacte"
     page = client.get(url)
-    assert page.status_code == 200 and "Nous confions votre demande" in text(page)
+    # Checked before promising: the page names the association that will take it.
+    with models.db.connection_context():
+        promised = demandes.next_association(fresh(lead))
+    assert promised is not None and promised.id != lead.association_id
+    assert page.status_code == 200
+    assert (
+        f"Nous pouvons confier votre demande à une autre association : {promised.nom}, qui "
+        f"vous recontacte sous {promised.delai_recontact} jours ouvrés." in text(page)
+    )
+    assert f"Confier ma demande à {promised.nom}</button>" in text(page)
     assert fresh(lead).association_id == lead.association_id  # GET only shows
     # Without the CSRF token: refused, nothing done.
     assert client.post(url, data={"version": "1"}).status_code == 400
@@ -226,15 +235,21 @@ def test_not_contacted_hands_over_and_tells_everyone(client):
         )
         new_name = after.association.nom
     assert event.author == "personne"
+    assert event.motif == "sans_reponse"  # not « Autre »
+    assert after.association_id == promised.id
     (old_notice,) = messages(kind="demande_reprise")
     assert old_notice.to == "ancienne@example.org" and lead.reference in old_notice.body
     assert not any(word in old_notice.body for word in PERSONAL)
+    assert "historique" not in old_notice.body  # it leaves their espace: nothing false
+    assert "n'apparaît plus dans votre espace association" in old_notice.body
     (person,) = messages(kind="transfert")
     assert person.to == EMAIL and new_name in person.subject
     assert page_url(lead) in person.body  # the same follow-up link
     body = text(client.get(response.headers["Location"]))
-    assert "Nous avons confié votre demande à une autre association." in body
+    assert f"C'est fait : votre demande est confiée à {new_name}." in body
     assert f"Votre demande a été confiée à {new_name} le" in body
+    assert "Statut :" not in body  # the person's words, not the back office's
+    assert "Vous nous avez signalé ne pas avoir été recontacté·e" in body
     # Once handed over, the new delay runs: not offered again at once.
     assert "pas-recontacte" not in body
 
@@ -264,6 +279,38 @@ def test_not_contacted_never_returns_to_an_association(client):
     assert "pas-recontacte" not in body
 
 
+def test_not_contacted_with_nobody_left_says_so_first_and_keeps_the_first_contact(client):
+    lead = send_youth(client)
+    with models.db.connection_context():
+        first = lead.association
+        # Only the first association's programmes stay open: nobody can take it over.
+        models.Programme.update(actif=False).where(
+            models.Programme.association != first.id
+        ).execute()
+    catalogue.invalidate()
+    make_late(lead)
+    url = page_url(lead) + "/pas-recontacte"
+    page = text(client.get(url))
+    assert "Aucune autre association de notre liste ne peut reprendre votre demande" in page
+    assert "Mettre ma demande sur la liste d'attente</button>" in page
+    assert "Nous pouvons confier" not in page
+    token = CSRF_RE.search(page).group(1)
+    response = client.post(url, data={"csrf_token": token, "version": str(fresh(lead).version)})
+    assert response.status_code == 303
+    body = text(client.get(response.headers["Location"]))
+    assert "elle est sur notre liste d'attente" in body
+    # The first association's contact stays, said as it is.
+    assert f"Contacter {first.nom}</h2>" in body
+    assert f"Votre demande n'est plus chez {first.nom}" in body
+    assert "Confiée à une autre association" not in body
+    assert "Vous nous avez signalé ne pas avoir été recontacté·e" in body
+    assert "Inscrite sur la liste d'attente" in body
+    # She chose SMS: the waiting list by SMS too, as well as by e-mail.
+    (notice,) = messages(kind="liste_attente", channel="sms")
+    assert f"{lead.reference} est sur liste d'attente" in notice.body
+    assert len(messages(kind="liste_attente")) == 1
+
+
 # --- « Je ne souhaite plus être accompagné·e » --------------------------------------------------
 @pytest.mark.parametrize("motif", ["", "plus_le_temps", "autre_solution"])
 def test_stop_with_an_optional_reason(client, motif):
@@ -288,7 +335,7 @@ def test_stop_with_an_optional_reason(client, motif):
     if motif == "plus_le_temps":
         assert "Je n'ai plus le temps" in event.note
     body = text(client.get(response.headers["Location"]))
-    assert "votre demande est close" in body and "Statut : Sans suite" in body
+    assert "votre demande est close" in body and "Statut :" not in body
     # Closed: no longer offered, a second POST is refused kindly.
     assert "/arreter" not in body
     again = client.post(url, data={"csrf_token": token})

@@ -26,7 +26,6 @@ bp.add_app_template_filter(suivi.date_fr, "jour_fr")
 
 # Notices after an action (PRG: the page it redirects to says what was done).
 DONE = {
-    "transfert": "Nous avons confié votre demande à une autre association.",
     "arret": "C'est noté : votre demande est close. Merci de nous avoir prévenus.",
 }
 
@@ -102,6 +101,8 @@ def page(token):
         lead=lead,
         token=token,
         association=association,
+        # Handed over to nobody (the waiting list): the first association's contact stays.
+        previous=None if association else demandes.previous_association(lead),
         noun=V.PARCOURS.label(lead.kind, "nom"),
         status_sentence=suivi.status_sentence(lead),
         timeline=suivi.timeline(lead),
@@ -113,11 +114,15 @@ def page(token):
 
 
 def done_notice(lead, done):
+    """What the action really did, read from the lead as it is now."""
     if done == "transfert" and lead.association_id is None:
         return (
             "Aucune autre association ne peut reprendre votre demande pour le moment : elle "
-            "est sur notre liste d'attente."
+            "est sur notre liste d'attente. Nous revenons vers vous dès qu'une association "
+            "peut vous accompagner."
         )
+    if done == "transfert":
+        return f"C'est fait : votre demande est confiée à {lead.association.nom}."
     return DONE.get(done)
 
 
@@ -157,6 +162,9 @@ def pas_recontacte(token):
         form=form,
         refusal=refusal,
         association=lead.association,
+        # Checked before promising: who would take it, or the waiting list.
+        next_association=None if refusal else demandes.next_association(lead),
+        told_by=suivi.told_by(lead),
         title=title("Je n'ai pas été recontacté·e"),
     )
 

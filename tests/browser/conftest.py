@@ -200,6 +200,8 @@ def _live_server(browser_databases, browser_seed_db, tmp_path_factory):
             "DATABASE_URL": first,
             # HTTPS, as in production: Secure cookies, HSTS.
             "SESSION_COOKIE_SECURE": True,
+            # SMS as files of this run, never the worktree's instance/sms/ (mail/sms.py).
+            "SMS_DIR": str(tmp_path_factory.mktemp("sms")),
         }
     )
     # Not TESTING: errors take the production path (our 500 page), but are recorded here.
