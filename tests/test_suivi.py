@@ -311,6 +311,32 @@ def test_not_contacted_with_nobody_left_says_so_first_and_keeps_the_first_contac
     assert len(messages(kind="liste_attente")) == 1
 
 
+def test_a_mentor_reads_a_mentor_s_sentences(client):
+    walk(client, "mentor", MENTOR_STEPS)
+    assert submit(client, "mentor").status_code == 303
+    with models.db.connection_context():
+        lead = Lead.get(Lead.kind == "mentor")
+    make_late(lead)
+    pages = [
+        text(client.get(page_url(lead) + path)) for path in ("", "/arreter", "/pas-recontacte")
+    ]
+    assert "Je ne souhaite plus devenir mentor</a>" in pages[0]
+    assert "Je ne souhaite plus devenir mentor</h1>" in pages[1]
+    assert "Clore ma candidature</button>" in pages[1]
+    assert "Confier ma candidature à " in pages[2] or "Mettre ma candidature sur" in pages[2]
+    for page in pages:
+        assert "accompagné·e" not in page and "votre demande" not in page.lower(), page[:300]
+
+
+def test_lost_link_is_linked_from_home_result_and_footer(client):
+    home = text(client.get("/"))
+    assert home.count('href="/suivi/lien-perdu"') == 2  # the page's own, and the footer's
+    assert 'href="/suivi/lien-perdu"' in text(client.get("/mentions-legales"))
+    lead = send_youth(client)
+    result = text(client.get(f"/jeune/resultat/{lead.reference}"))
+    assert result.count('href="/suivi/lien-perdu"') == 2
+
+
 # --- « Je ne souhaite plus être accompagné·e » --------------------------------------------------
 @pytest.mark.parametrize("motif", ["", "plus_le_temps", "autre_solution"])
 def test_stop_with_an_optional_reason(client, motif):

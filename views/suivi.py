@@ -15,6 +15,7 @@ from wtforms import HiddenField, RadioField, ValidationError
 
 from domain import lifecycle
 from domain import vocabulary as V
+from domain.suivi_wording import wording
 from forms.questionnaire import email_field, phone_field, strip
 from mail import outbox, sms
 from services import demandes, suivi
@@ -26,7 +27,7 @@ bp.add_app_template_filter(suivi.date_fr, "jour_fr")
 
 # Notices after an action (PRG: the page it redirects to says what was done).
 DONE = {
-    "arret": "C'est noté : votre demande est close. Merci de nous avoir prévenus.",
+    "arret": "C'est noté : votre {noun} est close. Merci de nous avoir prévenus.",
 }
 
 
@@ -108,6 +109,7 @@ def page(token):
         timeline=suivi.timeline(lead),
         can_say_not_contacted=suivi.can_say_not_contacted(lead),
         can_stop=suivi.can_stop(lead),
+        words=wording(lead.kind),
         done=done_notice(lead, request.args.get("fait", "")),
         title=title(f"Votre {V.PARCOURS.label(lead.kind, 'nom')} {lead.reference}"),
     )
@@ -115,15 +117,16 @@ def page(token):
 
 def done_notice(lead, done):
     """What the action really did, read from the lead as it is now."""
+    noun = V.PARCOURS.label(lead.kind, "nom")
     if done == "transfert" and lead.association_id is None:
         return (
-            "Aucune autre association ne peut reprendre votre demande pour le moment : elle "
+            f"Aucune autre association ne peut reprendre votre {noun} pour le moment : elle "
             "est sur notre liste d'attente. Nous revenons vers vous dès qu'une association "
             "peut vous accompagner."
         )
     if done == "transfert":
-        return f"C'est fait : votre demande est confiée à {lead.association.nom}."
-    return DONE.get(done)
+        return f"C'est fait : votre {noun} est confiée à {lead.association.nom}."
+    return DONE[done].format(noun=noun) if done in DONE else None
 
 
 def back(token, done=None):
@@ -144,7 +147,7 @@ def pas_recontacte(token):
             suivi.say_not_contacted(lead, form.expected_version())
             return back(token, "transfert")
         except (suivi.NotAllowed, demandes.StaleLead, lifecycle.TransitionError) as error:
-            refusal = getattr(error, "message", "Votre demande a changé entre-temps.")
+            refusal = getattr(error, "message", "Votre dossier a changé entre-temps.")
     allowed = suivi.can_say_not_contacted(lead)
     if not allowed and refusal is None:
         refusal = (
@@ -152,7 +155,8 @@ def pas_recontacte(token):
             f"{lead.association.nom if lead.association else 'l’association'} a jusqu'au "
             f"{suivi.date_fr(suivi.due_date(lead))} pour vous recontacter."
             if suivi.due_date(lead)
-            else "Votre demande n'est confiée à aucune association pour le moment."
+            else f"Votre {V.PARCOURS.label(lead.kind, 'nom')} n'est confiée à aucune association "
+            "pour le moment."
         )
     return render(
         "suivi/pas-recontacte.html",
@@ -165,7 +169,8 @@ def pas_recontacte(token):
         # Checked before promising: who would take it, or the waiting list.
         next_association=None if refusal else demandes.next_association(lead),
         told_by=suivi.told_by(lead),
-        title=title("Je n'ai pas été recontacté·e"),
+        noun=V.PARCOURS.label(lead.kind, "nom"),
+        title=title(wording(lead.kind)["not_contacted"]),
     )
 
 
@@ -176,7 +181,11 @@ def arreter(token):
     if lead is None:
         return not_found()
     form = StopForm()
-    refusal = None if suivi.can_stop(lead) else "Votre demande est déjà close."
+    refusal = (
+        None
+        if suivi.can_stop(lead)
+        else f"Votre {V.PARCOURS.label(lead.kind, 'nom')} est déjà close."
+    )
     status = 409 if refusal else 200
     if request.method == "POST" and refusal is None:
         if form.validate():
@@ -184,9 +193,10 @@ def arreter(token):
                 suivi.stop(lead, form.motif.data or "")
                 return back(token, "arret")
             except (suivi.NotAllowed, demandes.StaleLead, lifecycle.TransitionError) as error:
-                refusal, status = getattr(error, "message", "Votre demande a changé."), 409
+                refusal, status = getattr(error, "message", "Votre dossier a changé."), 409
         else:
             status = 422
+    words = wording(lead.kind)
     return render(
         "suivi/arreter.html",
         status=status,
@@ -194,7 +204,9 @@ def arreter(token):
         token=token,
         form=form,
         refusal=refusal,
-        title=title(("Erreur : " if form.errors else "") + "Je ne souhaite plus être accompagné·e"),
+        words=words,
+        noun=V.PARCOURS.label(lead.kind, "nom"),
+        title=title(("Erreur : " if form.errors else "") + words["stop"]),
     )
 
 
