@@ -12,7 +12,7 @@ import secrets
 from flask import Blueprint, abort, current_app, redirect, request, session, url_for
 
 import models
-from domain import phones
+from domain import email_typos, phones
 from domain.journeys import CHECK, PARCOURS, Journey
 from forms.questionnaire import FORMS, ConsentForm
 from services import catalogue, demandes, drafts, suivi
@@ -314,6 +314,7 @@ def render_check(journey, form, status=200, stale=None):
         parcours=journey.parcours,
         form=form,
         rows=summary_rows(journey),
+        email_hint=email_hint(journey),
         title=page_title(journey.parcours, heading, bool(form.errors or stale)),
         heading=heading,
         stale=stale
@@ -323,6 +324,15 @@ def render_check(journey, form, status=200, stale=None):
         },
         back_url=back_url(journey, CHECK, False),
     )
+
+
+def email_hint(journey):
+    """« Vouliez-vous dire …@gmail.com ? » and where to correct it, or None."""
+    answers = journey.answers.get("coordonnees") or {}
+    meant = email_typos.suggestion(answers.get("email", ""))
+    if meant is None:
+        return None
+    return {"meant": meant, "url": step_url(journey.parcours.name, "coordonnees", returning=True)}
 
 
 def result_url(lead):
