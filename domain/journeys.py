@@ -24,6 +24,7 @@ class Step:
     question: str  # the page heading and <title>
     condition: Callable[[dict], bool] = always  # applies, given the answers before it
     exit: bool = False  # an end page with no form (e.g. 30 and over)
+    intro: str = ""  # one sentence under the question: why we ask, what happens next
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,12 @@ JEUNE = Parcours(
             "parent",
             "Votre parent ou représentant légal",
             condition=_age_under(15),
+            intro=(
+                "Comme vous avez moins de 15 ans, votre parent ou représentant légal doit être "
+                "d'accord : s'il ou elle a une adresse e-mail, nous lui envoyons une copie de "
+                "votre demande, et l'association le ou la contacte avant de vous présenter un "
+                "mentor."
+            ),
         ),
     ),
 )

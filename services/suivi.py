@@ -279,7 +279,7 @@ def send_confirmation(lead, waiting_list_days=None):
         answers = lead.answers or {}
         sent.append(
             emails.send(
-                "confirmation",
+                "confirmation_parent",
                 parent,
                 "confirmation_parent",
                 lead=lead,
@@ -293,14 +293,15 @@ def send_confirmation(lead, waiting_list_days=None):
 
 
 def confirmations_sent(lead):
-    """{"email": [addresses], "sms": [numbers]} of the confirmations queued for this lead:
+    """{"email": [addresses], "sms": [numbers], "parent": [addresses]} of the confirmations
+    queued for this lead (the parent's copy apart):
     the result page says what was sent, never what was meant to be (one query)."""
-    sent = {outbox.EMAIL: [], outbox.SMS: []}
-    query = Message.select(Message.channel, Message.to).where(
-        (Message.lead == lead.id) & (Message.kind == "confirmation")
+    sent = {outbox.EMAIL: [], outbox.SMS: [], "parent": []}
+    query = Message.select(Message.channel, Message.to, Message.kind).where(
+        (Message.lead == lead.id) & Message.kind.in_(("confirmation", "confirmation_parent"))
     )
-    for channel, to in query.tuples():
-        sent.setdefault(channel, []).append(to)
+    for channel, to, kind in query.tuples():
+        sent["parent" if kind == "confirmation_parent" else channel].append(to)
     return sent
 
 

@@ -128,8 +128,37 @@ def test_under_15_the_parent_gets_a_copy(client):
     (mine,) = messages(kind="confirmation")
     (parent,) = messages(kind="confirmation_parent")
     assert mine.to == EMAIL and parent.to == PARENT_EMAIL
-    assert "Inès vient d'envoyer une demande" in parent.body
-    assert page_url(lead) in parent.body and lead.reference in parent.subject
+    # The parent's own e-mail: its subject, why they get it, how to object.
+    assert parent.subject == f"Votre enfant Inès a fait une demande de mentorat ({lead.reference})"
+    assert "Votre enfant Inès a fait une demande de mentorat" in parent.body
+    assert "Vous n'êtes pas d'accord ? Supprimez la demande" in parent.body
+    assert f"{page_url(lead)}/supprimer" in parent.body
+    assert "Votre enfant" not in mine.body and "moins de 15 ans" not in mine.body
+    # The result page says it was sent, and to whom.
+    result = text(client.get(f"/jeune/resultat/{lead.reference}"))
+    assert (
+        "Comme vous avez moins de 15 ans, une copie de votre demande a été envoyée à votre "
+        f"parent ou représentant légal, à <strong>{PARENT_EMAIL}</strong>" in result
+    )
+
+
+def test_15_to_17_no_parent_is_asked_nor_told(client):
+    walk(client, "jeune", YOUTH_STEPS[:1])
+    assert client.get("/jeune/parent").status_code != 200  # not a step of theirs
+    lead = send_youth(client, [("age", {"age": "16"}), *YOUTH_STEPS[1:]])
+    assert lead.age == 16
+    assert messages(kind="confirmation_parent") == []
+    result = text(client.get(f"/jeune/resultat/{lead.reference}"))
+    assert "parent" not in result.lower()
+
+
+def test_under_15_the_parent_page_says_why_first(client):
+    walk(client, "jeune", under_15_steps()[:-1])
+    page = text(client.get("/jeune/parent"))
+    heading = page.index("Votre parent ou représentant légal</h1>")
+    intro = page.index("Comme vous avez moins de 15 ans, votre parent ou représentant légal doit")
+    first_field = page.index('name="parent_prenom"')
+    assert heading < intro < first_field
 
 
 def test_the_waiting_list_wording_without_an_association(client):
