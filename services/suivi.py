@@ -609,6 +609,73 @@ def truncate_wal():
         models.db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
+# --- Correcting one's e-mail or phone ----------------------------------------------------------
+CHANGE_SALT = "suivi-coordonnees"
+CHANGE_MAX_AGE = 48 * 3600  # seconds a confirmation link works
+EXPIRED_CHANGE = "Ce lien de confirmation n'est plus valable : demandez-en un nouveau."
+
+
+def change_serializer():
+    from flask import current_app
+    from itsdangerous import URLSafeTimedSerializer
+
+    return URLSafeTimedSerializer(current_app.secret_key, salt=CHANGE_SALT)
+
+
+def ask_contact_change(lead, email="", telephone=""):
+    """A new e-mail address or phone number typed on /suivi: nothing changes yet; a link
+    goes to the new address (by e-mail) or number (by SMS), and the change is made when
+    it is opened (confirm_contact_change). Returns the fields a link was sent for."""
+    email = (email or "").strip()
+    number = phones.canonical(telephone) if telephone else ""
+    changes = []
+    if email and email.lower() != lead.email.lower():
+        changes.append(("email", email))
+    if number and number != lead.telephone:
+        changes.append(("telephone", number))
+    sent = []
+    noun = V.PARCOURS.label(lead.kind, "nom")
+    with models.write_transaction(durable=True):
+        for field, value in changes:
+            code = change_serializer().dumps([lead.id, lead.suivi_token, field, value])
+            url = f"{link(lead)}/coordonnees/{code}"
+            if field == "email":
+                message = emails.send(
+                    "nouvelle_adresse", value, "nouvelle_adresse", lead=lead,
+                    prenom=lead.prenom, noun=noun, reference=lead.reference, link=url,
+                )  # fmt: skip
+            else:
+                message = sms.queue(
+                    value, "nouveau_numero", "nouveau_numero", lead=lead,
+                    noun=noun, reference=lead.reference, link=url,
+                )  # fmt: skip
+            if message is not None:
+                sent.append(field)
+    return sent
+
+
+def confirm_contact_change(lead, code):
+    """Apply the change a confirmation link carries; returns the field changed. NotAllowed
+    for a link expired, altered or of another lead."""
+    from itsdangerous import BadSignature
+
+    try:
+        lead_id, token, field, value = change_serializer().loads(code, max_age=CHANGE_MAX_AGE)
+    except (BadSignature, ValueError, TypeError):
+        raise NotAllowed(EXPIRED_CHANGE) from None
+    if lead_id != lead.id or token != lead.suivi_token or field not in ("email", "telephone"):
+        raise NotAllowed(EXPIRED_CHANGE)
+    with models.write_transaction(durable=True):
+        row = models.locked(Lead.select().where(Lead.id == lead.id)).first()
+        answers = dict(row.answers or {})
+        answers[field] = value
+        Lead.update(
+            {getattr(Lead, field): value, Lead.answers: answers, Lead.updated_at: models.now()}
+        ).where(Lead.id == row.id).execute()
+    setattr(lead, field, value)
+    return field
+
+
 # --- « J'ai perdu mon lien » --------------------------------------------------------------------
 def resend_links(contact, now=None):
     """Send its follow-up link to each lead of this e-mail address or phone number (the

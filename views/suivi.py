@@ -13,7 +13,7 @@ from flask import Blueprint, Response, current_app, redirect, request, url_for
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, ValidationError
 
-from domain import lifecycle
+from domain import email_typos, lifecycle
 from domain import vocabulary as V
 from domain.suivi_wording import wording
 from forms.questionnaire import email_field, phone_field, strip
@@ -28,6 +28,7 @@ bp.add_app_template_filter(suivi.date_fr, "jour_fr")
 # Notices after an action (PRG: the page it redirects to says what was done).
 DONE = {
     "arret": "C'est noté : votre {noun} est close. Merci de nous avoir prévenus.",
+    "coordonnees": "C'est noté : nous utiliserons désormais vos nouvelles coordonnées.",
 }
 
 
@@ -207,6 +208,72 @@ def arreter(token):
         words=words,
         noun=V.PARCOURS.label(lead.kind, "nom"),
         title=title(("Erreur : " if form.errors else "") + words["stop"]),
+    )
+
+
+# --- Correcting one's e-mail or phone ----------------------------------------------------------
+class ContactForm(FlaskForm):
+    email = email_field("Nouvelle adresse e-mail")
+    telephone = phone_field("Nouveau numéro de téléphone")
+
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        if valid and not (self.email.data or self.telephone.data):
+            self.email.errors.append("Indiquez une nouvelle adresse e-mail ou un nouveau numéro")
+            return False
+        return valid
+
+
+@bp.route("/<secret:token>/coordonnees", methods=["GET", "POST"])
+def coordonnees(token):
+    lead = suivi.by_token(token)
+    if lead is None:
+        return not_found()
+    form = ContactForm()
+    status, sent = 200, None
+    if request.method == "POST":
+        if not sms_on():
+            form.telephone.data = ""
+        if form.validate():
+            sent = suivi.ask_contact_change(lead, form.email.data, form.telephone.data)
+        else:
+            status = 422
+    return render(
+        "suivi/coordonnees.html",
+        status=status,
+        lead=lead,
+        token=token,
+        form=form,
+        sent=sent,
+        sms_on=sms_on(),
+        hint=email_typos.suggestion(form.email.data or "") if request.method == "POST" else None,
+        noun=V.PARCOURS.label(lead.kind, "nom"),
+        title=title(("Erreur : " if form.errors else "") + "Corriger mon e-mail ou mon téléphone"),
+    )
+
+
+@bp.route("/<secret:token>/coordonnees/<secret:code>", methods=["GET", "POST"])
+def confirmer_coordonnees(token, code):
+    lead = suivi.by_token(token)
+    if lead is None:
+        return not_found()
+    form = ConfirmForm()
+    refusal = None
+    if request.method == "POST" and form.validate():
+        try:
+            suivi.confirm_contact_change(lead, code)
+            return back(token, "coordonnees")
+        except suivi.NotAllowed as error:
+            refusal = error.message
+    return render(
+        "suivi/confirmer-coordonnees.html",
+        status=409 if refusal else 200,
+        lead=lead,
+        token=token,
+        code=code,
+        form=form,
+        refusal=refusal,
+        title=title("Confirmer mes nouvelles coordonnées"),
     )
 
 
