@@ -18,7 +18,7 @@ from wtforms.fields.core import UnboundField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 import models
-from domain import lifecycle, phones
+from domain import lifecycle, phones, workdays
 from domain import vocabulary as V
 from domain.journeys import PARCOURS
 from forms.questionnaire import FORMS, ChoiceForm
@@ -320,11 +320,7 @@ def render_lead(lead, form=None, status=200, **status_block):
     """The lead page; `status_block`: statut.status_context's arguments (an action's
     form sent back with its errors, or the message of a refused action)."""
     form = form or NoteForm()
-    today = models.now().date()
-    assoc = association()
-    late = lead.status == "nouvelle" and lead.created_at < inbox.late_before(
-        today, assoc.delai_recontact
-    )
+    today = workdays.paris_day(models.now())
     heading = f"{inbox.KIND_LABELS[lead.kind]} {lead.reference}"
     return render(
         "espace/demande.html",
@@ -338,8 +334,8 @@ def render_lead(lead, form=None, status=200, **status_block):
         orientation=matcher_reasons(lead),
         events=timeline(lead),
         notes=notes_of(lead),
-        late=late,
-        waiting_days=max(0, (today - lead.created_at.date()).days),
+        late=inbox.is_late(lead.status, lead.due_on, today),
+        waiting_days=inbox.waiting_days(lead.routed_at or lead.created_at, today),
         labels=inbox,
         noted=request.args.get("note") == "ajoutee",
         acted=request.args.get("action") == "faite",
@@ -437,14 +433,14 @@ def export():
             flash("Cochez au moins une demande à exporter.", "erreur")
             return redirect(back_to_inbox(), 303)
         query = inbox.rows_query(
-            assoc.id, inbox.Filters(status=inbox.ALL), models.now().date(), assoc.delai_recontact
+            assoc.id, inbox.Filters(status=inbox.ALL), workdays.paris_day(models.now())
         ).where(models.Lead.reference.in_(references))
         recorded = {"selection": len(references)}
     else:
         filters, errors = parse_filters(request.args)
         if errors:
             abort(400)
-        query = inbox.rows_query(assoc.id, filters, models.now().date(), assoc.delai_recontact)
+        query = inbox.rows_query(assoc.id, filters, workdays.paris_day(models.now()))
         recorded = filters.as_dict()
         if "q" in recorded:  # what was typed is personal data: only that there was a search
             recorded["q"] = "[recherche]"
