@@ -168,22 +168,13 @@ def status_sentence(lead):
             f"Nous cherchons une association pour vous : votre {noun} est sur notre liste "
             "d'attente."
         )
-    handed = last_event(lead, "transfert")
     if lead.status == "nouvelle":
-        due = due_date(lead)
-        if handed is not None:
-            return (
-                f"Votre {noun} a été confiée à {name} le {date_fr(lead.routed_at)}. Elle doit "
-                f"vous recontacter avant le {date_fr(due)}."
-            )
-        return (
-            f"Votre {noun} a bien été transmise à {name}. Elle doit vous recontacter avant "
-            f"le {date_fr(due)}."
-        )
+        return arrival_sentence(lead, name, noun)
     if lead.status == "contactee":
         return f"{name} vous a contacté·e le {date_fr(lead.first_contact_at)}."
     if lead.status == "en_attente":
-        return f"{name} vous a contacté·e et cherche le mentor qui vous correspond."
+        wanted = "le mentor qui vous correspond" if lead.kind == "jeune" else "le ou la jeune"
+        return f"{name} vous a contacté·e et cherche {wanted}."
     if lead.status == "binome_forme":
         binome = demandes.open_binome(lead)
         start = binome.started_at if binome else lead.updated_at
@@ -194,6 +185,25 @@ def status_sentence(lead):
     if lead.status == "sans_suite":
         return f"Votre {noun} est close : {name} ne la suit plus."
     return V.STATUT.label(lead.status)
+
+
+def arrival_sentence(lead, name, noun, on=None):
+    """« Votre demande est arrivée chez X le … ; X doit vous appeler au plus tard le … »,
+    the date promised when it arrived (Lead.due_on), in the past tense once it is over."""
+    arrived = date_fr(lead.routed_at)
+    handed = last_event(lead, "transfert") is not None
+    first = (
+        f"Votre {noun} a été confiée à {name} le {arrived}."
+        if handed
+        else f"Votre {noun} est arrivée chez {name} le {arrived}."
+    )
+    due = due_date(lead)
+    if due is None:
+        return first
+    verb = "vous appeler" if lead.contact_pref == "telephone" else "vous recontacter"
+    if workdays.is_late(due, on or today()):
+        return f"{first} {name} devait {verb} au plus tard le {date_fr(due)}."
+    return f"{first} {name} doit {verb} au plus tard le {date_fr(due)}."
 
 
 def last_event(lead, kind):

@@ -111,7 +111,7 @@ def test_a_mentor_gets_the_confirmation_of_a_candidature(client):
     assert page_url(lead) in mail.body
     body = text(client.get(page_url(lead)))
     assert f"Votre candidature {lead.reference}" in body
-    assert "Votre candidature a bien été transmise à" in body
+    assert f"Votre candidature est arrivée chez {lead.association.nom} le" in body
 
 
 def test_without_an_e_mail_the_result_page_shows_the_link(client):
@@ -338,6 +338,31 @@ def test_not_contacted_with_nobody_left_says_so_first_and_keeps_the_first_contac
     (notice,) = messages(kind="liste_attente", channel="sms")
     assert f"{lead.reference} est sur liste d'attente" in notice.body
     assert len(messages(kind="liste_attente")) == 1
+
+
+def test_the_promised_date_speaks_to_the_person_and_turns_past(client):
+    lead = send_youth(client)
+    with models.db.connection_context():
+        lead = Lead.get_by_id(lead.id)
+        name = lead.association.nom
+        due = lead.due_on
+        before = suivi.status_sentence(lead)
+        # A later change of the association's delay moves no promised date.
+        models.Association.update(delai_recontact=30).where(
+            models.Association.id == lead.association_id
+        ).execute()
+        lead = Lead.get_by_id(lead.id)
+        assert suivi.status_sentence(lead) == before
+        on_time = suivi.arrival_sentence(lead, name, "demande", on=due)
+        late = suivi.arrival_sentence(lead, name, "demande", on=due + dt.timedelta(days=1))
+    arrived = suivi.date_fr(lead.routed_at)
+    assert on_time == (
+        f"Votre demande est arrivée chez {name} le {arrived}. {name} doit vous recontacter "
+        f"au plus tard le {suivi.date_fr(due)}."
+    )
+    assert late.endswith(f"{name} devait vous recontacter au plus tard le {suivi.date_fr(due)}.")
+    body = text(client.get(page_url(lead)))
+    assert before in body and "Statut :" not in body
 
 
 def test_a_mentor_reads_a_mentor_s_sentences(client):

@@ -47,8 +47,11 @@ def test_youth_follows_then_deletes(phone_page, js, console_errors, assert_acces
     page.goto(path)
     heading = page.locator("main h1")
     expect(heading).to_have_text(f"Votre demande {reference}")
-    expect(page.get_by_text("Statut : Nouvelle")).to_be_visible()
-    expect(page.get_by_text(re.compile("Elle doit vous recontacter avant le"))).to_be_visible()
+    expect(
+        page.get_by_text(
+            re.compile(r"Votre demande est arrivée chez .+ doit vous recontacter au plus tard le")
+        )
+    ).to_be_visible()
     # Not offered before the promised delay.
     expect(page.get_by_role("link", name="Je n'ai pas été recontacté·e")).to_have_count(0)
     assert_accessible(page)
@@ -57,7 +60,7 @@ def test_youth_follows_then_deletes(phone_page, js, console_errors, assert_acces
     with models.db.connection_context():
         demandes.change_status(lead, "contactee", "conseillere@example.org")
     page.reload()
-    expect(page.get_by_text("Statut : Contactée")).to_be_visible()
+    expect(page.get_by_text(re.compile("vous a contacté·e le"))).to_be_visible()
     expect(page.get_by_text(re.compile(r"vous a contacté·e le"))).to_be_visible()
     assert_accessible(page)
 
