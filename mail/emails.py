@@ -15,6 +15,7 @@ import flask
 import jinja2
 
 import models
+from domain import phones
 from mail import outbox
 from services import accounts
 
@@ -135,7 +136,9 @@ def notify_person_of_hand_over(lead, association, first=False):
             line
             for line in (
                 f"e-mail : {association.email}" if association.email else "",
-                f"téléphone : {association.telephone}" if association.telephone else "",
+                f"téléphone : {phones.display(association.telephone)}"
+                if association.telephone
+                else "",
                 f"site : {association.site}" if association.site else "",
             )
             if line

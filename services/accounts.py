@@ -24,6 +24,7 @@ from flask_login import LoginManager, UserMixin, current_user
 from peewee import IntegrityError
 
 import models
+from domain import ecriture
 from mail import outbox
 
 ROLES = ("responsable", "membre", "admin")
@@ -437,7 +438,7 @@ def send_invitation(row, now, link, invited_by=None):
     """Queue a (new) invitation link for `row`; call inside a write transaction."""
     token = new_token(row, INVITATION, now)
     who = f"{invited_by} vous invite" if invited_by else "L'équipe 1 jeune, 1 mentor vous invite"
-    where = f" de {row.association.nom}" if row.association_id else ""
+    where = f" {ecriture.de(row.association.nom)}" if row.association_id else ""
     body = (
         "Bonjour,\n\n"
         f"{who} à rejoindre l'espace association{where} sur 1 jeune, 1 mentor, "

@@ -44,3 +44,25 @@ def test_the_check_page_asks_and_never_blocks(client):
     walk(client, "jeune", YOUTH_STEPS)
     page = html.unescape(client.get("/jeune/verifier").get_data(as_text=True))
     assert "Vouliez-vous dire" not in page
+
+
+# --- French writing (domain/ecriture.py) --------------------------------------------------------
+@pytest.mark.parametrize(
+    ("name", "said"),
+    [("Paul", "de Paul"), ("Inès", "d'Inès"), ("Émile", "d'Émile"), ("Hélène", "d'Hélène"),
+     ("Article 1", "d'Article 1"), ("Savoirs Partagés", "de Savoirs Partagés")],
+)  # fmt: skip
+def test_de_before_a_vowel_is_d_apostrophe(name, said):
+    from domain import ecriture
+
+    assert ecriture.de(name) == said
+
+
+def test_an_offer_never_says_a_name_twice():
+    from domain import ecriture
+
+    assert ecriture.offer_title("Savoirs Partagés", "Savoirs Partagés à distance") == (
+        "Savoirs Partagés à distance"
+    )
+    assert ecriture.offer_title("Savoirs Partagés", "Savoirs Partagés") == "Savoirs Partagés"
+    assert ecriture.offer_title("Article 1", "Dema1n") == "Article 1 — programme Dema1n"

@@ -12,7 +12,7 @@ import secrets
 from flask import Blueprint, abort, current_app, redirect, request, session, url_for
 
 import models
-from domain import email_typos, phones
+from domain import ecriture, email_typos, phones
 from domain.journeys import CHECK, PARCOURS, Journey
 from forms.questionnaire import FORMS, ConsentForm
 from services import catalogue, demandes, drafts, suivi
@@ -53,6 +53,8 @@ def error_link(field):
 # Phone numbers are shown one way everywhere; tel: links take their E.164 form.
 bp.add_app_template_filter(phones.display, "phone")
 bp.add_app_template_filter(phones.href, "tel_href")
+bp.add_app_template_filter(ecriture.de, "de")
+bp.add_app_template_global(ecriture.offer_title, "offer_title")
 
 
 @bp.app_template_global()
