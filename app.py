@@ -10,6 +10,7 @@ from flask_wtf.csrf import CSRFError
 import cli
 import models
 from domain import vocabulary
+from mail import sms
 from services import accounts
 from views.rendering import private
 from web import assets, log_redaction
@@ -75,6 +76,8 @@ def create_app(config=None):
         )
 
     apply_draft_lifetime(app.config)
+    # A wrong SMS_URL stops the start with its French message, never a submit later.
+    sms.settings_from(app.config, app.instance_path)
     trust_proxies(app)
     models.init_db(app.config["DATABASE_URL"])
     register_upload_limits(app)  # before CSRFProtect, which reads the form first

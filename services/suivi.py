@@ -645,7 +645,7 @@ def ask_contact_change(lead, email="", telephone=""):
     with models.write_transaction(durable=True):
         for field, value in changes:
             code = change_serializer().dumps([lead.id, lead.suivi_token, field, value])
-            url = f"{link(lead)}/coordonnees/{code}"
+            url = f"{emails.public_url()}/suivi/coordonnees/{code}"
             if field == "email":
                 message = emails.send(
                     "nouvelle_adresse", value, "nouvelle_adresse", lead=lead,
@@ -661,17 +661,27 @@ def ask_contact_change(lead, email="", telephone=""):
     return sent
 
 
-def confirm_contact_change(lead, code):
-    """Apply the change a confirmation link carries; returns the field changed. NotAllowed
-    for a link expired, altered or of another lead."""
+def lead_of_change(code):
+    """The lead a confirmation link is for, or None (expired, altered, erased since)."""
     from itsdangerous import BadSignature
 
     try:
-        lead_id, token, field, value = change_serializer().loads(code, max_age=CHANGE_MAX_AGE)
+        lead_id, token, field, _ = change_serializer().loads(code, max_age=CHANGE_MAX_AGE)
     except (BadSignature, ValueError, TypeError):
-        raise NotAllowed(EXPIRED_CHANGE) from None
-    if lead_id != lead.id or token != lead.suivi_token or field not in ("email", "telephone"):
+        return None
+    lead = by_token(token)
+    if lead is None or lead.id != lead_id or field not in ("email", "telephone"):
+        return None
+    return lead
+
+
+def confirm_contact_change(code):
+    """Apply the change a confirmation link carries; returns the lead. NotAllowed for a
+    link expired, altered or of a lead erased since."""
+    lead = lead_of_change(code)
+    if lead is None:
         raise NotAllowed(EXPIRED_CHANGE)
+    _, _, field, value = change_serializer().loads(code, max_age=CHANGE_MAX_AGE)
     with models.write_transaction(durable=True):
         row = models.locked(Lead.select().where(Lead.id == lead.id)).first()
         answers = dict(row.answers or {})
@@ -680,7 +690,7 @@ def confirm_contact_change(lead, code):
             {getattr(Lead, field): value, Lead.answers: answers, Lead.updated_at: models.now()}
         ).where(Lead.id == row.id).execute()
     setattr(lead, field, value)
-    return field
+    return lead
 
 
 # --- « J'ai perdu mon lien » --------------------------------------------------------------------

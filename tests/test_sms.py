@@ -416,3 +416,16 @@ def test_erasure_removes_the_sms_and_their_files(app, client):
         suivi.erase(Lead.get_by_id(lead.id), None)
         assert not list(settings.sms_dir.glob("sms-*.txt"))
     assert sms_messages() == []
+
+
+def test_a_wrong_sms_url_stops_the_start(tmp_path):
+    from app import create_app
+
+    with pytest.raises(sms.ConfigError, match="Brevo"):
+        create_app(
+            {
+                "SECRET_KEY": "x",
+                "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}",
+                "SMS_URL": "brevo://key@api.brevo.com",
+            }
+        )

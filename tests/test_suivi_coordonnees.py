@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 import models
 from models import Lead, Message
 
-CODE_RE = re.compile(r"(/suivi/[A-Za-z0-9_-]{43}/coordonnees/[^\s]+)")
+CODE_RE = re.compile(r"(/suivi/coordonnees/[^\s]+)")
 
 
 def send(client):
@@ -75,19 +75,24 @@ def test_a_new_number_gets_its_link_by_sms(client):
     assert fresh(lead).telephone == "+33781223344"
 
 
-def test_a_link_of_another_lead_or_altered_is_refused(client):
+def test_an_altered_link_or_one_of_an_erased_lead_is_refused(client):
     lead = send(client)
     other = send(client)
     url = f"/suivi/{lead.suivi_token}/coordonnees"
     token = CSRF_RE.search(read(client.get(url))).group(1)
     client.post(url, data={"csrf_token": token, "email": "x@example.org"})
     path = CODE_RE.search(last("nouvelle_adresse").body).group(1)
-    code = path.rsplit("/", 1)[1]
-    for wrong in (f"/suivi/{other.suivi_token}/coordonnees/{code}", path[:-3] + "abc"):
+    for wrong in (path[:-3] + "abc", path.replace("/coordonnees/", "/coordonnees/x")):
         response = client.post(wrong, data={"csrf_token": token})
         assert response.status_code == 409
         assert "Ce lien de confirmation n'est plus valable" in read(response)
     assert fresh(lead).email == fresh(other).email == "ines.martin@example.org"
+    # Erased since: the link is no longer valid.
+    with models.db.connection_context():
+        from services import suivi
+
+        suivi.erase(Lead.get_by_id(lead.id), None)
+    assert client.post(path, data={"csrf_token": token}).status_code == 409
 
 
 def test_nothing_typed_is_a_clear_422(client):
@@ -118,4 +123,4 @@ def test_junk_never_500(client, data, code):
     token = CSRF_RE.search(read(client.get(url))).group(1)
     posted = {**data, **({"csrf_token": token} if "csrf_token" in data else {})}
     assert client.post(url, data=posted).status_code in (200, 400, 422)
-    assert client.post(f"{url}/{code}", data={"csrf_token": token}).status_code in (409, 404)
+    assert client.post(f"/suivi/coordonnees/{code}", data={"csrf_token": token}).status_code == 409

@@ -89,7 +89,7 @@ def test_a_reset_link_sent_to_staff_never_reaches_a_youth_s_export(app, client):
     raw = text(export_of(client, lead))
     data = json.loads(raw)
     assert [m["objet"] for m in data["emails"]] == [
-        f"Votre demande {lead.reference} est enregistrée"
+        f"Votre enfant Inès a fait une demande de mentorat ({lead.reference})"
     ]
     assert "Réinitialisation" not in raw and "/espace/reinitialisation/" not in raw
     # Erasing the lead leaves the reset message (and its file once sent) to its owner.

@@ -252,24 +252,21 @@ def coordonnees(token):
     )
 
 
-@bp.route("/<secret:token>/coordonnees/<secret:code>", methods=["GET", "POST"])
-def confirmer_coordonnees(token, code):
-    lead = suivi.by_token(token)
-    if lead is None:
-        return not_found()
+@bp.route("/coordonnees/<secret:code>", methods=["GET", "POST"])
+def confirmer_coordonnees(code):
+    """The link sent to the new address or number (one secret: the signed code names
+    the lead)."""
     form = ConfirmForm()
-    refusal = None
-    if request.method == "POST" and form.validate():
+    refusal = None if suivi.lead_of_change(code) else suivi.EXPIRED_CHANGE
+    if request.method == "POST" and refusal is None and form.validate():
         try:
-            suivi.confirm_contact_change(lead, code)
-            return back(token, "coordonnees")
+            lead = suivi.confirm_contact_change(code)
+            return back(lead.suivi_token, "coordonnees")
         except suivi.NotAllowed as error:
             refusal = error.message
     return render(
         "suivi/confirmer-coordonnees.html",
         status=409 if refusal else 200,
-        lead=lead,
-        token=token,
         code=code,
         form=form,
         refusal=refusal,

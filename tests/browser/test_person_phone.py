@@ -59,7 +59,13 @@ def test_no_page_scrolls_sideways_with_real_data(new_page, js, width, assert_acc
     with models.db.connection_context():
         lead = models.Lead.select().order_by(models.Lead.id.desc()).get()
     assert result.endswith(lead.reference)
-    for path in (f"/s/{lead.suivi_token}", "/suivi/lien-perdu", "/"):
+    paths = (
+        f"/s/{lead.suivi_token}",
+        f"/suivi/{lead.suivi_token}/coordonnees",
+        "/suivi/lien-perdu",
+        "/",
+    )
+    for path in paths:
         page.goto(path)
         assert_no_sideways_scroll(page, width)
         assert_accessible(page)
