@@ -9,6 +9,7 @@ from flask_wtf.csrf import CSRFError
 
 import cli
 import models
+from mail import sms
 from services import accounts
 from views.rendering import private
 from web import access_log, assets, draining, limits, log_redaction, staff_session, templating
@@ -47,6 +48,12 @@ def create_app(config=None):
         MAIL_FROM=os.environ.get("MAIL_FROM", '"1 jeune, 1 mentor" <ne-pas-repondre@localhost>'),
         SMTP_URL=os.environ.get("SMTP_URL", ""),  # "": .eml files in instance/mail/
         SMTP_TIMEOUT=30,
+        # SMS (mail/sms.py): the provider ("": files in instance/sms/, "off": none, brevo://…,
+        # twilio://…), and the costs' caps: SMS a day to one number, and to all.
+        SMS_URL=os.environ.get("SMS_URL", ""),
+        SMS_CAP_PER_NUMBER=3,
+        SMS_CAP_PER_DAY=200,
+        SMS_TIMEOUT=30,
         WAITING_LIST_DAYS=10,
         LEAD_RETENTION_YEARS=3,
         # The scheduler's reminders (relances.py): the hand-over at this many times the
@@ -96,6 +103,8 @@ def create_app(config=None):
 
     apply_draft_lifetime(app.config)
     apply_cookie_names(app.config)
+    # A wrong SMS_URL stops the start with its French message, never a submit later.
+    sms.settings_from(app.config, app.instance_path)
     trust_proxies(app)
     app.wsgi_app = draining.middleware(app.wsgi_app)  # a stopping server leaves the proxy
     models.init_db(app.config["DATABASE_URL"])

@@ -254,9 +254,9 @@ class AccountToken(BaseModel):
 
 
 class Message(BaseModel):
-    """The e-mail outbox: written in the transaction of the change that causes it."""
+    """The outbox of e-mails and SMS: written in the transaction of the change that causes it."""
 
-    to = CharField()
+    to = CharField()  # an e-mail address, or an E.164 number for an SMS
     subject = CharField()
     body = TextField()
     kind = CharField(default="")
@@ -269,6 +269,8 @@ class Message(BaseModel):
     last_error = TextField(default="")
     created_at = DateTimeField(default=now)
     sent_at = DateTimeField(null=True)
+    # "email" (mail/outbox.py) or "sms" (mail/sms.py; subject empty): each sender claims its own.
+    channel = CharField(default="email", max_length=5)
 
 
 class Relance(BaseModel):

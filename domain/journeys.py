@@ -24,6 +24,7 @@ class Step:
     question: str  # the page heading and <title>
     condition: Callable[[dict], bool] = always  # applies, given the answers before it
     exit: bool = False  # an end page with no form (e.g. 30 and over)
+    intro: str = ""  # one sentence under the question: why we ask, what happens next
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,7 @@ JEUNE = Parcours(
             exit=True,
         ),
         Step("situation", "Quelle est votre situation aujourd'hui ?"),
-        Step("besoin", "Pour quoi aimeriez-vous être accompagné·e ?"),
+        Step("besoin", "Sur quoi aimeriez-vous être accompagné·e ?"),
         Step("commune", "Où habitez-vous ?"),
         Step("situation-particuliere", "Êtes-vous dans l'une de ces situations ?"),
         Step("rencontre", "Comment préférez-vous rencontrer votre mentor ?"),
@@ -83,6 +84,12 @@ JEUNE = Parcours(
             "parent",
             "Votre parent ou représentant légal",
             condition=_age_under(15),
+            intro=(
+                "Comme vous avez moins de 15 ans, votre parent ou représentant légal doit être "
+                "d'accord : s'il ou elle a une adresse e-mail, nous lui envoyons une copie de "
+                "votre demande, et l'association le ou la contacte avant de vous présenter un "
+                "mentor."
+            ),
         ),
     ),
 )
@@ -96,7 +103,7 @@ MENTOR = Parcours(
         Step("situation", "Quelle est votre situation ?"),
         Step("age", "Quelle est votre tranche d'âge ?"),
         Step("experience", "Dans quel secteur travaillez-vous ou avez-vous travaillé ?"),
-        Step("accompagnement", "Pour quoi aimeriez-vous accompagner un jeune ?"),
+        Step("accompagnement", "Sur quoi aimeriez-vous accompagner un jeune ?"),
         Step("disponibilite", "Combien de temps pouvez-vous y consacrer ?"),
         Step("commune", "Où habitez-vous ?"),
         Step("coordonnees", "Comment l'association peut-elle vous contacter ?"),

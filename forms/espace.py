@@ -245,7 +245,7 @@ class ProgrammeForm(StaffForm):
     capacite_mensuelle = StringField(
         "Nouvelles personnes accueillies par mois",
         filters=[strip],
-        description="0 si vous préférez ne pas la préciser",
+        description="Laissez 0 si vous ne voulez pas donner ce nombre.",
         validators=[whole_number(0, CAPACITE_MAX, f"Indiquez un nombre entre 0 et {CAPACITE_MAX}")],
         render_kw={"inputmode": "numeric", "maxlength": 4},
     )

@@ -258,7 +258,7 @@ class BesoinForm(ChoiceForm):
     besoin = choice(
         choices,
         "Choisissez ce pour quoi vous aimeriez être accompagné·e",
-        label="Pour quoi aimeriez-vous être accompagné·e ?",
+        label="Sur quoi aimeriez-vous être accompagné·e ?",
     )
     hints = BESOINS_HINTS
 
@@ -275,7 +275,7 @@ class CommuneForm(StepForm):
         "Où habitez-vous ?",
         filters=[strip],
         description="Commencez à saisir le nom de votre commune ou son code postal, "
-        "puis choisissez-la dans la liste",
+        "puis choisissez-la dans la liste.",
         render_kw={"maxlength": 100},
     )
     choix = StringField()  # the label picked among the candidates
@@ -588,7 +588,7 @@ class AccompagnementForm(StepForm):
         BESOINS_MENTOR,
         "Choisissez parmi les sujets proposés",
         required="Choisissez au moins un sujet",
-        label="Pour quoi aimeriez-vous accompagner un jeune ?",
+        label="Sur quoi aimeriez-vous accompagner un jeune ?",
         description="Plusieurs choix possibles.",
     )
     publics = several(

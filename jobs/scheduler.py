@@ -14,7 +14,7 @@ import traceback
 
 import models
 from jobs import digest, journal, link_requests, relances, retention
-from mail import outbox
+from mail import outbox, sms
 from services import accounts, health, statistiques
 
 log = logging.getLogger(__name__)
@@ -23,6 +23,11 @@ log = logging.getLogger(__name__)
 def send_outbox(app, now):
     settings = outbox.settings_from(app.config, app.instance_path)
     return str(outbox.send_due(settings, now))
+
+
+def send_sms(app, now):
+    settings = sms.settings_from(app.config, app.instance_path)
+    return str(sms.send_due(settings, now))
 
 
 def refresh_statistics(app, now):
@@ -46,6 +51,7 @@ DUTIES = [
     digest.send_digests,
     link_requests.answer_link_requests,
     send_outbox,
+    send_sms,
     refresh_statistics,
 ]
 

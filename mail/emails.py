@@ -15,6 +15,7 @@ import flask
 import jinja2
 
 import models
+from domain import phones
 from mail import outbox
 from services import accounts
 
@@ -99,9 +100,24 @@ def notify_new_lead(lead, association_id=None, base_url=None):
     return len(recipients)
 
 
-def notify_person_of_hand_over(lead, association):
+def notify_person_of_hand_over(lead, association, first=False):
     """« Votre demande J-… est confiée à <Association> », with its public contact, to the
-    person (when they gave an e-mail address); inside the hand-over's transaction."""
+    person: by e-mail when they gave an address, by SMS when they chose it or gave no
+    address (sms.wants_sms); inside the hand-over's transaction. `first`: the lead comes
+    from the waiting list, this is its first association (not « une autre »)."""
+    from mail import sms
+
+    if sms.wants_sms(lead):
+        sms.queue(
+            lead.telephone,
+            "demande_confiee",
+            "transfert",
+            lead=lead,
+            noun="demande" if lead.kind == "jeune" else "candidature",
+            reference=lead.reference,
+            association=association.nom,
+            link=sms.short_link(lead.suivi_token),
+        )
     if not lead.email:
         return None
     return send(
@@ -110,6 +126,7 @@ def notify_person_of_hand_over(lead, association):
         kind="transfert",
         lead=lead,
         jeune=lead.kind == "jeune",
+        first=first,
         prenom=lead.prenom,
         reference=lead.reference,
         association=association.nom,
@@ -119,7 +136,9 @@ def notify_person_of_hand_over(lead, association):
             line
             for line in (
                 f"e-mail : {association.email}" if association.email else "",
-                f"téléphone : {association.telephone}" if association.telephone else "",
+                f"téléphone : {phones.display(association.telephone)}"
+                if association.telephone
+                else "",
                 f"site : {association.site}" if association.site else "",
             )
             if line

@@ -68,6 +68,9 @@ STARTTLS_MODES = ("auto", "always", "never")
 EMAIL_RE = re.compile(r"[^\s<>\[\]]*@[^\s<>\[\]]*")
 
 
+EMAIL, SMS = "email", "sms"  # Message.channel: the SMS sender (mail/sms.py) shares the table
+
+
 def queue(to, subject, body, kind, lead=None):
     """Add a plain-text e-mail to the outbox; call inside the change's write_transaction."""
     return models.Message.create(to=to, subject=subject, body=body, kind=kind, lead=lead)
@@ -186,21 +189,22 @@ def new_sender_id():
     return f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
 
 
-def claimable(now):
+def claimable(now, channel=EMAIL):
     Message = models.Message
     return (
-        (Message.status == TO_SEND)
+        (Message.channel == channel)
+        & (Message.status == TO_SEND)
         & (Message.next_attempt_at <= now)
         & (Message.claimed_until.is_null() | (Message.claimed_until < now))
     )
 
 
-def claim(sender_id, now, limit=BATCH):
-    """Take up to `limit` due messages for `sender_id`; returns them, oldest first."""
+def claim(sender_id, now, limit=BATCH, channel=EMAIL):
+    """Take up to `limit` due messages of `channel` for `sender_id`; oldest first."""
     Message = models.Message
     due = (
         Message.select(Message.id)
-        .where(claimable(now))
+        .where(claimable(now, channel))
         .order_by(Message.next_attempt_at, Message.id)
         .limit(limit)
     )
@@ -215,7 +219,7 @@ def claim(sender_id, now, limit=BATCH):
         if ids:
             (
                 Message.update(claimed_by=sender_id, claimed_until=now + LEASE)
-                .where(Message.id.in_(ids) & claimable(now))
+                .where(Message.id.in_(ids) & claimable(now, channel))
                 .execute()
             )
     return list(
@@ -252,10 +256,11 @@ def retry_delay(attempts):
     return min(FIRST_RETRY * 2 ** min(max(attempts - 1, 0), 8), RETRY_EVERY)
 
 
-def mark_failed(messages, sender_id, now, error, permanent=False):
-    """Count one failed attempt on each message; returns how many are now "echec"."""
+def mark_failed(messages, sender_id, now, error, permanent=False, text=None):
+    """Count one failed attempt on each message; returns how many are now "echec".
+    `text`: the error as the operator reads it (default: describe(error))."""
     Message = models.Message
-    text = describe(error)
+    text = describe(error) if text is None else text
     given_up = 0
     with models.write_transaction(durable=True):
         for message in messages:
@@ -276,7 +281,8 @@ def mark_failed(messages, sender_id, now, error, permanent=False):
                 & (Message.status == TO_SEND)
             ).execute()
             log.warning(
-                "e-mail %s (%s) : %s, tentative %s — %s",
+                "%s %s (%s) : %s, tentative %s — %s",
+                "SMS" if message.channel == SMS else "e-mail",
                 message.id,
                 message.kind,
                 "abandonné" if failed else "réessai",

@@ -26,6 +26,7 @@ from flask_login import LoginManager, UserMixin, current_user
 from peewee import IntegrityError
 
 import models
+from domain import ecriture
 from mail import outbox
 from services import journal
 
@@ -578,7 +579,7 @@ def send_invitation(row, now, link, invited_by=None, actor=None):
     token = new_token(row, INVITATION, now)
     journal.record("invitation", actor, row, role=row.role)
     who = f"{invited_by} vous invite" if invited_by else "L'équipe 1 jeune, 1 mentor vous invite"
-    where = f" de {row.association.nom}" if row.association_id else ""
+    where = f" {ecriture.de(row.association.nom)}" if row.association_id else ""
     body = (
         "Bonjour,\n\n"
         f"{who} à rejoindre l'espace association{where} sur 1 jeune, 1 mentor, "

@@ -190,6 +190,22 @@ def tried_associations(orientations):
     return {o.programme.association_id for o in orientations if o.outcome == "transferee"}
 
 
+def next_association(lead):
+    """The association a hand-over would give the lead now, or None (the waiting list),
+    nothing written: a page says it before the person asks (the hand-over runs the
+    matcher again, and its page says what really happened)."""
+    proposals = hand_over_proposals(lead)
+    if not proposals:
+        return None
+    return models.Programme.get_by_id(proposals[0].programme_id).association
+
+
+def previous_association(lead):
+    """The association that last handed the lead over (its contact stays on /suivi)."""
+    handed = [o for o in orientations_of(lead) if o.outcome == "transferee"]
+    return handed[-1].programme.association if handed else None
+
+
 def person_of(lead, place=None):
     """The matcher's Person, from the lead's stored answers."""
     answers = lead.answers or {}
@@ -212,6 +228,7 @@ def orient(
     place=None,
     expected_version=None,
     base_url=None,
+    tell_person=False,
 ):
     """Run the matcher for the lead, leaving out the associations in `exclude` (ids or
     Association rows), and route the lead to the first proposal, or to `programme_id`
@@ -221,6 +238,8 @@ def orient(
     and statistics read before the write lock), at a hand-over, by the operator for the
     waiting list (its own transaction). Orientations of an earlier run expire (history
     stays); the new association's active staff get the "Nouvelle demande" e-mail.
+    `tell_person`: the lead left the waiting list (the operator's), so the person is told
+    which association takes it, by e-mail and/or SMS, in the same transaction.
     Returns the matcher.Match.
     """
     with _transaction():
@@ -228,6 +247,10 @@ def orient(
         result = _orient(row, exclude, by, programme_id, snapshot, stats, place, base_url)
         _touch(row)
         _save(row)
+        if tell_person and row.association_id is not None:
+            emails.notify_person_of_hand_over(
+                row, models.Association.get_by_id(row.association_id), first=True
+            )
     _refresh(lead, row)
     return result
 

@@ -21,7 +21,7 @@ from peewee import SqliteDatabase, fn
 import models
 from domain import dates, lifecycle, phones, workdays
 from domain import vocabulary as V
-from mail import emails
+from mail import emails, outbox, sms
 from models import Draft, Evenement, Lead, Message, Note
 from services import demandes
 
@@ -49,6 +49,7 @@ STOP_TO_SANS_SUITE = {
     "autre": "plus_interesse",
     "": "plus_interesse",
 }
+NOT_CONTACTED_REASON = "sans_reponse"  # vocabulary.MOTIF_TRANSFERT, as the scheduler's
 NOT_CONTACTED_NOTE = (
     "La personne signale, depuis son lien de suivi, ne pas avoir été recontactée dans le "
     "délai promis."
@@ -138,7 +139,18 @@ def event_sentence(event):
     if kind == "liste_attente":
         return "Inscrite sur la liste d'attente : nous cherchons une association"
     if kind == "transfert":
-        return "Confiée à une autre association"
+        # What follows (an association, or the waiting list) is the next event's sentence.
+        if event.author == AUTHOR:
+            return (
+                "Vous nous avez signalé ne pas avoir été recontacté·e : nous avons repris "
+                "votre demande"
+            )
+        if event.motif == NOT_CONTACTED_REASON:
+            return (
+                "Reprise par 1 jeune, 1 mentor : l'association n'avait pas rappelé dans le "
+                "délai promis"
+            )
+        return "L'association a passé la main"
     if kind == "suppression_donnees":
         return None
     if event.to_status:
@@ -156,22 +168,13 @@ def status_sentence(lead):
             f"Nous cherchons une association pour vous : votre {noun} est sur notre liste "
             "d'attente."
         )
-    handed = last_event(lead, "transfert")
     if lead.status == "nouvelle":
-        due = due_date(lead)
-        if handed is not None:
-            return (
-                f"Votre {noun} a été confiée à {name} le {dates.day(lead.routed_at)}. Elle doit "
-                f"vous recontacter avant le {dates.day(due)}."
-            )
-        return (
-            f"Votre {noun} a bien été transmise à {name}. Elle doit vous recontacter avant "
-            f"le {dates.day(due)}."
-        )
+        return arrival_sentence(lead, name, noun)
     if lead.status == "contactee":
         return f"{name} vous a contacté·e le {dates.day(lead.first_contact_at)}."
     if lead.status == "en_attente":
-        return f"{name} vous a contacté·e et cherche le mentor qui vous correspond."
+        wanted = "le mentor qui vous correspond" if lead.kind == "jeune" else "le ou la jeune"
+        return f"{name} vous a contacté·e et cherche {wanted}."
     if lead.status == "binome_forme":
         binome = demandes.open_binome(lead)
         start = binome.started_at if binome else lead.updated_at
@@ -182,6 +185,25 @@ def status_sentence(lead):
     if lead.status == "sans_suite":
         return f"Votre {noun} est close : {name} ne la suit plus."
     return V.STATUT.label(lead.status)
+
+
+def arrival_sentence(lead, name, noun, on=None):
+    """« Votre demande est arrivée chez X le … ; X doit vous appeler au plus tard le … »,
+    the date promised when it arrived (Lead.due_on), in the past tense once it is over."""
+    arrived = dates.day(lead.routed_at)
+    handed = last_event(lead, "transfert") is not None
+    first = (
+        f"Votre {noun} a été confiée à {name} le {arrived}."
+        if handed
+        else f"Votre {noun} est arrivée chez {name} le {arrived}."
+    )
+    due = due_date(lead)
+    if due is None:
+        return first
+    verb = "vous appeler" if lead.contact_pref == "telephone" else "vous recontacter"
+    if workdays.is_late(due, on or today()):
+        return f"{first} {name} devait {verb} au plus tard le {dates.day(due)}."
+    return f"{first} {name} doit {verb} au plus tard le {dates.day(due)}."
 
 
 def last_event(lead, kind):
@@ -251,6 +273,19 @@ def send_confirmation(lead, waiting_list_days=None):
         link=link(lead),
     )
     sent = []
+    if sms.wants_sms(lead):
+        sent.append(
+            sms.queue(
+                lead.telephone,
+                "confirmation",
+                "confirmation",
+                lead=lead,
+                prenom=lead.prenom,
+                noun=context["noun"],
+                reference=lead.reference,
+                link=sms.short_link(lead.suivi_token),
+            )
+        )
     if lead.email and may_confirm_to(lead.email):
         sent.append(
             emails.send(
@@ -268,7 +303,7 @@ def send_confirmation(lead, waiting_list_days=None):
         answers = lead.answers or {}
         sent.append(
             emails.send(
-                "confirmation",
+                "confirmation_parent",
                 parent,
                 "confirmation_parent",
                 lead=lead,
@@ -278,7 +313,80 @@ def send_confirmation(lead, waiting_list_days=None):
                 **context,
             )
         )
+    return [message for message in sent if message is not None]
+
+
+def confirmations_sent(lead):
+    """{"email": [addresses], "sms": [numbers], "parent": [addresses]} of the confirmations
+    queued for this lead (the parent's copy apart):
+    the result page says what was sent, never what was meant to be (one query)."""
+    sent = {outbox.EMAIL: [], outbox.SMS: [], "parent": []}
+    query = Message.select(Message.channel, Message.to, Message.kind).where(
+        (Message.lead == lead.id) & Message.kind.in_(("confirmation", "confirmation_parent"))
+    )
+    for channel, to, kind in query.tuples():
+        sent["parent" if kind == "confirmation_parent" else channel].append(to)
     return sent
+
+
+def told_by(lead):
+    """How we tell the person of what happens next (a hand-over, an association found):
+    the channels notify_person_of_hand_over uses, as words (« par e-mail », « par SMS »)."""
+    ways = []
+    if lead.email:
+        ways.append("par e-mail")
+    if sms.wants_sms(lead) and sms.current_settings().enabled:
+        ways.append("par SMS")
+    return ways
+
+
+def can_send_link_by_sms(lead):
+    return phones.takes_sms(lead.telephone) and sms.current_settings().enabled
+
+
+def send_link_by_sms(lead, now=None):
+    """« M'envoyer ce lien par SMS » on the result page: the follow-up link by SMS to the
+    number of the demande, within the lost link's hourly limit and the SMS caps. Returns
+    the Message, or None when nothing was sent (limit, cap, no mobile number)."""
+    if not can_send_link_by_sms(lead):
+        return None
+    now = now or models.now()
+    with models.write_transaction(durable=True):
+        recent = (
+            Message.select()
+            .where(
+                (Message.lead == lead.id)
+                & (Message.kind == LINK_KIND)
+                & (Message.channel == outbox.SMS)
+                & (Message.created_at > now - dt.timedelta(hours=1))
+            )
+            .count()
+        )
+        if recent >= LINK_LIMIT_PER_HOUR:
+            return None
+        return sms.queue(
+            lead.telephone,
+            "lien_suivi",
+            LINK_KIND,
+            lead=lead,
+            now=now,
+            noun=V.PARCOURS.label(lead.kind, "nom"),
+            reference=lead.reference,
+            link=sms.short_link(lead.suivi_token),
+        )
+
+
+def link_sms_sent_since(lead, since):
+    return (
+        Message.select()
+        .where(
+            (Message.lead == lead.id)
+            & (Message.kind == LINK_KIND)
+            & (Message.channel == outbox.SMS)
+            & (Message.created_at >= since)
+        )
+        .exists()
+    )
 
 
 def notify_staff(association_id, template, lead, **context):
@@ -319,9 +427,19 @@ def say_not_contacted(lead, expected_version=None):
         if row is None or is_erased(row) or not can_say_not_contacted(row):
             raise NotAllowed("Votre demande a changé entre-temps : voici où elle en est.")
         row = demandes.hand_over(
-            row, AUTHOR, "autre", NOT_CONTACTED_NOTE, expected_version=expected_version
+            row, AUTHOR, NOT_CONTACTED_REASON, NOT_CONTACTED_NOTE, expected_version=expected_version
         )
         notify_staff(previous, "demande_reprise", row)
+        if row.association_id is None and sms.wants_sms(row):
+            sms.queue(
+                row.telephone,
+                "liste_attente",
+                "liste_attente",
+                lead=row,
+                noun=V.PARCOURS.label(row.kind, "nom"),
+                reference=row.reference,
+                link=sms.short_link(row.suivi_token),
+            )
         if row.association_id is None and row.email:
             # No association left: hand_over tells nobody; the person learns it here.
             emails.send(
@@ -367,7 +485,8 @@ def close_by_person(lead, reason, note, by=AUTHOR):
 def export(lead):
     """Everything stored about the person, as JSON-ready data: every answer, every event
     of the timeline (what happened and when; the staff's notes and names are theirs), and
-    every e-mail of this lead (to them, to their parent, or to staff about the lead).
+    every e-mail of this lead (to them, to their parent, or to staff about the lead), and
+    every SMS sent to them.
 
     E-mails are the lead's own rows (Message.lead), never found by address: an address is
     typed by whoever sent the demande and proves nothing, so messages to it that belong to
@@ -414,6 +533,17 @@ def export(lead):
                 "texte": m.body,
             }
             for m in messages
+            if m.channel == outbox.EMAIL
+        ],
+        "sms": [
+            {
+                "date": iso(m.created_at),
+                "envoye_le": iso(m.sent_at),
+                "destinataire": m.to,
+                "texte": m.body,
+            }
+            for m in messages
+            if m.channel == outbox.SMS
         ],
     }
 
@@ -469,6 +599,7 @@ def erase(lead, mail_dir, by=AUTHOR, kind="suppression_donnees", tell_staff=True
         if tell_staff:
             notify_staff(row.association_id, "donnees_supprimees", row)
     remove_mail_files(mail_dir, message_ids)
+    sms.remove_files(message_ids)
     truncate_wal()
     return True
 
@@ -500,28 +631,109 @@ def truncate_wal():
         models.db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
+# --- Correcting one's e-mail or phone ----------------------------------------------------------
+CHANGE_SALT = "suivi-coordonnees"
+CHANGE_MAX_AGE = 48 * 3600  # seconds a confirmation link works
+EXPIRED_CHANGE = "Ce lien de confirmation n'est plus valable : demandez-en un nouveau."
+
+
+def change_serializer():
+    from flask import current_app
+    from itsdangerous import URLSafeTimedSerializer
+
+    return URLSafeTimedSerializer(current_app.secret_key, salt=CHANGE_SALT)
+
+
+def ask_contact_change(lead, email="", telephone=""):
+    """A new e-mail address or phone number typed on /suivi: nothing changes yet; a link
+    goes to the new address (by e-mail) or number (by SMS), and the change is made when
+    it is opened (confirm_contact_change). Returns the fields a link was sent for."""
+    email = (email or "").strip()
+    number = phones.canonical(telephone) if telephone else ""
+    changes = []
+    if email and email.lower() != lead.email.lower():
+        changes.append(("email", email))
+    if number and number != lead.telephone:
+        changes.append(("telephone", number))
+    sent = []
+    noun = V.PARCOURS.label(lead.kind, "nom")
+    with models.write_transaction(durable=True):
+        for field, value in changes:
+            code = change_serializer().dumps([lead.id, lead.suivi_token, field, value])
+            url = f"{emails.public_url()}/suivi/coordonnees/{code}"
+            if field == "email":
+                message = emails.send(
+                    "nouvelle_adresse", value, "nouvelle_adresse", lead=lead,
+                    prenom=lead.prenom, noun=noun, reference=lead.reference, link=url,
+                )  # fmt: skip
+            else:
+                message = sms.queue(
+                    value, "nouveau_numero", "nouveau_numero", lead=lead,
+                    noun=noun, reference=lead.reference, link=url,
+                )  # fmt: skip
+            if message is not None:
+                sent.append(field)
+    return sent
+
+
+def lead_of_change(code):
+    """The lead a confirmation link is for, or None (expired, altered, erased since)."""
+    from itsdangerous import BadSignature
+
+    try:
+        lead_id, token, field, _ = change_serializer().loads(code, max_age=CHANGE_MAX_AGE)
+    except (BadSignature, ValueError, TypeError):
+        return None
+    lead = by_token(token)
+    if lead is None or lead.id != lead_id or field not in ("email", "telephone"):
+        return None
+    return lead
+
+
+def confirm_contact_change(code):
+    """Apply the change a confirmation link carries; returns the lead. NotAllowed for a
+    link expired, altered or of a lead erased since."""
+    lead = lead_of_change(code)
+    if lead is None:
+        raise NotAllowed(EXPIRED_CHANGE)
+    _, _, field, value = change_serializer().loads(code, max_age=CHANGE_MAX_AGE)
+    with models.write_transaction(durable=True):
+        row = models.locked(Lead.select().where(Lead.id == lead.id)).first()
+        answers = dict(row.answers or {})
+        answers[field] = value
+        Lead.update(
+            {getattr(Lead, field): value, Lead.answers: answers, Lead.updated_at: models.now()}
+        ).where(Lead.id == row.id).execute()
+    setattr(lead, field, value)
+    return lead
+
+
 # --- « J'ai perdu mon lien » --------------------------------------------------------------------
-def resend_links(address, now=None):
-    """E-mail its follow-up link to each lead of this address (the most recent
-    LINK_LEADS), one message per lead, written as that lead's (Message.lead): a lead's
-    export and erasure then see its own link e-mails, never another lead's. A lead that
-    already had LINK_LIMIT_PER_HOUR of them sent to this address in the last hour is
-    skipped. Returns the count queued (0 when unknown or limited); the page says the
-    same either way."""
-    address = (address or "").strip().lower()
-    if not address:
+def resend_links(contact, now=None):
+    """Send its follow-up link to each lead of this e-mail address or phone number (the
+    most recent LINK_LEADS): an e-mail to an address, an SMS to a mobile number. One
+    message per lead, written as that lead's (Message.lead): a lead's export and erasure
+    then see its own link messages, never another lead's. A lead that already had
+    LINK_LIMIT_PER_HOUR of them sent to this address or number in the last hour is
+    skipped (and SMS have their daily caps, sms.queue). Returns the count queued (0 when
+    unknown or limited); the page says the same either way."""
+    contact = (contact or "").strip()
+    number = "" if "@" in contact else phones.canonical(contact)
+    address = "" if number else contact.lower()
+    if not (address or (number and phones.takes_sms(number))):
         return 0
     now = now or models.now()
     queued = 0
     with models.write_transaction(durable=True):
         # Locked (PostgreSQL): parallel requests for one address count one after the
         # other, so they cannot pass the limit together (issue 14 §1).
-        for lead in leads_of(address, lock=True)[-LINK_LEADS:]:
+        leads = leads_of_number(number) if number else leads_of(address, lock=True)
+        for lead in leads[-LINK_LEADS:]:
             recent = (
                 Message.select()
                 .where(
                     (Message.lead == lead.id)
-                    & (fn.LOWER(Message.to) == address)
+                    & (fn.LOWER(Message.to) == (number or address))
                     & (Message.kind == LINK_KIND)
                     & (Message.created_at > now - dt.timedelta(hours=1))
                 )
@@ -529,17 +741,39 @@ def resend_links(address, now=None):
             )
             if recent >= LINK_LIMIT_PER_HOUR:
                 continue
-            emails.send(
-                "lien_suivi",
-                address,
-                LINK_KIND,
-                lead=lead,
-                noun=V.PARCOURS.label(lead.kind, "nom"),
-                reference=lead.reference,
-                link=link(lead),
-            )
-            queued += 1
+            noun = V.PARCOURS.label(lead.kind, "nom")
+            if number:
+                message = sms.queue(
+                    number,
+                    "lien_suivi",
+                    LINK_KIND,
+                    lead=lead,
+                    now=now,
+                    noun=noun,
+                    reference=lead.reference,
+                    link=sms.short_link(lead.suivi_token),
+                )
+            else:
+                message = emails.send(
+                    "lien_suivi",
+                    address,
+                    LINK_KIND,
+                    lead=lead,
+                    noun=noun,
+                    reference=lead.reference,
+                    link=link(lead),
+                )
+            queued += message is not None
     return queued
+
+
+def leads_of_number(number):
+    """The leads whose person gave this number (stored in E.164, like `number`)."""
+    return list(
+        Lead.select()
+        .where((Lead.telephone == number) & ~Lead.suivi_token.startswith(ERASED_PREFIX))
+        .order_by(Lead.created_at)
+    )
 
 
 def leads_of(address, lock=False):

@@ -123,6 +123,7 @@ def app(database_url, tmp_path):
             # Without SMTP_URL e-mails are files: this test's own, never instance/mail/.
             "SMTP_URL": "",
             "MAIL_DIR": str(tmp_path / "mail"),
+            "SMS_DIR": str(tmp_path / "sms"),  # SMS files too (mail/sms.py)
             # Every request over HTTPS, as in production (HttpsClient).
             "PREFERRED_URL_SCHEME": "https",
             # Tests answer in milliseconds, and send one person many times: the time

@@ -578,7 +578,7 @@ def test_failed_messages_are_listed_and_retried(admin_client):
         message = failed_message()
         Message.create(to="x@example.org", subject="En attente", body="…", kind="x")
     page = admin_client.get("/admin/messages").get_data(as_text=True)
-    assert "1 e-mail(s) en attente d'envoi" in page
+    assert "1 message en attente d'envoi" in page
     assert "Connection refused" in page and "En attente" not in page
     response = post(admin_client, f"/admin/messages/{message.id}/reessai", {})
     assert response.status_code == 303

@@ -15,7 +15,7 @@ from helpers import (
 )
 
 import models
-from domain import lifecycle
+from domain import lifecycle, phones
 from domain.lifecycle import TransitionError
 from mail import outbox
 from models import Binome, Evenement, Lead, Message, Note, Orientation, Utilisateur
@@ -201,7 +201,11 @@ def test_hand_over_to_the_next_association_with_both_e_mails(app, db):
     )
     assert events(lead)[-1].kind == "orientation"
     association = models.Association.get_by_id(new)
-    team, person = Message.select().where(Message.lead == lead).order_by(Message.kind)
+    team, person = (
+        Message.select()
+        .where((Message.lead == lead) & (Message.channel == "email"))
+        .order_by(Message.kind)
+    )
     assert team.to == "accueil@example.org"
     assert team.subject == f"Nouvelle demande {lead.reference}"
     assert f"https://1jeune1mentor.example.fr/espace/demandes/{lead.reference}" in team.body
@@ -209,6 +213,12 @@ def test_hand_over_to_the_next_association_with_both_e_mails(app, db):
     assert person.to == "ines.martin@example.org"
     assert person.subject == f"Votre demande {lead.reference} est confiée à {association.nom}"
     assert association.email in person.body and association.nom in person.body
+    if association.telephone.startswith("+33"):  # shown the French way (issue 15 §6)
+        assert association.telephone not in person.body
+        assert phones.display(association.telephone) in person.body
+    # She chose SMS: the notice by SMS too, with the short link.
+    (notice,) = Message.select().where((Message.lead == lead) & (Message.channel == "sms"))
+    assert notice.kind == "transfert" and f"/s/{lead.suivi_token}" in notice.body
 
 
 def test_hand_over_never_returns_to_an_association_and_ends_on_the_waiting_list(db):

@@ -377,6 +377,18 @@ def suivi_pages(app, pages):
         status=422,
     )
     pages.fetch(client, "suivi-supprimer", base + "/supprimer")
+    pages.fetch(client, "suivi-coordonnees", base + "/coordonnees")
+    pages.fetch(
+        client,
+        "suivi-coordonnees-envoye",
+        base + "/coordonnees",
+        {"csrf_token": token, "email": "ines@gmial.com"},
+    )
+    pages.fetch(
+        client, "suivi-coordonnees-422", base + "/coordonnees", {"csrf_token": token}, status=422
+    )
+    pages.fetch(client, "suivi-confirmer-coordonnees", "/suivi/coordonnees/x.y", status=409)
+    pages.fetch(client, "suivi-lien-envoye-sms", "/suivi/lien-perdu/envoye?sms=1")
     with models.db.connection_context():
         late = models.now() - dt.timedelta(days=30)
         arrived(lead, late)

@@ -674,8 +674,9 @@ def test_result_page_takes_a_fixed_number_of_queries(client):
     location = submit(client, "jeune").headers["Location"]
     with counted_queries() as queries:
         assert client.get(location).status_code == 200
-    # The lead, its orientations with programmes and associations, the changes made.
-    assert len(queries) == 3
+    # The lead, its orientations with programmes and associations, the changes made, the
+    # confirmations queued (the page says what was sent).
+    assert len(queries) == 4
 
 
 # --- bad input: HEAD, headers from the path, boxes, multi-choices, changes -------------

@@ -88,6 +88,8 @@ def tick(app, now):
 
 
 def mails(**where):
+    """The e-mails (the person's SMS aside: test_sms.py)."""
+    where.setdefault("channel", "email")
     query = Message.select().order_by(Message.id)
     for name, value in where.items():
         query = query.where(getattr(Message, name) == value)
@@ -466,7 +468,7 @@ def test_two_ticks_at_once_remind_once_and_hand_over_once(config, database_url):
         team = len(emails.staff_of(handed.association_id))
         assert len(mails(kind="demande_retiree", lead=handed.id)) == team
         # Queued once each; they leave once the clock reaches their queueing time.
-        queued = Message.select().count()
+        queued = Message.select().where(Message.channel == "email").count()
         report = outbox.send_due(outbox.settings_from(config.config, config.instance_path))
         assert report.sent == queued == len(list(Path(config.config["MAIL_DIR"]).glob("*.eml")))
 
@@ -548,7 +550,7 @@ def test_two_flask_tick_processes_remind_once_and_hand_over_once(
         assert kinds(handed).count("transfert") == 1
         assert fresh(handed).association_id != other.id
         assert {fresh(lead).association_id for lead in reminded} == places
-        queued = list(Message.select())
+        queued = list(Message.select().where(Message.channel == "email"))
         assert {m.status for m in queued} == {"envoye"}
     received = [
         (r.rcpt_tos[0], " ".join(str(r.email["Subject"]).split())) for r in smtp_server.received

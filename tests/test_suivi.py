@@ -29,7 +29,7 @@ import models
 from domain import phones
 from mail import outbox
 from models import Evenement, Lead, Message, Note, Utilisateur
-from services import demandes, suivi
+from services import catalogue, demandes, suivi
 
 EMAIL = "ines.martin@example.org"
 PARENT_EMAIL = "samia.parent@example.org"
@@ -82,6 +82,8 @@ def make_late(lead, days=30):
 
 
 def messages(**where):
+    """The e-mails (or, with channel="sms", the SMS: test_sms.py) matching `where`."""
+    where.setdefault("channel", outbox.EMAIL)
     with models.db.connection_context():
         query = Message.select().order_by(Message.id)
         for name, value in where.items():
@@ -119,7 +121,7 @@ def test_a_mentor_gets_the_confirmation_of_a_candidature(client):
     assert page_url(lead) in mail.body
     body = text(client.get(page_url(lead)))
     assert f"Votre candidature {lead.reference}" in body
-    assert "Votre candidature a bien été transmise à" in body
+    assert f"Votre candidature est arrivée chez {lead.association.nom} le" in body
 
 
 def test_without_an_e_mail_the_result_page_shows_the_link(client):
@@ -128,7 +130,7 @@ def test_without_an_e_mail_the_result_page_shows_the_link(client):
     assert messages(kind="confirmation") == []
     result = text(client.get(f"/jeune/resultat/{lead.reference}"))
     assert f"http://127.0.0.1:5000{page_url(lead)}" in result
-    assert "notez votre référence et ce lien" in result
+    assert "Un SMS avec ce lien vous a été envoyé au" in result  # what was sent (test_sms.py)
 
 
 def test_under_15_the_parent_gets_a_copy(client):
@@ -136,8 +138,37 @@ def test_under_15_the_parent_gets_a_copy(client):
     (mine,) = messages(kind="confirmation")
     (parent,) = messages(kind="confirmation_parent")
     assert mine.to == EMAIL and parent.to == PARENT_EMAIL
-    assert "Inès vient d'envoyer une demande" in parent.body
-    assert page_url(lead) in parent.body and lead.reference in parent.subject
+    # The parent's own e-mail: its subject, why they get it, how to object.
+    assert parent.subject == f"Votre enfant Inès a fait une demande de mentorat ({lead.reference})"
+    assert "Votre enfant Inès a fait une demande de mentorat" in parent.body
+    assert "Vous n'êtes pas d'accord ? Supprimez la demande" in parent.body
+    assert f"{page_url(lead)}/supprimer" in parent.body
+    assert "Votre enfant" not in mine.body and "moins de 15 ans" not in mine.body
+    # The result page says it was sent, and to whom.
+    result = text(client.get(f"/jeune/resultat/{lead.reference}"))
+    assert (
+        "Comme vous avez moins de 15 ans, une copie de votre demande a été envoyée à votre "
+        f"parent ou représentant légal, à <strong>{PARENT_EMAIL}</strong>" in result
+    )
+
+
+def test_15_to_17_no_parent_is_asked_nor_told(client):
+    walk(client, "jeune", YOUTH_STEPS[:1])
+    assert client.get("/jeune/parent").status_code != 200  # not a step of theirs
+    lead = send_youth(client, [("age", {"age": "16"}), *YOUTH_STEPS[1:]])
+    assert lead.age == 16
+    assert messages(kind="confirmation_parent") == []
+    result = text(client.get(f"/jeune/resultat/{lead.reference}"))
+    assert "parent" not in result.lower()
+
+
+def test_under_15_the_parent_page_says_why_first(client):
+    walk(client, "jeune", under_15_steps()[:-1])
+    page = text(client.get("/jeune/parent"))
+    heading = page.index("Votre parent ou représentant légal</h1>")
+    intro = page.index("Comme vous avez moins de 15 ans, votre parent ou représentant légal doit")
+    first_field = page.index('name="parent_prenom"')
+    assert heading < intro < first_field
 
 
 def test_the_waiting_list_wording_without_an_association(client):
@@ -164,7 +195,7 @@ def test_the_page_shows_status_timeline_and_contact_without_staff_notes(client):
     body = text(response)
     assert response.status_code == 200
     assert f"Votre demande {lead.reference}" in body
-    assert "Statut : Contactée" in body
+    assert "Où en est votre demande" in body and "Statut :" not in body
     assert f"{association.nom} vous a contacté·e le" in body
     assert "Vous avez été contacté·e" in body  # the timeline
     assert "Note privée" not in body and "conseillere@example.org" not in body
@@ -216,7 +247,16 @@ def test_not_contacted_hands_over_and_tells_everyone(client):
     assert "pas-recontacte" in text(client.get(page_url(lead)))
     url = page_url(lead) + "/pas-recontacte"
     page = client.get(url)
-    assert page.status_code == 200 and "Nous confions votre demande" in text(page)
+    # Checked before promising: the page names the association that will take it.
+    with models.db.connection_context():
+        promised = demandes.next_association(fresh(lead))
+    assert promised is not None and promised.id != lead.association_id
+    assert page.status_code == 200
+    assert (
+        f"Nous pouvons confier votre demande à une autre association : {promised.nom}, qui "
+        f"vous recontacte sous {promised.delai_recontact} jours ouvrés." in text(page)
+    )
+    assert f"Confier ma demande à {promised.nom}</button>" in text(page)
     assert fresh(lead).association_id == lead.association_id  # GET only shows
     # Without the CSRF token: refused, nothing done.
     assert client.post(url, data={"version": "1"}).status_code == 400
@@ -234,15 +274,21 @@ def test_not_contacted_hands_over_and_tells_everyone(client):
         )
         new_name = after.association.nom
     assert event.author == "personne"
+    assert event.motif == "sans_reponse"  # not « Autre »
+    assert after.association_id == promised.id
     (old_notice,) = messages(kind="demande_reprise")
     assert old_notice.to == "ancienne@example.org" and lead.reference in old_notice.body
     assert not any(word in old_notice.body for word in PERSONAL)
+    assert "historique" not in old_notice.body  # it leaves their espace: nothing false
+    assert "n'apparaît plus dans votre espace association" in old_notice.body
     (person,) = messages(kind="transfert")
     assert person.to == EMAIL and new_name in person.subject
     assert page_url(lead) in person.body  # the same follow-up link
     body = text(client.get(response.headers["Location"]))
-    assert "Nous avons confié votre demande à une autre association." in body
+    assert f"C'est fait : votre demande est confiée à {new_name}." in body
     assert f"Votre demande a été confiée à {new_name} le" in body
+    assert "Statut :" not in body  # the person's words, not the back office's
+    assert "Vous nous avez signalé ne pas avoir été recontacté·e" in body
     # Once handed over, the new delay runs: not offered again at once.
     assert "pas-recontacte" not in body
 
@@ -272,6 +318,89 @@ def test_not_contacted_never_returns_to_an_association(client):
     assert "pas-recontacte" not in body
 
 
+def test_not_contacted_with_nobody_left_says_so_first_and_keeps_the_first_contact(client):
+    lead = send_youth(client)
+    with models.db.connection_context():
+        first = lead.association
+        # Only the first association's programmes stay open: nobody can take it over.
+        models.Programme.update(actif=False).where(
+            models.Programme.association != first.id
+        ).execute()
+    catalogue.invalidate()
+    make_late(lead)
+    url = page_url(lead) + "/pas-recontacte"
+    page = text(client.get(url))
+    assert "Aucune autre association de notre liste ne peut reprendre votre demande" in page
+    assert "Mettre ma demande sur la liste d'attente</button>" in page
+    assert "Nous pouvons confier" not in page
+    token = CSRF_RE.search(page).group(1)
+    response = client.post(url, data={"csrf_token": token, "version": str(fresh(lead).version)})
+    assert response.status_code == 303
+    body = text(client.get(response.headers["Location"]))
+    assert "elle est sur notre liste d'attente" in body
+    # The first association's contact stays, said as it is.
+    assert f"Contacter {first.nom}</h2>" in body
+    assert f"Votre demande n'est plus chez {first.nom}" in body
+    assert "Confiée à une autre association" not in body
+    assert "Vous nous avez signalé ne pas avoir été recontacté·e" in body
+    assert "Inscrite sur la liste d'attente" in body
+    # She chose SMS: the waiting list by SMS too, as well as by e-mail.
+    (notice,) = messages(kind="liste_attente", channel="sms")
+    assert f"{lead.reference} est sur liste d'attente" in notice.body
+    assert len(messages(kind="liste_attente")) == 1
+
+
+def test_the_promised_date_speaks_to_the_person_and_turns_past(client):
+    lead = send_youth(client)
+    with models.db.connection_context():
+        lead = Lead.get_by_id(lead.id)
+        name = lead.association.nom
+        due = lead.due_on
+        before = suivi.status_sentence(lead)
+        # A later change of the association's delay moves no promised date.
+        models.Association.update(delai_recontact=30).where(
+            models.Association.id == lead.association_id
+        ).execute()
+        lead = Lead.get_by_id(lead.id)
+        assert suivi.status_sentence(lead) == before
+        on_time = suivi.arrival_sentence(lead, name, "demande", on=due)
+        late = suivi.arrival_sentence(lead, name, "demande", on=due + dt.timedelta(days=1))
+    arrived = suivi.date_fr(lead.routed_at)
+    assert on_time == (
+        f"Votre demande est arrivée chez {name} le {arrived}. {name} doit vous recontacter "
+        f"au plus tard le {suivi.date_fr(due)}."
+    )
+    assert late.endswith(f"{name} devait vous recontacter au plus tard le {suivi.date_fr(due)}.")
+    body = text(client.get(page_url(lead)))
+    assert before in body and "Statut :" not in body
+
+
+def test_a_mentor_reads_a_mentor_s_sentences(client):
+    walk(client, "mentor", MENTOR_STEPS)
+    assert submit(client, "mentor").status_code == 303
+    with models.db.connection_context():
+        lead = Lead.get(Lead.kind == "mentor")
+    make_late(lead)
+    pages = [
+        text(client.get(page_url(lead) + path)) for path in ("", "/arreter", "/pas-recontacte")
+    ]
+    assert "Je ne souhaite plus devenir mentor</a>" in pages[0]
+    assert "Je ne souhaite plus devenir mentor</h1>" in pages[1]
+    assert "Clore ma candidature</button>" in pages[1]
+    assert "Confier ma candidature à " in pages[2] or "Mettre ma candidature sur" in pages[2]
+    for page in pages:
+        assert "accompagné·e" not in page and "votre demande" not in page.lower(), page[:300]
+
+
+def test_lost_link_is_linked_from_home_result_and_footer(client):
+    home = text(client.get("/"))
+    assert home.count('href="/suivi/lien-perdu"') == 2  # the page's own, and the footer's
+    assert 'href="/suivi/lien-perdu"' in text(client.get("/mentions-legales"))
+    lead = send_youth(client)
+    result = text(client.get(f"/jeune/resultat/{lead.reference}"))
+    assert result.count('href="/suivi/lien-perdu"') == 2
+
+
 # --- « Je ne souhaite plus être accompagné·e » --------------------------------------------------
 @pytest.mark.parametrize("motif", ["", "plus_le_temps", "autre_solution"])
 def test_stop_with_an_optional_reason(client, motif):
@@ -296,7 +425,7 @@ def test_stop_with_an_optional_reason(client, motif):
     if motif == "plus_le_temps":
         assert "Je n'ai plus le temps" in event.note
     body = text(client.get(response.headers["Location"]))
-    assert "votre demande est close" in body and "Statut : Sans suite" in body
+    assert "votre demande est close" in body and "Statut :" not in body
     # Closed: no longer offered, a second POST is refused kindly.
     assert "/arreter" not in body
     again = client.post(url, data={"csrf_token": token})
@@ -325,7 +454,10 @@ def test_the_export_holds_every_answer_event_and_e_mail(client):
         outbox.queue(EMAIL, "Un autre e-mail", "Texte pour Inès", "divers")
         lead = Lead.get_by_id(lead.id)
         event_count = Evenement.select().where(Evenement.lead == lead.id).count()
-        about = list(Message.select().where(Message.lead == lead.id))
+        about = list(
+            Message.select().where((Message.lead == lead.id) & (Message.channel == "email"))
+        )
+        texts = list(Message.select().where((Message.lead == lead.id) & (Message.channel == "sms")))
     response = client.get(page_url(lead) + "/mes-donnees.json")
     assert response.status_code == 200
     assert response.mimetype == "application/json"
@@ -337,6 +469,10 @@ def test_the_export_holds_every_answer_event_and_e_mail(client):
     assert len(data["evenements"]) == event_count >= 2
     assert {e["evenement"] for e in data["evenements"]} >= {"Personne contactée"}
     assert len(data["emails"]) == len(about) == 2  # the two confirmations, not the other one
+    # She chose SMS: the confirmation by SMS too, listed apart.
+    assert [(m["destinataire"], m["texte"]) for m in data["sms"]] == [
+        ("+33612345678", texts[0].body)
+    ]
     assert "Texte pour Inès" not in text(response)
     assert {m["objet"] for m in data["emails"]} == {m.subject for m in about}
     assert {m["texte"] for m in data["emails"]} == {m.body for m in about}
@@ -480,7 +616,7 @@ def test_lost_link_form_errors_and_csrf(client):
 
 # --- Junk ---------------------------------------------------------------------------------------
 JUNK = st.dictionaries(
-    st.sampled_from(["csrf_token", "email", "motif", "version", "x"]),
+    st.sampled_from(["csrf_token", "email", "telephone", "motif", "version", "x"]),
     st.one_of(st.text(max_size=80), st.sampled_from(["autre", "", "0", "-1", "9" * 30])),
     max_size=4,
 )

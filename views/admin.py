@@ -8,7 +8,7 @@ from peewee import JOIN, fn
 import models
 from domain import matcher, workdays
 from forms import admin as admin_forms
-from mail import outbox
+from mail import outbox, sms
 from models import Association, Lead, Message, Programme, Utilisateur
 from services import accounts, catalogue, coverage, demandes, journal
 from views.rendering import no_store, render
@@ -36,6 +36,8 @@ def see_other(endpoint, **values):
 def accueil():
     counts = dict(
         echecs=Message.select().where(Message.status == "echec").count(),
+        sms_today=sms.sent_today(),
+        sms_cap=sms.current_settings().cap_per_day,
         en_attente=Lead.select().where(Lead.waiting_list).count(),
         associations=Association.select().count(),
         programmes=Programme.select().count(),
@@ -238,10 +240,13 @@ def messages():
         .limit(MAX_LISTED)
     )
     waiting = Message.select().where(Message.status == "a_envoyer").count()
+    settings = sms.current_settings()
     return render(
         "admin/messages.html",
         messages=list(failed),
         waiting=waiting,
+        sms_today=sms.sent_today(),
+        sms_settings=settings,
         form=admin_forms.ActionForm(),
     )
 
@@ -343,7 +348,9 @@ def orienter(reference):
         # Never back to an association that already handed it over (the person, or the
         # scheduler on their behalf, asked for another one).
         tried = demandes.tried_associations(demandes.orientations_of(lead))
-        demandes.orient(lead, exclude=tried, by=current_user, expected_version=lead.version)
+        demandes.orient(
+            lead, exclude=tried, by=current_user, expected_version=lead.version, tell_person=True
+        )
     except demandes.StaleLead:
         flash(f"La demande {reference} a changé entre-temps : rien n'a été fait.")
         return see_other("admin.liste_attente")

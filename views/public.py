@@ -1,10 +1,10 @@
 """Home page and the mandatory pages (legal notice, personal data, accessibility, site map),
 plus what browsers and crawlers ask for at the root: /robots.txt and /favicon.ico."""
 
-from flask import Blueprint, current_app, make_response, send_from_directory
+from flask import Blueprint, current_app, make_response, redirect, send_from_directory, url_for
 
 from services import health
-from views.rendering import render
+from views.rendering import private, render
 
 bp = Blueprint("public", __name__)
 
@@ -39,6 +39,8 @@ Disallow: /mentor/resultat/
 Disallow: /jeune/verifier
 Disallow: /mentor/verifier
 Disallow: /communes/
+Disallow: /s/
+Disallow: /suivi/
 Allow: /
 """
 
@@ -88,6 +90,13 @@ def favicon():
     return send_from_directory(
         current_app.static_folder, "favicon.svg", mimetype="image/svg+xml", max_age=86400
     )
+
+
+@bp.get("/s/<secret:token>")
+def short_link(token):
+    """The follow-up link's short form, sent by SMS (mail/sms.py): one SMS, not two.
+    The follow-up page checks the token (and says « introuvable »)."""
+    return private(redirect(url_for("suivi.page", token=token), 303))
 
 
 @bp.get(PAGES_RULE)

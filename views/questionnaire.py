@@ -5,12 +5,14 @@ region. Where the person stands comes from the Journey walker, never from a
 stored "current step".
 """
 
+import datetime as dt
 import json
 import secrets
 
 from flask import Blueprint, abort, current_app, redirect, request, session, url_for
 
 import models
+from domain import email_typos, phones
 from domain.journeys import CHECK, PARCOURS, Journey
 from forms.questionnaire import FORMS, ConsentForm
 from services import catalogue, demandes, drafts, suivi
@@ -302,6 +304,7 @@ def render_check(journey, form, status=200, stale=None):
         parcours=journey.parcours,
         form=form,
         rows=summary_rows(journey),
+        email_hint=email_hint(journey),
         title=page_title(journey.parcours, heading, bool(form.errors or stale)),
         heading=heading,
         stale=stale
@@ -311,6 +314,15 @@ def render_check(journey, form, status=200, stale=None):
         },
         back_url=back_url(journey, CHECK, False),
     )
+
+
+def email_hint(journey):
+    """« Vouliez-vous dire …@gmail.com ? » and where to correct it, or None."""
+    answers = journey.answers.get("coordonnees") or {}
+    meant = email_typos.suggestion(answers.get("email", ""))
+    if meant is None:
+        return None
+    return {"meant": meant, "url": step_url(journey.parcours.name, "coordonnees", returning=True)}
 
 
 def result_url(lead):
@@ -358,8 +370,33 @@ def render_result(lead, status=200):
         max_changes=drafts.MAX_CHANGES,
         suivi_link=None if sent_again(lead) else suivi.link(lead),
         sent_again=sent_again(lead),
+        sent=suivi.confirmations_sent(lead),
+        told_by=suivi.told_by(lead),
+        can_sms_link=suivi.can_send_link_by_sms(lead),
+        sms_notice=sms_notice(lead, request.args.get("sms")),
         title=page_title(parcours, f"Votre {parcours.noun} est bien enregistrée"),
     )
+
+
+def sms_notice(lead, asked):
+    """After « M'envoyer ce lien par SMS »: what really happened, read from the outbox."""
+    if asked is None:
+        return None
+    recent = models.now() - dt.timedelta(minutes=10)
+    if asked == "1" and suivi.link_sms_sent_since(lead, recent):
+        return f"C'est envoyé : le lien arrive par SMS au {phones.display(lead.telephone)}."
+    return (
+        "Nous n'avons pas pu envoyer de SMS à ce numéro pour le moment (trop d'envois "
+        "aujourd'hui) : notez le lien ci-dessous."
+    )
+
+
+@bp.post(f"/{PARCOURS_RULE}/resultat/<reference>/sms")
+def envoyer_lien_sms(parcours, reference):
+    """« M'envoyer ce lien par SMS » (a POST form, CSRF): then back to the result page."""
+    lead = visible_lead(parcours, reference)
+    sent = suivi.send_link_by_sms(lead) is not None
+    return redirect(result_url(lead) + ("?sms=1" if sent else "?sms=0"), 303)
 
 
 @bp.post(f"/{PARCOURS_RULE}/resultat/<reference>/choisir")

@@ -13,10 +13,11 @@ from flask import Blueprint, Response, current_app, redirect, request, url_for
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, ValidationError
 
-from domain import dates, lifecycle
+from domain import dates, email_typos, lifecycle
 from domain import vocabulary as V
-from forms.questionnaire import email_field, strip
-from mail import outbox
+from domain.suivi_wording import wording
+from forms.questionnaire import email_field, phone_field, strip
+from mail import outbox, sms
 from services import demandes, link_requests, suivi
 from views.rendering import page_title, private, render
 
@@ -24,8 +25,8 @@ bp = Blueprint("suivi", __name__, url_prefix="/suivi")
 
 # Notices after an action (PRG: the page it redirects to says what was done).
 DONE = {
-    "transfert": "Nous avons confié votre demande à une autre association.",
-    "arret": "C'est noté : votre demande est close. Merci de nous avoir prévenus.",
+    "arret": "C'est noté : votre {noun} est close. Merci de nous avoir prévenus.",
+    "coordonnees": "C'est noté : nous utiliserons désormais vos nouvelles coordonnées.",
 }
 
 
@@ -59,7 +60,25 @@ class StopForm(ConfirmForm):
 
 
 class LostLinkForm(FlaskForm):
-    email = email_field("Adresse e-mail", required_message="Indiquez votre adresse e-mail")
+    """An e-mail address, or (when SMS are on) the mobile number given in the demande."""
+
+    email = email_field("Adresse e-mail")
+    telephone = phone_field("Ou numéro de téléphone portable")
+
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        if valid and not (self.email.data or self.telephone.data):
+            self.email.errors.append(
+                "Indiquez votre adresse e-mail ou votre numéro de téléphone portable"
+                if sms_on()
+                else "Indiquez votre adresse e-mail"
+            )
+            return False
+        return valid
+
+
+def sms_on():
+    return sms.current_settings().enabled
 
 
 def title(heading, errors=False):
@@ -82,23 +101,31 @@ def page(token):
         lead=lead,
         token=token,
         association=association,
+        # Handed over to nobody (the waiting list): the first association's contact stays.
+        previous=None if association else demandes.previous_association(lead),
         noun=V.PARCOURS.label(lead.kind, "nom"),
         status_sentence=suivi.status_sentence(lead),
         timeline=suivi.timeline(lead),
         can_say_not_contacted=suivi.can_say_not_contacted(lead),
         can_stop=suivi.can_stop(lead),
+        words=wording(lead.kind),
         done=done_notice(lead, request.args.get("fait", "")),
         title=title(f"Votre {V.PARCOURS.label(lead.kind, 'nom')} {lead.reference}"),
     )
 
 
 def done_notice(lead, done):
+    """What the action really did, read from the lead as it is now."""
+    noun = V.PARCOURS.label(lead.kind, "nom")
     if done == "transfert" and lead.association_id is None:
         return (
-            "Aucune autre association ne peut reprendre votre demande pour le moment : elle "
-            "est sur notre liste d'attente."
+            f"Aucune autre association ne peut reprendre votre {noun} pour le moment : elle "
+            "est sur notre liste d'attente. Nous revenons vers vous dès qu'une association "
+            "peut vous accompagner."
         )
-    return DONE.get(done)
+    if done == "transfert":
+        return f"C'est fait : votre {noun} est confiée à {lead.association.nom}."
+    return DONE[done].format(noun=noun) if done in DONE else None
 
 
 def back(token, done=None):
@@ -119,7 +146,7 @@ def pas_recontacte(token):
             suivi.say_not_contacted(lead, form.expected_version())
             return back(token, "transfert")
         except (suivi.NotAllowed, demandes.StaleLead, lifecycle.TransitionError) as error:
-            refusal = getattr(error, "message", "Votre demande a changé entre-temps.")
+            refusal = getattr(error, "message", "Votre dossier a changé entre-temps.")
     allowed = suivi.can_say_not_contacted(lead)
     if not allowed and refusal is None:
         refusal = (
@@ -127,7 +154,8 @@ def pas_recontacte(token):
             f"{lead.association.nom if lead.association else 'l’association'} a jusqu'au "
             f"{dates.day(suivi.due_date(lead))} pour vous recontacter."
             if suivi.due_date(lead)
-            else "Votre demande n'est confiée à aucune association pour le moment."
+            else f"Votre {V.PARCOURS.label(lead.kind, 'nom')} n'est confiée à aucune association "
+            "pour le moment."
         )
     return render(
         "suivi/pas-recontacte.html",
@@ -137,7 +165,11 @@ def pas_recontacte(token):
         form=form,
         refusal=refusal,
         association=lead.association,
-        title=title("Je n'ai pas été recontacté·e"),
+        # Checked before promising: who would take it, or the waiting list.
+        next_association=None if refusal else demandes.next_association(lead),
+        told_by=suivi.told_by(lead),
+        noun=V.PARCOURS.label(lead.kind, "nom"),
+        title=title(wording(lead.kind)["not_contacted"]),
     )
 
 
@@ -148,7 +180,11 @@ def arreter(token):
     if lead is None:
         return not_found()
     form = StopForm()
-    refusal = None if suivi.can_stop(lead) else "Votre demande est déjà close."
+    refusal = (
+        None
+        if suivi.can_stop(lead)
+        else f"Votre {V.PARCOURS.label(lead.kind, 'nom')} est déjà close."
+    )
     status = 409 if refusal else 200
     if request.method == "POST" and refusal is None:
         if form.validate():
@@ -156,9 +192,10 @@ def arreter(token):
                 suivi.stop(lead, form.motif.data or "")
                 return back(token, "arret")
             except (suivi.NotAllowed, demandes.StaleLead, lifecycle.TransitionError) as error:
-                refusal, status = getattr(error, "message", "Votre demande a changé."), 409
+                refusal, status = getattr(error, "message", "Votre dossier a changé."), 409
         else:
             status = 422
+    words = wording(lead.kind)
     return render(
         "suivi/arreter.html",
         status=status,
@@ -166,7 +203,72 @@ def arreter(token):
         token=token,
         form=form,
         refusal=refusal,
-        title=title("Je ne souhaite plus être accompagné·e", errors=bool(form.errors)),
+        words=words,
+        noun=V.PARCOURS.label(lead.kind, "nom"),
+        title=title(words["stop"], errors=bool(form.errors)),
+    )
+
+
+# --- Correcting one's e-mail or phone ----------------------------------------------------------
+class ContactForm(FlaskForm):
+    email = email_field("Nouvelle adresse e-mail")
+    telephone = phone_field("Nouveau numéro de téléphone")
+
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        if valid and not (self.email.data or self.telephone.data):
+            self.email.errors.append("Indiquez une nouvelle adresse e-mail ou un nouveau numéro")
+            return False
+        return valid
+
+
+@bp.route("/<secret:token>/coordonnees", methods=["GET", "POST"])
+def coordonnees(token):
+    lead = suivi.by_token(token)
+    if lead is None:
+        return not_found()
+    form = ContactForm()
+    status, sent = 200, None
+    if request.method == "POST":
+        if not sms_on():
+            form.telephone.data = ""
+        if form.validate():
+            sent = suivi.ask_contact_change(lead, form.email.data, form.telephone.data)
+        else:
+            status = 422
+    return render(
+        "suivi/coordonnees.html",
+        status=status,
+        lead=lead,
+        token=token,
+        form=form,
+        sent=sent,
+        sms_on=sms_on(),
+        hint=email_typos.suggestion(form.email.data or "") if request.method == "POST" else None,
+        noun=V.PARCOURS.label(lead.kind, "nom"),
+        title=title("Corriger mon e-mail ou mon téléphone", errors=bool(form.errors)),
+    )
+
+
+@bp.route("/coordonnees/<secret:code>", methods=["GET", "POST"])
+def confirmer_coordonnees(code):
+    """The link sent to the new address or number (one secret: the signed code names
+    the lead)."""
+    form = ConfirmForm()
+    refusal = None if suivi.lead_of_change(code) else suivi.EXPIRED_CHANGE
+    if request.method == "POST" and refusal is None and form.validate():
+        try:
+            lead = suivi.confirm_contact_change(code)
+            return back(lead.suivi_token, "coordonnees")
+        except suivi.NotAllowed as error:
+            refusal = error.message
+    return render(
+        "suivi/confirmer-coordonnees.html",
+        status=409 if refusal else 200,
+        code=code,
+        form=form,
+        refusal=refusal,
+        title=title("Confirmer mes nouvelles coordonnées"),
     )
 
 
@@ -215,21 +317,27 @@ def lien_perdu():
     form = LostLinkForm()
     status = 200
     if request.method == "POST":
+        if not sms_on():
+            form.telephone.data = ""  # the field is not shown
         if form.validate():
-            # Answered by `tick`: this page does the same work for any address.
-            link_requests.ask(link_requests.LOST_LINK, form.email.data)
-            # The same answer whether the address is known or not: no one learns who
-            # sent a demande by typing their address.
-            return redirect(url_for("suivi.lien_envoye"), 303)
+            by_sms = not form.email.data
+            # Answered by `tick`: this page does the same work for any address or number.
+            link_requests.ask(link_requests.LOST_LINK, form.email.data or form.telephone.data)
+            # The same answer whether the address or number is known or not: no one
+            # learns who sent a demande by typing their address.
+            return redirect(url_for("suivi.lien_envoye", sms="1" if by_sms else None), 303)
         status = 422
     return render(
         "suivi/lien-perdu.html",
         status=status,
         form=form,
+        sms_on=sms_on(),
         title=title("J'ai perdu mon lien de suivi", errors=bool(form.errors)),
     )
 
 
 @bp.get("/lien-perdu/envoye")
 def lien_envoye():
-    return render("suivi/lien-envoye.html", title=title("Vérifiez votre messagerie"))
+    by_sms = request.args.get("sms") == "1" and sms_on()
+    heading = "Regardez vos SMS" if by_sms else "Vérifiez votre messagerie"
+    return render("suivi/lien-envoye.html", by_sms=by_sms, heading=heading, title=title(heading))

@@ -4,7 +4,7 @@ register their own few (`iso_utc`, `event_label`, the staff menu): to move here.
 
 import datetime as dt
 
-from domain import dates, phones, vocabulary
+from domain import dates, ecriture, phones, vocabulary
 from views import rendering
 
 
@@ -45,10 +45,12 @@ FILTERS = {
     "phone": phones.display,
     "tel_href": phones.href,
     "error_link": error_link,
+    "de": ecriture.de,  # « de Paul », « d'Inès »
 }
 GLOBALS = {
     "page_title": rendering.page_title,
     "aria": aria,
+    "offer_title": ecriture.offer_title,
 }
 
 

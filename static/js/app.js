@@ -175,6 +175,36 @@
     });
   }
 
+  // --- « Copier le lien »: a button only where JS and the Clipboard API are there ------
+  // Markup: <div data-copy="ID of the link" data-copied="text once copied"></div>.
+  function enhanceCopy(root) {
+    if (!navigator.clipboard || !window.isSecureContext) return;
+    Array.prototype.forEach.call(root.querySelectorAll("[data-copy]:not([data-copy-ready])"), function (holder) {
+      holder.setAttribute("data-copy-ready", "");
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "button button--secondary copy__button";
+      button.textContent = "Copier le lien";
+      var status = document.createElement("span");
+      status.className = "copy__status";
+      status.setAttribute("role", "status");
+      holder.appendChild(button);
+      holder.appendChild(status);
+    });
+  }
+
+  function onCopyClick(event) {
+    var button = event.target.closest && event.target.closest(".copy__button");
+    if (!button) return;
+    var holder = button.parentNode;
+    var link = document.getElementById(holder.getAttribute("data-copy"));
+    var status = holder.querySelector(".copy__status");
+    navigator.clipboard.writeText(link.href).then(
+      function () { status.textContent = holder.getAttribute("data-copied"); },
+      function () { status.textContent = "La copie n'a pas marché : sélectionnez le lien."; }
+    );
+  }
+
   // Focus after a page swap: htmx 4 focuses the new [autofocus] heading or error summary.
   function onAfterSwap(event) {
     var source = event.target;
@@ -182,6 +212,7 @@
     else {
       enhance(document);
       enhanceConditionals(document);
+      enhanceCopy(document);
     }
   }
 
@@ -190,7 +221,9 @@
   document.addEventListener("click", onClick);
   document.addEventListener("focusout", onFocusOut);
   document.addEventListener("change", onChange);
+  document.addEventListener("click", onCopyClick);
   document.addEventListener("htmx:after:swap", onAfterSwap);
   enhance(document);
   enhanceConditionals(document);
+  enhanceCopy(document);
 })();

@@ -206,6 +206,8 @@ def _live_server(browser_databases, browser_seed_db, tmp_path_factory):
             "SENT_AGAIN_HOURS": 0,
             "LIMIT_DEMANDES": "100000 per hour",
             "LIMIT_ETAPES": "100000 per minute",
+            # SMS as files of this run, never the worktree's instance/sms/ (mail/sms.py).
+            "SMS_DIR": str(tmp_path_factory.mktemp("sms")),
         }
     )
     # Not TESTING: errors take the production path (our 500 page), but are recorded here.

@@ -65,7 +65,7 @@ def test_operator_runs_the_catalogue(phone_page, live_server, console_errors, as
     for link, heading in (
         ("Couverture", "Couverture du territoire"),
         ("Liste d'attente", "Liste d'attente"),
-        ("E-mails", "E-mails en échec"),
+        ("Messages", "Messages en échec"),
         ("Comptes", "Comptes"),
         ("Import", "Importer un catalogue"),
         ("Retards", "Demandes en retard"),
