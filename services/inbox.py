@@ -70,7 +70,7 @@ def late_before(today, delai):
 
 @dataclasses.dataclass(frozen=True)
 class Filters:
-    """What the staff asked for, already validated (see views.espace.demandes)."""
+    """What the staff asked for, already validated (see views.espace.inbox)."""
 
     status: str = DEFAULT_STATUS  # a code of STATUS_LABELS, or ALL
     kind: str = ""  # "" | "jeune" | "mentor"

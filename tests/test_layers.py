@@ -64,14 +64,14 @@ VIEW_WRITES_TO_MOVE = {
     ("views/admin.py", "programme", "write_transaction"),
     ("views/admin.py", "programme_etat", "save"),
     ("views/admin.py", "programme_etat", "write_transaction"),
-    ("views/espace/connexion.py", "compte_notifications", "update"),
-    ("views/espace/connexion.py", "compte_notifications", "write_transaction"),
-    ("views/espace/connexion.py", "reglages_profil", "save"),
-    ("views/espace/connexion.py", "reglages_profil", "write_transaction"),
-    ("views/espace/connexion.py", "reglages_programme", "save"),
-    ("views/espace/connexion.py", "reglages_programme", "write_transaction"),
-    ("views/espace/demandes.py", "export", "create"),
-    ("views/espace/demandes.py", "export", "write_transaction"),
+    ("views/espace/account.py", "compte_notifications", "update"),
+    ("views/espace/account.py", "compte_notifications", "write_transaction"),
+    ("views/espace/settings.py", "reglages_profil", "save"),
+    ("views/espace/settings.py", "reglages_profil", "write_transaction"),
+    ("views/espace/settings.py", "reglages_programme", "save"),
+    ("views/espace/settings.py", "reglages_programme", "write_transaction"),
+    ("views/espace/inbox.py", "export", "create"),
+    ("views/espace/inbox.py", "export", "write_transaction"),
 }
 
 
