@@ -336,6 +336,14 @@ class Statistique(BaseModel):
     computed_at = DateTimeField(default=now)
 
 
+class ResumeOperateur(BaseModel):
+    """The operator's daily digest (digest.send_operator_digest) for one French calendar
+    day: the claim (unique), so two ticks at once send it once (migration 0014)."""
+
+    jour = DateField(unique=True)
+    at = DateTimeField(default=now)
+
+
 MODELS = [
     Commune,
     Localite,
@@ -355,6 +363,7 @@ MODELS = [
     Relance,
     Resume,
     Statistique,
+    ResumeOperateur,
 ]
 
 

@@ -43,6 +43,7 @@ DUTIES = [
     relances.remind_late_leads,
     relances.nudge_waiting_leads,
     digest.send_digests,
+    digest.send_operator_digest,
     send_outbox,
     refresh_statistics,
 ]

@@ -20,6 +20,7 @@ PUBLIC = {
     "espace.mot_de_passe_oublie",
     "espace.reinitialisation",
     "espace.invitation",
+    "espace.rejoindre",  # an association's claim link (a signed secret, test_sans_compte.py)
 }
 PREFIXES = ("/espace/", "/admin/")
 LOGIN = "/espace/connexion"

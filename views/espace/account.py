@@ -298,3 +298,56 @@ def render_account(form, status=200, notices=None):
         role_label=ROLE_LABELS[current_user.role],
         title=f"{prefix}Mon compte — 1 jeune, 1 mentor",
     )
+
+
+# --- An association without accounts claims one ---------------------------------------
+
+CLAIM_PROBLEMS = {
+    "inconnu": LINK_PROBLEMS["inconnu"],
+    "expire": (
+        "Ce lien a expiré, ou l'adresse de l'association a changé depuis son envoi. Le "
+        "prochain e-mail de la plateforme à l'association en contiendra un nouveau."
+    ),
+    "pourvue": (
+        "Votre association a déjà un compte actif dans l'espace association : demandez à sa "
+        "ou son responsable de vous inviter."
+    ),
+}
+
+
+@bp.route("/rejoindre/<secret:token>", methods=["GET", "POST"])
+def rejoindre(token):
+    """The claim link of an association's e-mails (accounts.claim_token): GET shows what
+    it does (mail scanners follow links), POST sends the invitation."""
+    association, why = accounts.association_of_claim(token)
+    if association is None:
+        return render(
+            "espace/lien-invalide.html",
+            status=404 if why == "inconnu" else 410,
+            message=CLAIM_PROBLEMS[why],
+            purpose="rejoindre",
+            title="Lien inutilisable — 1 jeune, 1 mentor",
+        )
+    sent = False
+    if request.method == "POST":
+        try:
+            accounts.claim(
+                association,
+                models.now(),
+                link=lambda secret: url_for("espace.invitation", token=secret),
+            )
+        except accounts.AccountError as error:
+            return render(
+                "espace/lien-invalide.html",
+                status=409,
+                message=str(error) + " : connectez-vous, ou choisissez « Mot de passe oublié ? ».",
+                purpose="rejoindre",
+                title="Lien inutilisable — 1 jeune, 1 mentor",
+            )
+        sent = True
+    return render(
+        "espace/rejoindre.html",
+        association=association,
+        sent=sent,
+        title=f"Ouvrir le compte de {association.nom} — 1 jeune, 1 mentor",
+    )
