@@ -12,7 +12,7 @@ import dataclasses
 import datetime as dt
 import re
 
-from peewee import JOIN, Value, fn
+from peewee import JOIN, Case, Value, fn
 
 import models
 from domain import lifecycle, phones, workdays
@@ -33,6 +33,17 @@ DEFAULT_STATUS = lifecycle.INITIAL
 TABS = (ALL, *STATUS_LABELS)
 PAGE_SIZES = (25, 50)
 SEARCH_MAX = 100
+# The desktop table's sortable columns (?tri=, "-" first for the other way): the column's
+# label and what it orders by; arrival, oldest first, by default.
+SORTS = {"arrivee": "Arrivée", "statut": "Statut"}
+DEFAULT_SORT = "arrivee"
+MINOR_AGE = 18
+
+
+def default_status(q):
+    """The tab a URL without `statut` shows: a search looks in every status (a person who
+    calls is found whatever became of their demande); otherwise the new leads."""
+    return ALL if q else DEFAULT_STATUS
 
 
 def status_label(code):
@@ -78,6 +89,7 @@ class Filters:
     departement: str = ""
     late: bool = False
     q: str = ""
+    sort: str = DEFAULT_SORT  # a key of SORTS, "-" before it for the other way
     page: int = 1
     per_page: int = PAGE_SIZES[0]
 
@@ -87,7 +99,7 @@ class Filters:
         return {
             field.name: getattr(self, field.name)
             for field in dataclasses.fields(self)
-            if field.name not in ("page", "per_page")
+            if field.name not in ("page", "per_page", "sort")
             and getattr(self, field.name) != getattr(defaults, field.name)
         }
 
@@ -157,6 +169,16 @@ class Row:
     version: int
     waiting_days: int
     late: bool
+    age: int | None = None
+    contact_pref: str = ""
+
+    @property
+    def minor(self):
+        return self.age is not None and self.age < MINOR_AGE
+
+    @property
+    def contact_pref_label(self):
+        return CONTACT_PREF_LABELS.get(self.contact_pref, "")
 
     @property
     def status_label(self):
@@ -245,8 +267,22 @@ def rows_query(association_id, filters, today, delai):
         )
         .join(Commune, JOIN.LEFT_OUTER, on=(Lead.commune == Commune.insee))
         .where(where_clause(association_id, filters, today, delai))
-        .order_by(Lead.created_at, Lead.id)
+        .order_by(*order_of(filters.sort))
     )
+
+
+def order_of(sort):
+    """ORDER BY for a key of SORTS ("-" first: descending); the id breaks ties."""
+    Lead = models.Lead
+    descending = sort.startswith("-")
+    key = sort.lstrip("-")
+    if key == "statut":  # the lifecycle's order, not the alphabet's
+        column = Case(Lead.status, [(code, i) for i, code in enumerate(STATUS_LABELS)], 99)
+        columns = [column, Lead.created_at]
+    else:
+        columns = [Lead.created_at]
+    columns.append(Lead.id)
+    return [c.desc() for c in columns] if descending else columns
 
 
 def to_row(record, today, late_limit):
@@ -265,6 +301,8 @@ def to_row(record, today, late_limit):
         version=record["version"],
         waiting_days=max(0, (today - created.date()).days),
         late=record["status"] == "nouvelle" and created < late_limit,
+        age=record["age"],
+        contact_pref=record["contact_pref"] or "",
     )
 
 

@@ -375,6 +375,8 @@ def test_inbox_runs_a_fixed_number_of_queries_with_10000_leads(client, people):
         "retard=1&type=jeune",
         "q=Prénom42",
         "besoin=emploi&departement=69",
+        "tri=-statut&statut=toutes",
+        "q=Lefèvre&tri=-arrivee",
     ):
         with counted_queries() as statements:
             response = client.get("/espace/?" + query)
@@ -605,7 +607,8 @@ def test_an_export_record_keeps_no_search_text(client, people):
     for search in ("06 12 34 56 78", "Martin", "jeune@exemple.fr"):
         assert client.get("/espace/export.csv", query_string={"q": search}).status_code == 200
     recorded = [e.filters for e in models.Export.select().order_by(models.Export.id)]
-    assert recorded == [{"q": "[recherche]"}] * 3
+    # A search looks in every status (inbox.default_status): the record says so.
+    assert recorded == [{"q": "[recherche]", "status": "toutes"}] * 3
 
 
 def test_a_head_request_records_no_export(client, people):

@@ -22,7 +22,7 @@ from views.rendering import render
 from . import bp
 from .lead import REFERENCE_RE, association
 
-QUERY_KEYS = ("statut", "type", "besoin", "departement", "retard", "q", "page", "par_page")
+QUERY_KEYS = ("statut", "type", "besoin", "departement", "retard", "q", "tri", "page", "par_page")
 
 
 @bp.after_request
@@ -51,6 +51,7 @@ def parse_filters(args):
             errors.append((f"filtre-{name}", message))
 
     pick("statut", [*inbox.STATUS_LABELS, inbox.ALL], "Choisissez un statut de la liste", "status")
+    q = args.get("q", "").strip()
     pick("type", list(inbox.KIND_LABELS), "Choisissez demandes ou candidatures", "kind")
     pick("besoin", list(inbox.BESOIN_LABELS), "Choisissez un besoin de la liste", "besoin")
     departement = args.get("departement", "")
@@ -63,7 +64,6 @@ def parse_filters(args):
     if late not in ("", "1"):
         errors.append(("filtre-retard", "Le filtre « en retard » est coché ou non"))
     values["late"] = late == "1"
-    q = args.get("q", "").strip()
     if len(q) > inbox.SEARCH_MAX:
         message = f"La recherche doit faire {inbox.SEARCH_MAX} caractères au plus"
         errors.append(("filtre-q", message))
@@ -71,6 +71,12 @@ def parse_filters(args):
         errors.append(("filtre-q", "La recherche contient des caractères non valides"))
     else:
         values["q"] = q
+    sort = args.get("tri", "")
+    if sort:
+        if sort.lstrip("-") in inbox.SORTS and sort.count("-") <= 1:
+            values["sort"] = sort
+        else:
+            errors.append(("resultats", "Choisissez un tri de la liste"))
     page = args.get("page", "")
     if page:
         if page.isdigit() and 0 < len(page) <= 6:
@@ -83,18 +89,20 @@ def parse_filters(args):
             values["per_page"] = int(per_page)
         else:
             errors.append(("filtre-par_page", "Choisissez 25 ou 50 par page"))
+    values.setdefault("status", inbox.default_status(values.get("q", "")))
     return inbox.Filters(**values), errors
 
 
 def query_args(filters, **changes):
     """The query string of `filters` (defaults left out), with `changes` applied."""
     args = {
-        "statut": filters.status if filters.status != inbox.DEFAULT_STATUS else "",
+        "statut": filters.status if filters.status != inbox.default_status(filters.q) else "",
         "type": filters.kind,
         "besoin": filters.besoin,
         "departement": filters.departement,
         "retard": "1" if filters.late else "",
         "q": filters.q,
+        "tri": filters.sort if filters.sort != inbox.DEFAULT_SORT else "",
         "page": str(filters.page) if filters.page > 1 else "",
         "par_page": str(filters.per_page) if filters.per_page != inbox.PAGE_SIZES[0] else "",
     }
@@ -124,8 +132,32 @@ def demandes():
         labels=inbox,
         query=urlencode(query_args(page.filters, page="")),
         swapped=list_swapped(),
+        filter_count=filter_count(page.filters),
+        sort_links=sort_links(page.filters),
         title=inbox_title(page, bool(errors)),
     )
+
+
+def filter_count(filters):
+    """How many of the filters behind « Filtrer (n) » are set (the search is outside)."""
+    defaults = inbox.Filters()
+    return sum(
+        getattr(filters, name) != getattr(defaults, name)
+        for name in ("kind", "besoin", "departement", "late", "per_page")
+    )
+
+
+def sort_links(filters):
+    """{column: (href, aria-sort)} of the table's sortable headers: a click sorts by
+    that column, a second click the other way."""
+    links = {}
+    for key in inbox.SORTS:
+        current = filters.sort.lstrip("-") == key
+        descending = filters.sort.startswith("-")
+        target = f"-{key}" if current and not descending else key
+        state = ("descending" if descending else "ascending") if current else ""
+        links[key] = (inbox_url(filters, tri=target, page=""), state)
+    return links
 
 
 def list_swapped():
