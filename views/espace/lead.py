@@ -149,24 +149,42 @@ def step_answers(form_class, answers):
     return {name: answers[name] for name in names if name in answers}
 
 
+# A youth under this age is called through the parent first (the parent's links come first).
+PARENT_FIRST_UNDER = 15
+# The order of one person's links by their preferred channel: what they asked for first.
+CHANNEL_ORDER = {"telephone": ("tel", "sms", "mailto"), "sms": ("sms", "tel", "mailto")}
+EMAIL_FIRST = ("mailto", "tel", "sms")
+
+
 def contact_links(lead):
-    """One-tap links for the person (and a minor's parent): call, text, write."""
-    links = []
+    """One-tap links for the person (and a minor's parent): call, text, write; each
+    person's links in the order of the preferred channel, the parent's first under 15."""
 
-    def add(who, telephone, email):
+    def links_of(who, telephone, email):
+        links = []
         if href := phones.href(telephone):
-            links.append((f"Appeler {who}", href, phones.display(telephone)))
+            links.append(("tel", f"Appeler {who}", href, phones.display(telephone)))
             if phones.takes_sms(telephone):
-                links.append((f"Envoyer un SMS à {who}", "sms:" + phones.canonical(telephone), ""))
+                sms = "sms:" + phones.canonical(telephone)
+                links.append(("sms", f"Envoyer un SMS à {who}", sms, ""))
         if email:
-            links.append((f"Écrire à {who}", f"mailto:{email}", email))
+            links.append(("mailto", f"Écrire à {who}", f"mailto:{email}", email))
+        order = CHANNEL_ORDER.get(lead.contact_pref, EMAIL_FIRST)
+        links.sort(key=lambda link: order.index(link[0]))
+        return [link[1:] for link in links]
 
-    add(lead.prenom or "la personne", lead.telephone, lead.email)
+    groups = [links_of(lead.prenom or "la personne", lead.telephone, lead.email)]
     parent = lead.answers.get("parent") or {}
     if parent:
         who = f"{parent.get('parent_prenom', '')} (parent)".strip()
-        add(who, parent.get("parent_telephone", ""), parent.get("parent_email", ""))
-    return links
+        parent_links = links_of(
+            who, parent.get("parent_telephone", ""), parent.get("parent_email", "")
+        )
+        if lead.age is not None and lead.age < PARENT_FIRST_UNDER:
+            groups.insert(0, parent_links)
+        else:
+            groups.append(parent_links)
+    return [link for group in groups for link in group]
 
 
 def matcher_reasons(lead):
