@@ -336,3 +336,86 @@ def by_references(association_id, references):
         .where((Lead.association == association_id) & Lead.reference.in_(list(references)))
         .order_by(Lead.created_at, Lead.id)
     )
+
+
+# --- Leads handed over ("Transmises") --------------------------------------------------------
+
+
+@dataclasses.dataclass
+class HandedOver:
+    """A read-only trace of a lead the association handed over: the reference only, no
+    personal data (the lead is another association's now)."""
+
+    reference: str
+    kind: str
+    at: dt.datetime
+    to: str  # the association it went to, "" for the waiting list
+    motif: str  # vocabulary.MOTIF_TRANSFERT's label
+
+
+HANDED_OVER_SHOWN = 200
+
+
+def handed_over(association_id):
+    """The leads this association handed over, the latest first: three queries."""
+    Orientation, Programme, Lead = models.Orientation, models.Programme, models.Lead
+    mine = list(
+        Orientation.select(
+            Orientation.lead,
+            Orientation.created_at,
+            Orientation.outcome_reason,
+            Lead.reference,
+            Lead.kind,
+        )
+        .join(Programme)
+        .switch(Orientation)
+        .join(Lead)
+        .where((Programme.association == association_id) & (Orientation.outcome == "transferee"))
+        .order_by(Orientation.created_at.desc(), Orientation.id.desc())
+        .limit(HANDED_OVER_SHOWN)
+        .objects()
+    )
+    if not mine:
+        return []
+    lead_ids = [row.lead_id for row in mine]
+    later = list(
+        Orientation.select(
+            Orientation.lead,
+            Orientation.created_at,
+            Orientation.rank,
+            Orientation.outcome,
+            models.Association.nom,
+        )
+        .join(Programme)
+        .join(models.Association)
+        .where(Orientation.lead.in_(lead_ids))
+        .order_by(Orientation.created_at, Orientation.id)
+        .objects()
+    )
+    Evenement = models.Evenement
+    transfers = list(
+        Evenement.select(Evenement.lead, Evenement.at)
+        .where(Evenement.lead.in_(lead_ids) & (Evenement.kind == lifecycle.HAND_OVER.code))
+        .order_by(Evenement.at, Evenement.id)
+        .tuples()
+    )
+    traces = []
+    for row in mine:
+        at = next(
+            (t for lead, t in transfers if lead == row.lead_id and t >= row.created_at),
+            row.created_at,
+        )
+        after = [o for o in later if o.lead_id == row.lead_id and o.created_at >= at]
+        after.sort(key=lambda o: (o.created_at, o.outcome != "acceptee", o.rank))
+        traces.append(
+            HandedOver(
+                reference=row.reference,
+                kind=row.kind,
+                at=at,
+                to=after[0].nom if after else "",
+                motif=V.MOTIF_TRANSFERT.label(row.outcome_reason)
+                if row.outcome_reason in V.MOTIF_TRANSFERT
+                else row.outcome_reason,
+            )
+        )
+    return traces

@@ -250,6 +250,9 @@ def espace_demandes_pages(app, pages):
     pages.fetch(client, "espace-demandes-filtrees", "/espace/?statut=toutes&type=jeune&retard=1")
     pages.fetch(client, "espace-demandes-recherche-vide", "/espace/?q=personne")
     pages.fetch(client, "espace-demandes-400", "/espace/?statut=perdu&page=x", status=400)
+    pages.fetch(client, "espace-demandes-tri", "/espace/?statut=toutes&tri=-statut")
+    pages.fetch(client, "espace-transmises", "/espace/transmises")
+    pages.fetch(client, "espace-404", "/espace/nulle-part", status=404)
     url = f"/espace/demandes/{lead.reference}"
     pages.fetch(client, "espace-demande", url)
     pages.post(client, "espace-demande-note-422", url + "/notes", {"text": ""})

@@ -281,3 +281,18 @@ def back_to_inbox():
     pairs = parse_qsl(request.form.get("retour", "")[:2000])
     args = {key: value for key, value in pairs if key in QUERY_KEYS}
     return url_for("espace.demandes", **args)
+
+
+# --- Handed over ---------------------------------------------------------------------------
+
+
+@bp.get("/transmises")
+@staff_required
+def transmises():
+    """The leads the association handed over: a read-only trace, reference only."""
+    return render(
+        "espace/transmises.html",
+        traces=inbox.handed_over(current_user.association_id),
+        shown=inbox.HANDED_OVER_SHOWN,
+        title="Transmises – Demandes et candidatures – Espace association",
+    )
