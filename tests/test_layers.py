@@ -70,8 +70,8 @@ VIEW_WRITES_TO_MOVE = {
     ("views/espace/settings.py", "reglages_profil", "write_transaction"),
     ("views/espace/settings.py", "reglages_programme", "save"),
     ("views/espace/settings.py", "reglages_programme", "write_transaction"),
-    ("views/espace/inbox.py", "export", "create"),
-    ("views/espace/inbox.py", "export", "write_transaction"),
+    ("views/espace/inbox.py", "export_as", "create"),
+    ("views/espace/inbox.py", "export_as", "write_transaction"),
 }
 
 

@@ -234,6 +234,23 @@ def selected_versions():
 def export():
     """GET: the inbox under its filters, every page. POST (the selection form, CSRF):
     the leads ticked, among the association's only."""
+    return export_as("csv")
+
+
+@bp.route("/export.xlsx", methods=["GET", "POST"])
+@staff_required
+def export_xlsx():
+    """The same rows as export(), as a workbook with typed cells."""
+    return export_as("xlsx")
+
+
+FORMATS = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def export_as(fmt):
     assoc = association()
     if request.method == "POST":
         references = selected_references()
@@ -252,16 +269,20 @@ def export():
         recorded = filters.as_dict()
         if "q" in recorded:  # what was typed is personal data: only that there was a search
             recorded["q"] = "[recherche]"
-    text, count = exports.write_csv(query.dicts())
+    if fmt == "xlsx":
+        data, count = exports.write_xlsx(query.dicts())
+    else:
+        text, count = exports.write_csv(query.dicts())
+        data = text.encode("utf-8")
     if request.method != "HEAD":  # HEAD (Flask answers it as GET) downloads nothing
         with models.write_transaction(durable=True):
             models.Export.create(
                 utilisateur=current_user.row.id, association=assoc.id, rows=count, filters=recorded
             )
     stamp = models.now().strftime("%Y-%m-%d")
-    response = make_response(text.encode("utf-8"))
-    response.headers["Content-Type"] = "text/csv; charset=utf-8"
-    response.headers["Content-Disposition"] = f'attachment; filename="demandes-{stamp}.csv"'
+    response = make_response(data)
+    response.headers["Content-Type"] = FORMATS[fmt]
+    response.headers["Content-Disposition"] = f'attachment; filename="demandes-{stamp}.{fmt}"'
     response.headers["Cache-Control"] = "no-store"
     return response
 

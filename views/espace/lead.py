@@ -181,7 +181,7 @@ def contact_links(lead):
             who, parent.get("parent_telephone", ""), parent.get("parent_email", "")
         )
         if lead.age is not None and lead.age < PARENT_FIRST_UNDER:
-            groups.insert(0, parent_links)
+            groups = [parent_links, *groups]
         else:
             groups.append(parent_links)
     return [link for group in groups for link in group]
