@@ -157,6 +157,9 @@ class Lead(BaseModel):
     # When the lead reached its current association (or the waiting list): the promised
     # call-back delay runs from it, and a hand-over starts it again (demandes.orient).
     routed_at = DateTimeField(null=True)
+    # The day (in France) the association promised to call back by, fixed when the lead
+    # reached it (workdays.due_day, demandes.route); None on the waiting list.
+    due_on = DateField(null=True)
     # The first move out of "nouvelle" at that association: responsiveness is measured on it.
     first_contact_at = DateTimeField(null=True)
     # Moves on every change of status or association: an action sent from a page read
@@ -169,6 +172,7 @@ class Lead(BaseModel):
         indexes = (
             (("association", "status", "created_at"), False),
             (("association", "departement"), False),
+            (("status", "due_on"), False),  # late leads (migration 0016)
         )
 
 

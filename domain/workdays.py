@@ -1,8 +1,13 @@
 """French working days (jours ouvrés): Monday to Friday, public holidays excluded.
 
 Pure: the `holidays` library's calendar for metropolitan France (Easter Monday, Ascension,
-Whit Monday included). An association promises to call back within N working days; the
-inbox says a lead is late, and the follow-up page gives the date, with these functions.
+Whit Monday included). An association promises to call back within N working days.
+
+The one due rule: a lead is due on `due_day(routed_at, n)`, n working days after the day,
+in France, it reached the association; that day is fixed then (Lead.due_on), so a later
+change of the association's delay does not move a date already promised to the person.
+The lead is late once that day is over (`is_late`). The inbox, the reminders, the
+operator's late list, the statistics and the follow-up page all read it so.
 """
 
 import datetime as dt
@@ -72,13 +77,17 @@ def working_days_between(start, end):
     return count
 
 
-def late_cutoff(today, n):
-    """The first day a lead may have arrived on and still not be late today, with `n`
-    working days promised: a lead that arrived before it is late (its due day,
-    add_working_days(arrival, n), is past). For an inbox filter in SQL: arrived < cutoff."""
-    today = _day(today)
-    day = today
-    # Due days only grow with the arrival day: walk back while the previous day is on time.
-    while add_working_days(day - dt.timedelta(days=1), n) >= today:
-        day -= dt.timedelta(days=1)
-    return day
+def due_day(routed_at, n):
+    """The day an association promising `n` working days must have called back by, for a
+    lead that reached it at `routed_at` (a stored moment, naive UTC)."""
+    return add_working_days(paris_day(routed_at), n)
+
+
+def promised_delay(routed_at, due_on):
+    """The `n` of due_day(routed_at, n) == due_on: the delay promised when the lead came."""
+    return working_days_between(paris_day(routed_at), due_on)
+
+
+def is_late(due_on, today):
+    """Past its due day (a French calendar day); None (no association): never late."""
+    return due_on is not None and today > due_on

@@ -2,7 +2,7 @@
 
 For every lead still "nouvelle" at an association, counting French working days from
 when it reached that association (Lead.routed_at; a hand-over starts the count again)
-with the association's promised delay (delai_recontact, n days):
+with the delay promised then (n days, read from Lead.due_on: workdays' one due rule):
   - n days: a reminder to the association's staff (relance_1);
   - 2n days: a last reminder, copied to the operator (relance_2, OPERATOR_EMAIL);
   - AUTO_HANDOVER_FACTOR × n days (3 by default, 0: never): handed over by demandes.hand_over,
@@ -41,28 +41,10 @@ class ConfigError(ValueError):
 
 
 # --- Time ------------------------------------------------------------------------------------
-def paris_midnight(day):
-    """The first instant of a French calendar day, as stored (naive UTC)."""
-    start = dt.datetime.combine(day, dt.time(), tzinfo=workdays.PARIS)
-    return start.astimezone(dt.UTC).replace(tzinfo=None)
-
-
-def due_day(routed_at, days):
-    """The day a lead routed at `routed_at` has waited `days` working days."""
-    return workdays.add_working_days(workdays.paris_day(routed_at), days)
-
-
-def routed_before(today, days):
-    """Leads routed before this instant have waited `days` working days by `today`:
-    the first routing day whose due day is after `today`, at midnight in France (the due
-    day only grows with the routing day, so one bound answers in SQL)."""
-    one = dt.timedelta(days=1)
-    day = today - dt.timedelta(days=days)
-    while workdays.add_working_days(day, days) > today:  # back to a day that is due
-        day -= one
-    while workdays.add_working_days(day + one, days) <= today:  # the last one that is
-        day += one
-    return paris_midnight(day + one)
+def stage_day(lead, multiple):
+    """The day a lead has waited `multiple` times the delay promised when it arrived."""
+    n = workdays.promised_delay(lead.routed_at, lead.due_on)
+    return workdays.due_day(lead.routed_at, multiple * n)
 
 
 # --- Settings --------------------------------------------------------------------------------
@@ -123,7 +105,6 @@ def send_to_staff(association, template, lead, **context):
         "noun": noun(lead),
         "reference": lead.reference,
         "association": association.nom,
-        "delai": association.delai_recontact,
         "link": staff_link(lead),
         **context,
     }
@@ -161,7 +142,7 @@ def remind_late_leads(app, now=None):
     today = workdays.paris_day(now)
     report = Report()
     for lead, association in late_candidates(today):
-        stage = stage_of(lead, association.delai_recontact, factor, today)
+        stage = stage_of(lead, factor, today)
         if stage == "transfert":
             hand_over_late(lead, association, factor, operator, now, report)
         elif stage is not None and stage not in lead.claimed:
@@ -171,21 +152,13 @@ def remind_late_leads(app, now=None):
 
 def late_candidates(today):
     """[(lead, association)]: leads "nouvelle" at an association that have waited at
-    least its promised delay; each lead's reminders of this routing in lead.claimed.
+    least the delay promised; each lead's reminders of this routing in lead.claimed.
     Two queries, whatever the number of leads."""
-    delais = {d for (d,) in Association.select(Association.delai_recontact).distinct().tuples()}
-    if not delais:
-        return []
-    waited = None
-    for delai in delais:
-        condition = (Association.delai_recontact == delai) & (
-            Lead.routed_at < routed_before(today, delai)
-        )
-        waited = condition if waited is None else waited | condition
+    # Reminded on its due day itself: leads whose day is today or past.
     rows = list(
         Lead.select(Lead, Association)
         .join(Association)
-        .where((Lead.status == lifecycle.INITIAL) & Lead.routed_at.is_null(False) & waited)
+        .where((Lead.status == lifecycle.INITIAL) & (Lead.due_on <= today))
         .order_by(Lead.routed_at, Lead.id)
     )
     claims = {}
@@ -200,19 +173,19 @@ def late_candidates(today):
     return [(row, row.association) for row in rows]
 
 
-def stage_of(lead, delai, factor, today):
+def stage_of(lead, factor, today):
     """The latest step due today: "transfert", LAST, FIRST or None."""
-    if factor and due_day(lead.routed_at, factor * delai) <= today:
+    if factor and stage_day(lead, factor) <= today:
         return "transfert"
-    if due_day(lead.routed_at, 2 * delai) <= today:
+    if stage_day(lead, 2) <= today:
         return LAST
-    if due_day(lead.routed_at, delai) <= today:
+    if lead.due_on <= today:
         return FIRST
     return None
 
 
 def remind(lead, association, kind, factor, operator, now, report):
-    delai = association.delai_recontact
+    delai = workdays.promised_delay(lead.routed_at, lead.due_on)
     days = delai * (2 if kind == LAST else 1)
     context = {
         "jours": days,
@@ -226,7 +199,7 @@ def remind(lead, association, kind, factor, operator, now, report):
             return  # contacted, handed over or erased since it was read
         if not claim(row, kind, lead.routed_at, now):
             return
-        sent = send_to_staff(association, "relance", row, **context)
+        sent = send_to_staff(association, "relance", row, delai=delai, **context)
         note = f"{sent} membre(s) de l'équipe prévenu(s)"
         if kind == LAST:
             if operator:
@@ -263,7 +236,8 @@ def hand_over_late(lead, association, factor, operator, now, report):
     """Confide the lead to the next association, through demandes.hand_over, as if the
     person had asked; the association left behind is told (reference only), and with no
     association left the operator (the waiting list is theirs)."""
-    days = factor * association.delai_recontact
+    delai = workdays.promised_delay(lead.routed_at, lead.due_on)
+    days = factor * delai
     note = f"Toujours « nouvelle » après {days} jours ouvrés, malgré les rappels."
     with models.write_transaction(durable=True):
         row = lock_if(lead.id, lifecycle.INITIAL, Lead.routed_at, lead.routed_at)
@@ -274,7 +248,12 @@ def hand_over_late(lead, association, factor, operator, now, report):
         except (demandes.StaleLead, lifecycle.TransitionError):
             return
         send_to_staff(
-            association, "demande_retiree", row, jours=days, autre=row.association_id is not None
+            association,
+            "demande_retiree",
+            row,
+            delai=delai,
+            jours=days,
+            autre=row.association_id is not None,
         )
         if row.association_id is None:
             report.waiting_list += 1

@@ -13,7 +13,7 @@ An action taken from a page read before another change carries that page's
 import contextlib
 
 import models
-from domain import lifecycle, matcher
+from domain import lifecycle, matcher, workdays
 from domain.lifecycle import TransitionError
 from mail import emails
 from models import Binome, Evenement, Lead, Note, Orientation, Utilisateur
@@ -118,10 +118,25 @@ def _save(row):
             Lead.waiting_list,
             Lead.first_contact_at,
             Lead.routed_at,
+            Lead.due_on,
             Lead.version,
             Lead.updated_at,
         ]
     )
+
+
+# --- Due and late -------------------------------------------------------------------------------
+def route(row, association_id, delai):
+    """The lead reaches `association_id` (None: the waiting list) now: its promised day is
+    fixed, `delai` working days on (workdays.due_day); the caller saves the row."""
+    row.association = association_id
+    row.routed_at = models.now()
+    row.due_on = workdays.due_day(row.routed_at, delai) if association_id else None
+
+
+def late(today):
+    """Leads still "nouvelle" whose promised day is over on `today` (a French day)."""
+    return (Lead.status == lifecycle.INITIAL) & (Lead.due_on < today)
 
 
 # --- Statuses -----------------------------------------------------------------------------------
@@ -240,8 +255,11 @@ def _orient(row, exclude, by, programme_id, snapshot, stats, place, base_url):
     chosen = next((p for p in result.proposals if p.programme_id == programme_id), None)
     first = chosen or (result.proposals[0] if result.proposals else None)
     row.waiting_list = first is None
-    row.association = first.association_id if first else None
-    row.routed_at = models.now()
+    route(
+        row,
+        first.association_id if first else None,
+        first.programme.delai_recontact if first else 0,
+    )
     _event(
         row,
         "orientation" if first else "liste_attente",

@@ -279,11 +279,13 @@ def choose(lead, orientation_id):
         current.save()
         target.outcome = "acceptee"
         target.save()
-        lead.association = target.programme.association_id
-        lead.updated_at = lead.routed_at = models.now()
-        lead.save(only=[models.Lead.association, models.Lead.updated_at, models.Lead.routed_at])
-        # A staff page read before this change must not act on the old association.
+        demandes.route(
+            lead, target.programme.association_id, target.programme.association.delai_recontact
+        )
+        lead.updated_at = lead.routed_at
         Lead = models.Lead
+        lead.save(only=[Lead.association, Lead.updated_at, Lead.routed_at, Lead.due_on])
+        # A staff page read before this change must not act on the old association.
         Lead.update(version=Lead.version + 1).where(Lead.id == lead.id).execute()
         models.Evenement.create(
             lead=lead,

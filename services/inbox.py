@@ -17,6 +17,7 @@ from peewee import JOIN, Case, Value, fn
 import models
 from domain import lifecycle, phones, workdays
 from domain import vocabulary as V
+from services import demandes
 
 # --- Codes and labels: vocabulary.py ---------------------------------------------------------
 
@@ -35,7 +36,7 @@ PAGE_SIZES = (25, 50)
 SEARCH_MAX = 100
 # The desktop table's sortable columns (?tri=, "-" first for the other way): the column's
 # label and what it orders by; arrival, oldest first, by default.
-SORTS = {"arrivee": "Arrivée", "statut": "Statut"}
+SORTS = {"arrivee": "Arrivée", "echeance": "À rappeler au plus tard", "statut": "Statut"}
 DEFAULT_SORT = "arrivee"
 MINOR_AGE = 18
 
@@ -53,27 +54,6 @@ def status_label(code):
 def besoin_labels(codes):
     """A mentor's besoins are stored comma-joined; a youth's is one code."""
     return [V.BESOIN.label(code) for code in codes.split(",") if code]
-
-
-# --- Working days --------------------------------------------------------------------------
-
-
-def workdays_before(day, count):
-    """The day `count` working days before `day` (`day` itself when count is 0): the
-    reverse of workdays.add_working_days."""
-    while count > 0:
-        day -= dt.timedelta(days=1)
-        if workdays.is_working_day(day):
-            count -= 1
-    return day
-
-
-def late_before(today, delai):
-    """Leads created before this instant and still "nouvelle" are late: the association
-    promised to call back within `delai` working days, counted from the day after the
-    demande (workdays.add_working_days), and that day is over. One bound for the whole
-    inbox, so "late" is a plain comparison in SQL."""
-    return dt.datetime.combine(workdays_before(today, delai), dt.time())
 
 
 # --- Filters ---------------------------------------------------------------------------------
@@ -104,7 +84,7 @@ class Filters:
         }
 
 
-def where_clause(association_id, filters, today, delai, with_status=True):
+def where_clause(association_id, filters, today, with_status=True):
     """The condition on Lead for `filters`; without the status when counting the tabs."""
     Lead = models.Lead
     condition = Lead.association == association_id
@@ -119,7 +99,7 @@ def where_clause(association_id, filters, today, delai, with_status=True):
     if filters.departement:
         condition &= Lead.departement == filters.departement
     if filters.late:
-        condition &= (Lead.status == "nouvelle") & (Lead.created_at < late_before(today, delai))
+        condition &= demandes.late(today)
     if filters.q:
         condition &= search_clause(filters.q)
     return condition
@@ -167,6 +147,7 @@ class Row:
     commune: str
     created_at: dt.datetime
     version: int
+    due_on: dt.date | None
     waiting_days: int
     late: bool
     age: int | None = None
@@ -210,12 +191,12 @@ class Page:
         return self.first + len(self.rows) - 1 if self.rows else 0
 
 
-def status_counts(association_id, filters, today, delai):
+def status_counts(association_id, filters, today):
     """One GROUP BY for every tab."""
     Lead = models.Lead
     query = (
         Lead.select(Lead.status, fn.COUNT(Lead.id).alias("n"))
-        .where(where_clause(association_id, filters, today, delai, with_status=False))
+        .where(where_clause(association_id, filters, today, with_status=False))
         .group_by(Lead.status)
         .tuples()
     )
@@ -241,7 +222,7 @@ def departements_of(association_id):
     return [code for (code,) in departements_query(association_id)]
 
 
-def rows_query(association_id, filters, today, delai):
+def rows_query(association_id, filters, today):
     """The leads under `filters`, oldest waiting first, with their commune's name (one
     join, no query per row). The answers (JSON) are not read: the list needs none."""
     Lead, Commune = models.Lead, models.Commune
@@ -256,6 +237,8 @@ def rows_query(association_id, filters, today, delai):
             Lead.besoin,
             Lead.departement,
             Lead.created_at,
+            Lead.routed_at,
+            Lead.due_on,
             Lead.version,
             Lead.email,
             Lead.telephone,
@@ -266,7 +249,7 @@ def rows_query(association_id, filters, today, delai):
             Commune.nom.alias("commune_nom"),
         )
         .join(Commune, JOIN.LEFT_OUTER, on=(Lead.commune == Commune.insee))
-        .where(where_clause(association_id, filters, today, delai))
+        .where(where_clause(association_id, filters, today))
         .order_by(*order_of(filters.sort))
     )
 
@@ -279,13 +262,25 @@ def order_of(sort):
     if key == "statut":  # the lifecycle's order, not the alphabet's
         column = Case(Lead.status, [(code, i) for i, code in enumerate(STATUS_LABELS)], 99)
         columns = [column, Lead.created_at]
+    elif key == "echeance":  # the promised day (Lead.due_on), none last
+        columns = [Lead.due_on.is_null(), Lead.due_on, Lead.created_at]
     else:
         columns = [Lead.created_at]
     columns.append(Lead.id)
     return [c.desc() for c in columns] if descending else columns
 
 
-def to_row(record, today, late_limit):
+def waiting_days(routed_at, today):
+    """Days since the lead reached this association (a hand-over starts again)."""
+    return max(0, (today - workdays.paris_day(routed_at)).days)
+
+
+def is_late(status, due_on, today):
+    """Still "nouvelle" after its promised day (demandes.late says the same in SQL)."""
+    return status == lifecycle.INITIAL and workdays.is_late(due_on, today)
+
+
+def to_row(record, today):
     created = record["created_at"]
     return Row(
         id=record["id"],
@@ -299,8 +294,9 @@ def to_row(record, today, late_limit):
         commune=record["commune_nom"] or "",
         created_at=created,
         version=record["version"],
-        waiting_days=max(0, (today - created.date()).days),
-        late=record["status"] == "nouvelle" and created < late_limit,
+        due_on=record["due_on"],
+        waiting_days=waiting_days(record["routed_at"] or created, today),
+        late=is_late(record["status"], record["due_on"], today),
         age=record["age"],
         contact_pref=record["contact_pref"] or "",
     )
@@ -308,17 +304,13 @@ def to_row(record, today, late_limit):
 
 def page(association, filters, today=None):
     """The inbox page for `filters`: three queries, whatever the number of leads."""
-    today = today or models.now().date()
-    delai = association.delai_recontact
-    counts = status_counts(association.id, filters, today, delai)
+    today = today or workdays.paris_day(models.now())
+    counts = status_counts(association.id, filters, today)
     total = counts.get(filters.status, 0)
     last_page = max(1, -(-total // filters.per_page))
     filters = dataclasses.replace(filters, page=min(max(filters.page, 1), last_page))
-    query = rows_query(association.id, filters, today, delai).paginate(
-        filters.page, filters.per_page
-    )
-    late_limit = late_before(today, delai)
-    rows = [to_row(record, today, late_limit) for record in query.dicts()]
+    query = rows_query(association.id, filters, today).paginate(filters.page, filters.per_page)
+    rows = [to_row(record, today) for record in query.dicts()]
     return Page(
         filters=filters,
         rows=rows,

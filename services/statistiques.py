@@ -5,9 +5,10 @@ A *stint* is the time a lead spends at one association: from its routing there
 to its first move out of "nouvelle" there (Lead.first_contact_at, or the first such event
 before the hand-over). Time to first contact is counted in working days (jours ouvrés,
 workdays.py): 0 when the person was contacted on the day the lead arrived. A stint is
-*in time* when the first contact falls on or before the promised day
-(workdays.add_working_days(routed, Association.delai_recontact)); it is *late* from the
-next day on, contacted or not. A stint handed over while still on time is neither.
+*in time* when the first contact falls on or before the promised day (workdays.due_day, the
+one due rule, in French days: Lead.due_on for the current stint, the association's delay
+for a stint handed over); it is *late* from the next day on, contacted or not. A stint
+handed over while still on time is neither.
 
 refresh(now) computes everything and stores it in models.Statistique: the matcher reads
 the responsiveness (last 90 days) through catalogue.stats() and the page /statistiques
@@ -62,26 +63,23 @@ class Outcome(NamedTuple):
     working_days: int | None  # to the first contact; None: not contacted
 
 
-def due_day(stint):
-    return workdays.add_working_days(stint.routed_at, stint.delai)
-
-
 def outcome(stint, now):
     """How the stint turned out as of `now`, or None while it is still undecided (not
-    contacted and not late yet, or handed over before being late)."""
-    due = due_day(stint)
+    contacted and not late yet, or handed over before being late). Days in France."""
+    due = workdays.due_day(stint.routed_at, stint.delai)
     if stint.contacted_at is not None:
-        days = max(0, workdays.working_days_between(stint.routed_at, stint.contacted_at))
-        return Outcome(stint.contacted_at.date(), stint.contacted_at.date() <= due, days)
+        contacted = workdays.paris_day(stint.contacted_at)
+        days = max(0, workdays.working_days_between(workdays.paris_day(stint.routed_at), contacted))
+        return Outcome(contacted, contacted <= due, days)
     late = due + dt.timedelta(days=1)
     left = stint.handed_over_at
-    if late > _day(now) or (left is not None and left.date() <= due):
+    if late > _day(now) or (left is not None and workdays.paris_day(left) <= due):
         return None
     return Outcome(late, False, None)
 
 
 def _day(value):
-    return value.date() if isinstance(value, dt.datetime) else value
+    return workdays.paris_day(value) if isinstance(value, dt.datetime) else value
 
 
 def median(values):
@@ -392,20 +390,20 @@ def _current_stints(since):
         Lead.select(
             Lead.association,
             Lead.departement,
-            Association.delai_recontact,
+            Lead.due_on,
             Lead.routed_at,
             Lead.first_contact_at,
         )
         .join(Association)
-        .where(Lead.routed_at.is_null(False))
+        .where(Lead.routed_at.is_null(False) & Lead.due_on.is_null(False))
     )
     if since is not None:
         query = query.where(
             (Lead.routed_at >= since - LONGEST_DELAY) | (Lead.first_contact_at >= since)
         )
     return [
-        Stint(association, departement, delai, routed, contacted)
-        for association, departement, delai, routed, contacted in query.tuples()
+        Stint(association, departement, workdays.promised_delay(routed, due), routed, contacted)
+        for association, departement, due, routed, contacted in query.tuples()
     ]
 
 

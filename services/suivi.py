@@ -82,21 +82,18 @@ def link(lead):
 
 def today():
     """The French calendar day: a promised date is a day in France."""
-    return dt.datetime.now(workdays.PARIS).date()
+    return workdays.paris_day(models.now())
 
 
 def due_date(lead):
-    """The last day the association promised to call back by, or None (no association)."""
-    if lead.association_id is None or lead.routed_at is None:
-        return None
-    association = models.Association.get_by_id(lead.association_id)
-    return workdays.add_working_days(workdays.to_paris(lead.routed_at), association.delai_recontact)
+    """The last day the association promised to call back by, or None (no association):
+    fixed when the lead reached it (workdays, the one due rule)."""
+    return lead.due_on if lead.association_id is not None else None
 
 
 def can_say_not_contacted(lead, on=None):
     """« Je n'ai pas été recontacté·e »: still nouvelle once the promised day is over."""
-    due = due_date(lead)
-    return lead.status == lifecycle.INITIAL and due is not None and (on or today()) > due
+    return lead.status == lifecycle.INITIAL and workdays.is_late(due_date(lead), on or today())
 
 
 def can_stop(lead):

@@ -5,6 +5,7 @@ tests that start after the questionnaire."""
 import re
 
 import models
+from domain import workdays
 from services import demandes, drafts, territory
 
 HX = {"HX-Request": "true", "HX-Request-Type": "partial"}
@@ -139,3 +140,15 @@ def submitted_lead(kind, answers):
 
 def fresh(lead):
     return models.Lead.get_by_id(lead.id)
+
+
+def arrived(lead, routed_at, **fields):
+    """As if the lead had reached its association at `routed_at`: its promised day moves
+    with it (the one due rule, from the association's delay now)."""
+    row = models.Lead.get_by_id(lead if isinstance(lead, int) else lead.id)
+    due = None
+    if row.association_id is not None:
+        due = workdays.due_day(routed_at, row.association.delai_recontact)
+    models.Lead.update(routed_at=routed_at, due_on=due, **fields).where(
+        models.Lead.id == row.id
+    ).execute()

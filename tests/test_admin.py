@@ -12,6 +12,7 @@ import pytest
 from helpers import CSRF_RE, YOUTH_STEPS, csrf_token, log_in, submit, walk
 
 import models
+from domain import workdays
 from models import Association, Lead, Message, Programme, Utilisateur
 from services import catalogue, coverage
 
@@ -616,6 +617,7 @@ def test_late_leads_are_counted_per_association_after_the_promised_delay(admin_c
                 status=status,
                 created_at=created_at,
                 routed_at=created_at,
+                due_on=workdays.due_day(created_at, association.delai_recontact),
                 prenom="Secret",
             )
     page = admin_client.get("/admin/retards").get_data(as_text=True)
@@ -814,6 +816,7 @@ def test_list_pages_run_a_fixed_number_of_queries(admin_client, url):
             )
             Lead.create(
                 routed_at=dt.datetime(2026, 1, 1),
+                due_on=dt.date(2026, 1, 8),
                 reference=f"J-R{i}",
                 kind="jeune",
                 suivi_token=f"r{i}",

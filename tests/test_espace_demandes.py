@@ -65,6 +65,9 @@ def make_lead(association, number, **fields):
         departement="69",
     )
     values.update(fields)
+    # Arrived when created, its promised day then fixed (the one due rule).
+    values.setdefault("routed_at", values.get("created_at") or models.now())
+    values.setdefault("due_on", workdays.due_day(values["routed_at"], association.delai_recontact))
     return models.Lead.create(**values)
 
 
@@ -87,6 +90,10 @@ def many_leads(association, count, prefix="X"):
             besoin="orientation" if i % 3 else "emploi,scolarite",
             departement=("69", "75", "13", "33")[i % 4],
             created_at=start + dt.timedelta(minutes=5 * i),
+            routed_at=start + dt.timedelta(minutes=5 * i),
+            due_on=workdays.due_day(
+                start + dt.timedelta(minutes=5 * i), association.delai_recontact
+            ),
         )
         for i in range(count)
     ]
@@ -255,29 +262,32 @@ def test_filters_kind_besoin_departement_and_late(client, people):
     )
 
 
-def test_late_counts_working_days_only():
-    friday = dt.date(2026, 12, 4)
-    # Sent on Wednesday with 2 working days: due Friday evening, late from Monday.
-    assert inbox.late_before(friday, 2) == dt.datetime(2026, 12, 2)
-    monday = dt.date(2026, 12, 7)
-    assert inbox.late_before(monday, 2) == dt.datetime(2026, 12, 3)
-    # Christmas and the weekend are not working days.
-    assert inbox.workdays_before(dt.date(2026, 12, 28), 1) == dt.date(2026, 12, 24)
+def test_late_agrees_with_the_one_due_rule(client, people):
+    """A lead is late in the inbox (flag and filter) exactly when its promised day is over."""
+    today = workdays.paris_day(models.now())
+    for number, days in enumerate((-1, 0, 1, 2, 7, 30), start=1):
+        make_lead(people["a"], number, due_on=today - dt.timedelta(days=days))
+    log_in(client, people["staff_a"])
+    late = body(client.get("/espace/?retard=1"))
+    assert {n for n in range(1, 7) if f"J-T{n:04d}" in late} == {3, 4, 5, 6}
+    assert body(client.get("/espace/")).count("badge--late") == 4
 
 
-def test_late_agrees_with_the_promised_date_of_workdays():
-    """Late today exactly when the promised day (workdays.add_working_days) is past."""
-    start = dt.date(2026, 4, 1)  # Easter Monday, 1 and 8 May, Ascension, Whit Monday
-    for delai in (0, 1, 2, 5, 10):
-        for offset in range(0, 75):
-            created = start + dt.timedelta(days=offset)
-            for today in (created + dt.timedelta(days=n) for n in range(0, 20)):
-                late = dt.datetime.combine(created, dt.time(12)) < inbox.late_before(today, delai)
-                assert late == (workdays.add_working_days(created, delai) < today), (
-                    created,
-                    today,
-                    delai,
-                )
+def test_a_lead_handed_over_today_is_not_late_at_its_new_association(client, people):
+    """Created 30 days ago, handed over today: its new association's clock starts today,
+    in the inbox, the operator's late list and the reminders alike."""
+    old = models.now() - dt.timedelta(days=30)
+    lead = make_lead(people["b"], 1, created_at=old)
+    assert inbox.is_late(lead.status, lead.due_on, workdays.paris_day(models.now()))
+    with models.write_transaction():
+        row = models.Lead.get_by_id(lead.id)
+        actions.route(row, people["a"], 5)
+        row.save()
+    log_in(client, people["staff_a"])
+    assert "badge--late" not in body(client.get("/espace/"))
+    assert "J-T0001" not in body(client.get("/espace/?retard=1"))
+    log_in(client, people["admin"])
+    assert "J-T0001" not in body(client.get("/admin/retards"))
 
 
 @pytest.mark.parametrize(

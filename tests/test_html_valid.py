@@ -21,6 +21,7 @@ from helpers import (
     MENTOR_STEPS,
     PARENT_STEP,
     YOUTH_STEPS,
+    arrived,
     csrf_token,
     log_in,
     submit,
@@ -381,7 +382,7 @@ def suivi_pages(app, pages):
     pages.fetch(client, "suivi-supprimer", base + "/supprimer")
     with models.db.connection_context():
         late = models.now() - dt.timedelta(days=30)
-        models.Lead.update(routed_at=late).where(models.Lead.id == lead.id).execute()
+        arrived(lead, late)
     pages.fetch(client, "suivi-en-retard", base)
     pages.fetch(client, "suivi-pas-recontacte", base + "/pas-recontacte")
     client.post(base + "/arreter", data={"csrf_token": token})

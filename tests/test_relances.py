@@ -13,7 +13,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from helpers import PERSONAL, YOUTH_ANSWERS, fresh, log_in, submitted_lead
+from helpers import PERSONAL, YOUTH_ANSWERS, arrived, fresh, log_in, submitted_lead
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -23,7 +23,7 @@ from domain import workdays
 from jobs import relances, scheduler
 from mail import emails, outbox
 from models import Association, Draft, Evenement, Lead, Message, Note, Relance, Utilisateur
-from services import demandes, inbox, suivi
+from services import demandes, suivi
 
 OPERATOR = "operateur@example.org"
 YOUTH = dict(YOUTH_ANSWERS, situations_particulieres=["qpv"])
@@ -59,7 +59,7 @@ def new_lead(routed=ROUTED, delai=5, **changes):
     promised delay set to `delai` working days."""
     lead = submitted_lead("jeune", dict(YOUTH, **changes))
     set_delai(lead.association_id, delai)
-    Lead.update(routed_at=routed).where(Lead.id == lead.id).execute()
+    arrived(lead, routed)
     Message.delete().execute()  # the submission's own e-mails: not this file's subject
     return Lead.get_by_id(lead.id)
 
@@ -99,15 +99,21 @@ def kinds(lead):
     return [event.kind for event in events]
 
 
-def test_the_bounds_match_the_working_days():
-    # The SQL bound agrees with the day-by-day count, holidays and weekends included.
-    today = dt.date(2026, 5, 12)
-    for n in (1, 5, 10, 15):
-        bound = relances.routed_before(today, n)
-        for offset in range(-3 * 24, 3 * 24):
-            routed = bound + dt.timedelta(hours=offset)
-            due = relances.due_day(routed, n) <= today
-            assert due == (routed < bound), (n, routed)
+def test_a_later_change_of_the_delay_does_not_move_the_promised_day(config, db):
+    """The promised day is fixed when the lead arrives: the association's delay changed
+    afterwards (5 → 10 days) moves neither the reminders nor the follow-up page's date."""
+    lead = new_lead(delai=5)
+    due = fresh(lead).due_on
+    assert due == workdays.due_day(ROUTED, 5)
+    set_delai(lead.association_id, 10)
+    staff(lead.association_id, "equipe@example.org")
+    assert suivi.due_date(fresh(lead)) == due
+    before = due - dt.timedelta(days=1)
+    tick(config, paris(before.year, before.month, before.day, 9))
+    assert mails(kind="relance") == []
+    tick(config, paris(due.year, due.month, due.day, 9))
+    (reminder,) = mails(kind="relance")
+    assert "depuis 5 jours ouvrés" in reminder.subject
 
 
 def test_reminders_on_their_working_day_then_the_hand_over(config, conn, client):
@@ -184,7 +190,7 @@ def test_reminders_on_their_working_day_then_the_hand_over(config, conn, client)
     tick(config, paris(2026, 5, 29, 9))
     assert Message.select().count() == before
     new_delai = Association.get_by_id(moved.association_id).delai_recontact
-    due = relances.due_day(moved.routed_at, new_delai)
+    due = workdays.due_day(moved.routed_at, new_delai)
     staff(moved.association_id, "nouvelle-equipe@example.org")
     tick(config, paris(due.year, due.month, due.day, 0, 5))
     (reminder,) = mails(kind="relance", to="nouvelle-equipe@example.org")
@@ -219,7 +225,7 @@ def last_association_lead():
         lead = demandes.hand_over(lead, "equipe@example.org", "hors_territoire")
     assert lead.association_id is not None
     set_delai(lead.association_id, 5)
-    Lead.update(routed_at=ROUTED).where(Lead.id == lead.id).execute()
+    arrived(lead, ROUTED)
     Message.delete().execute()
     return fresh(lead)
 
@@ -305,7 +311,7 @@ def test_per_lead_e_mail_or_daily_digest(config, db):
     assert [m.to for m in mails(kind="nouvelle_demande")] == [each.email]
 
     routed = paris(2026, 5, 4, 15)
-    Lead.update(routed_at=routed).where(Lead.id == lead.id).execute()
+    arrived(lead, routed)
     tick(config, paris(2026, 5, 5, 6, 55))  # before 7:00 in France: not yet
     assert mails(kind="resume_quotidien") == []
     report = tick(config, paris(2026, 5, 5, 7, 0))
@@ -511,7 +517,12 @@ def test_two_flask_tick_processes_remind_once_and_hand_over_once(
     # a delay of 3 days; 3 times a delay of 1 is long past.
     smtp_server.start()
     today = workdays.paris_day(models.now())
-    routed = relances.paris_midnight(inbox.workdays_before(today, 7)) + dt.timedelta(hours=2)
+    day = today
+    for _ in range(7):
+        day -= dt.timedelta(days=1)
+        while not workdays.is_working_day(day):
+            day -= dt.timedelta(days=1)
+    routed = paris(day.year, day.month, day.day, 2)
     reminded = [new_lead(routed=routed, delai=3) for _ in range(3)]  # last reminder
     places = {lead.association_id for lead in reminded}
     for association_id in places:
@@ -522,6 +533,7 @@ def test_two_flask_tick_processes_remind_once_and_hand_over_once(
     handed = new_lead(routed=routed, delai=3)
     Lead.update(association=other.id).where(Lead.id == handed.id).execute()
     set_delai(other.id, 1)
+    arrived(handed, routed)  # at the other association, promising 1 day
     staff(other.id, "autre@example.org")
     conn.close()  # the processes have the database to themselves
 
@@ -579,7 +591,7 @@ def test_a_quiet_tick_reads_the_late_leads_in_a_fixed_number_of_queries(config, 
             report = relances.remind_late_leads(config, paris(2026, 5, 13, 9))
         assert report.startswith("Relances : 0 rappel(s)")
         counts.append(len(statements))
-    assert counts[0] == counts[1] == 3  # the delays, the late leads, their reminders
+    assert counts[0] == counts[1] == 2  # the late leads, their reminders
 
 
 @pytest.mark.parametrize("noun", ["demande", "candidature"])

@@ -55,13 +55,14 @@ def test_in_time_means_contacted_by_the_promised_day(routed, delai, wait):
     stint = Stint(1, "69", delai, routed, None if wait is None else routed + wait)
     now = routed + dt.timedelta(days=90)
     result = S.outcome(stint, now)
-    due = workdays.add_working_days(routed, delai)
+    due = workdays.due_day(routed, delai)  # days in France, as everywhere
     if wait is None:
         assert result == S.Outcome(due + dt.timedelta(days=1), False, None)
     else:
-        contacted = (routed + wait).date()
+        contacted = workdays.paris_day(routed + wait)
         assert result.in_time == (contacted <= due)
-        assert result.working_days == workdays.working_days_between(routed, routed + wait)
+        days = workdays.working_days_between(workdays.paris_day(routed), contacted)
+        assert result.working_days == days
         # A contact on the weekend after the last day is late with no working day more.
         if result.in_time:
             assert result.working_days <= delai
@@ -72,7 +73,7 @@ def test_in_time_means_contacted_by_the_promised_day(routed, delai, wait):
 def test_contacted_within_the_delay_counts_working_days_and_holidays():
     # Monday 9 November 2026; Wednesday 11 is a holiday: 2 working days end on Thursday.
     stint = Stint(1, "69", 2, D(2026, 11, 9, 9), contacted_at=D(2026, 11, 12, 18))
-    assert S.due_day(stint) == dt.date(2026, 11, 12)
+    assert workdays.due_day(stint.routed_at, stint.delai) == dt.date(2026, 11, 12)
     assert S.outcome(stint, D(2026, 11, 20)) == S.Outcome(dt.date(2026, 11, 12), True, 2)
     late = stint._replace(contacted_at=D(2026, 11, 13, 8))
     assert S.outcome(late, D(2026, 11, 20)) == S.Outcome(dt.date(2026, 11, 13), False, 3)
@@ -82,8 +83,9 @@ def test_contacted_within_the_delay_counts_working_days_and_holidays():
 
 def test_not_contacted_is_undecided_until_late_then_late():
     stint = Stint(1, "69", 2, D(2026, 11, 9, 9))
-    assert S.outcome(stint, D(2026, 11, 12, 23)) is None  # its last day
-    assert S.outcome(stint, D(2026, 11, 13, 0)) == S.Outcome(dt.date(2026, 11, 13), False, None)
+    # Stored times are UTC; the days are French: 22:59 UTC is 23:59 in Paris.
+    assert S.outcome(stint, D(2026, 11, 12, 22, 59)) is None  # its last day
+    assert S.outcome(stint, D(2026, 11, 12, 23, 0)) == S.Outcome(dt.date(2026, 11, 13), False, None)
     # Handed over while on time: neither; once late: late.
     on_time = stint._replace(handed_over_at=D(2026, 11, 12, 10))
     assert S.outcome(on_time, D(2026, 12, 1)) is None
@@ -161,6 +163,7 @@ def lead(kind, departement, at, where, contacted=None, **fields):
         email=f"ines{number}@example.org",
         created_at=at,
         routed_at=at,
+        due_on=workdays.due_day(at, where.delai_recontact) if where else None,
         association=where,
         first_contact_at=contacted,
         status="contactee" if contacted else "nouvelle",
@@ -205,6 +208,7 @@ def seeded(db):
         departement="13",
         created_at=D(2026, 10, 5, 9),
         routed_at=D(2026, 10, 6, 10),
+        due_on=workdays.due_day(D(2026, 10, 6, 10), a.delai_recontact),
         association=a,
         first_contact_at=D(2026, 10, 6, 15),
         status="contactee",
@@ -447,5 +451,5 @@ def test_the_result_page_says_the_measured_responsiveness(client):
 def test_a_contact_on_the_saturday_after_the_last_day_is_late():
     # Due Friday 13 March 2026 (30 working days after Sunday 1 February).
     stint = Stint(1, "69", 30, D(2026, 2, 1, 22), contacted_at=D(2026, 3, 14, 10))
-    assert S.due_day(stint) == dt.date(2026, 3, 13)
+    assert workdays.due_day(stint.routed_at, stint.delai) == dt.date(2026, 3, 13)
     assert S.outcome(stint, D(2026, 4, 1)) == S.Outcome(dt.date(2026, 3, 14), False, 30)

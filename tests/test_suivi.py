@@ -10,7 +10,7 @@ import json
 import re
 
 import pytest
-from helpers import CSRF_RE, HX, MENTOR_STEPS, PARENT_STEP, YOUTH_STEPS, submit, walk
+from helpers import CSRF_RE, HX, MENTOR_STEPS, PARENT_STEP, YOUTH_STEPS, arrived, submit, walk
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from peewee import CharField, TextField
@@ -68,7 +68,7 @@ def make_late(lead, days=30):
     """The promised delay passed: the lead reached its association `days` ago."""
     with models.db.connection_context():
         past = models.now() - dt.timedelta(days=days)
-        Lead.update(routed_at=past, created_at=past).where(Lead.id == lead.id).execute()
+        arrived(lead, past, created_at=past)
 
 
 def messages(**where):

@@ -2,7 +2,14 @@ import datetime as dt
 
 import pytest
 
-from domain.workdays import add_working_days, is_working_day, late_cutoff, working_days_between
+from domain.workdays import (
+    add_working_days,
+    due_day,
+    is_late,
+    is_working_day,
+    promised_delay,
+    working_days_between,
+)
 
 D = dt.date
 
@@ -58,11 +65,28 @@ def test_between_counts_day_by_day():
         assert working_days_between(start, end) == by_day
 
 
-def test_late_cutoff_agrees_with_the_due_day():
-    for today in (D(2026, 5, 4), D(2026, 5, 15), D(2026, 12, 28), D(2027, 1, 2)):
-        for n in (0, 1, 3, 5, 10):
-            cutoff = late_cutoff(today, n)
-            for offset in range(0, 40):
-                arrival = today - dt.timedelta(days=offset)
-                late = add_working_days(arrival, n) < today
-                assert late == (arrival < cutoff), (today, n, arrival)
+def test_the_due_day_is_a_day_in_france():
+    # Routed on Friday 4 December 2026 at 23:30 in Paris (22:30 UTC): a Friday arrival,
+    # due on Monday with 1 day; at 23:30 UTC it is already Saturday in Paris.
+    friday_evening = dt.datetime(2026, 12, 4, 22, 30)
+    assert due_day(friday_evening, 1) == D(2026, 12, 7)
+    saturday_night = dt.datetime(2026, 12, 4, 23, 30)
+    assert due_day(saturday_night, 1) == D(2026, 12, 7)
+    assert due_day(dt.datetime(2026, 12, 3, 23, 30), 1) == D(2026, 12, 7)  # Friday in Paris
+    assert due_day(dt.datetime(2026, 12, 23, 12), 1) == D(2026, 12, 24)
+    assert due_day(dt.datetime(2026, 12, 24, 12), 1) == D(2026, 12, 28)  # Christmas
+
+
+def test_the_promised_delay_is_read_back_from_the_due_day():
+    start = dt.datetime(2026, 4, 1, 21, 45)  # Easter Monday, May holidays, Ascension
+    for offset in range(0, 80):
+        routed = start + dt.timedelta(days=offset, hours=offset % 5)
+        for n in (0, 1, 2, 5, 10, 15):
+            assert promised_delay(routed, due_day(routed, n)) == n, (routed, n)
+
+
+def test_late_once_the_due_day_is_over():
+    due = D(2026, 12, 7)
+    assert not is_late(due, D(2026, 12, 7))  # the day itself is still on time
+    assert is_late(due, D(2026, 12, 8))
+    assert not is_late(None, D(2030, 1, 1))  # no association: nobody is late

@@ -340,21 +340,6 @@ def orienter(reference):
 
 
 # --- Late leads -----------------------------------------------------------------------------
-def late_condition(associations, now):
-    """Late leads of these associations: one condition per distinct promised delay (at
-    most catalogue.DELAI_MAX), so the query's size does not grow with the associations."""
-    by_delai = {}
-    for association in associations:
-        by_delai.setdefault(association.delai_recontact, []).append(association.id)
-    condition = None
-    for delai, ids in sorted(by_delai.items()):
-        # The delay runs from the lead's latest routing (a hand-over starts it again).
-        cutoff = dt.datetime.combine(workdays.late_cutoff(now, delai), dt.time())
-        part = Lead.association.in_(ids) & (Lead.routed_at < cutoff)
-        condition = part if condition is None else condition | part
-    return (Lead.status == "nouvelle") & condition if condition is not None else None
-
-
 LATE_SHOWN = 10  # references listed per association, the oldest first
 
 
@@ -362,22 +347,21 @@ LATE_SHOWN = 10  # references listed per association, the oldest first
 def retards():
     now = models.now()
     associations = list(Association.select().order_by(Association.nom))
-    condition = late_condition(associations, now)
-    counts, oldest = {}, {}
-    if condition is not None:
-        query = Lead.select(Lead.association, fn.COUNT(Lead.id)).where(condition)
-        counts = dict(query.group_by(Lead.association).tuples())
-        # Only the reference and the age: the association's leads are its own.
-        rows = (
-            Lead.select(Lead.association, Lead.reference, Lead.created_at)
-            .where(condition)
-            .order_by(Lead.created_at)
-            .limit(MAX_LISTED)
-        )
-        for association_id, reference, created_at in rows.tuples():
-            shown = oldest.setdefault(association_id, [])
-            if len(shown) < LATE_SHOWN:
-                shown.append((reference, Lead.created_at.python_value(created_at)))
+    condition = demandes.late(workdays.paris_day(now))
+    query = Lead.select(Lead.association, fn.COUNT(Lead.id)).where(condition)
+    counts = dict(query.group_by(Lead.association).tuples())
+    # Only the reference and the age: the association's leads are its own.
+    rows = (
+        Lead.select(Lead.association, Lead.reference, Lead.created_at)
+        .where(condition)
+        .order_by(Lead.created_at)
+        .limit(MAX_LISTED)
+    )
+    oldest = {}
+    for association_id, reference, created_at in rows.tuples():
+        shown = oldest.setdefault(association_id, [])
+        if len(shown) < LATE_SHOWN:
+            shown.append((reference, Lead.created_at.python_value(created_at)))
     late = [(a, counts[a.id], oldest.get(a.id, [])) for a in associations if counts.get(a.id)]
     return render("admin/retards.html", late=late, now=now)
 

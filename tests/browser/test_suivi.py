@@ -6,7 +6,7 @@ the youth deletes the data."""
 import datetime as dt
 import re
 
-from helpers import YOUTH_ANSWERS, submitted_lead
+from helpers import YOUTH_ANSWERS, arrived, submitted_lead
 from playwright.sync_api import expect
 
 import models
@@ -90,9 +90,7 @@ def follow_up_path(days_ago=0):
     with models.db.connection_context():
         lead = submitted_lead("jeune", YOUTH_ANSWERS)
         past = models.now() - dt.timedelta(days=days_ago)
-        models.Lead.update(routed_at=past, created_at=past).where(
-            models.Lead.id == lead.id
-        ).execute()
+        arrived(lead, past, created_at=past)
     return lead, f"/suivi/{lead.suivi_token}"
 
 

@@ -13,7 +13,7 @@ from flask import abort, flash, make_response, redirect, request, url_for
 from flask_login import current_user
 
 import models
-from domain import lifecycle
+from domain import lifecycle, workdays
 from services import demandes as actions
 from services import exports, inbox
 from services.accounts import staff_required
@@ -258,14 +258,14 @@ def export_as(fmt):
             flash("Cochez au moins une demande à exporter.", "erreur")
             return redirect(back_to_inbox(), 303)
         query = inbox.rows_query(
-            assoc.id, inbox.Filters(status=inbox.ALL), models.now().date(), assoc.delai_recontact
+            assoc.id, inbox.Filters(status=inbox.ALL), workdays.paris_day(models.now())
         ).where(models.Lead.reference.in_(references))
         recorded = {"selection": len(references)}
     else:
         filters, errors = parse_filters(request.args)
         if errors:
             abort(400)
-        query = inbox.rows_query(assoc.id, filters, models.now().date(), assoc.delai_recontact)
+        query = inbox.rows_query(assoc.id, filters, workdays.paris_day(models.now()))
         recorded = filters.as_dict()
         if "q" in recorded:  # what was typed is personal data: only that there was a search
             recorded["q"] = "[recherche]"

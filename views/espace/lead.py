@@ -22,7 +22,7 @@ from wtforms.fields.core import UnboundField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 import models
-from domain import lifecycle, pairing, phones
+from domain import lifecycle, pairing, phones, workdays
 from domain import vocabulary as V
 from domain.journeys import PARCOURS
 from forms import espace as espace_forms
@@ -244,11 +244,7 @@ def render_lead(lead, form=None, status=200, **status_block):
     """The lead page; `status_block`: status_context's arguments (an action's
     form sent back with its errors, or the message of a refused action)."""
     form = form or NoteForm()
-    today = models.now().date()
-    assoc = association()
-    late = lead.status == "nouvelle" and lead.created_at < inbox.late_before(
-        today, assoc.delai_recontact
-    )
+    today = workdays.paris_day(models.now())
     heading = f"{inbox.KIND_LABELS[lead.kind]} {lead.reference}"
     return render(
         "espace/demande.html",
@@ -262,8 +258,8 @@ def render_lead(lead, form=None, status=200, **status_block):
         orientation=matcher_reasons(lead),
         events=timeline(lead),
         notes=notes_of(lead),
-        late=late,
-        waiting_days=max(0, (today - lead.created_at.date()).days),
+        late=inbox.is_late(lead.status, lead.due_on, today),
+        waiting_days=inbox.waiting_days(lead.routed_at or lead.created_at, today),
         labels=inbox,
         noted=request.args.get("note") == "ajoutee",
         acted=request.args.get("action") == "faite",
