@@ -387,6 +387,7 @@ def test_inbox_runs_a_fixed_number_of_queries_with_10000_leads(client, people):
         "besoin=emploi&departement=69",
         "tri=-statut&statut=toutes",
         "q=Lefèvre&tri=-arrivee",
+        "tri=echeance",
     ):
         with counted_queries() as statements:
             response = client.get("/espace/?" + query)

@@ -7,13 +7,13 @@ import datetime as dt
 import re
 
 import pytest
-from helpers import PERSONAL, YOUTH_ANSWERS, fresh, log_in, submitted_lead
+from helpers import PERSONAL, YOUTH_ANSWERS, arrived, fresh, log_in, submitted_lead
 
 import models
 from domain import workdays
 from jobs import digest, scheduler
 from mail import emails
-from models import Association, Lead, Message, Utilisateur
+from models import Association, Message, Utilisateur
 from services import accounts
 
 OPERATOR = "operateur@example.org"
@@ -131,10 +131,10 @@ def test_a_claim_link_dies_with_a_new_address_and_a_forged_one_is_unknown(config
 
 def test_the_reminders_go_to_the_catalogue_address_too(config, conn):
     lead = unread_lead(config)
-    Lead.update(routed_at=paris(2026, 5, 4, 10)).where(Lead.id == lead.id).execute()
     association = Association.get_by_id(lead.association_id)
     association.delai_recontact = 5
     association.save()
+    arrived(lead, paris(2026, 5, 4, 10))
     Message.delete().execute()
     scheduler.tick(config, paris(2026, 5, 12, 9))
     (reminder,) = Message.select().where(Message.kind == "relance")
@@ -146,10 +146,10 @@ def test_the_last_reminder_mentions_a_copy_only_when_one_is_sent(config, conn):
     config.config["OPERATOR_EMAIL"] = ""
     lead = unread_lead(config)
     reader(lead.association_id)
-    Lead.update(routed_at=paris(2026, 5, 4, 10)).where(Lead.id == lead.id).execute()
     association = Association.get_by_id(lead.association_id)
     association.delai_recontact = 5
     association.save()
+    arrived(lead, paris(2026, 5, 4, 10))
     Message.delete().execute()
     scheduler.tick(config, paris(2026, 5, 20, 9))
     (last,) = Message.select().where(Message.kind == "relance")
