@@ -111,10 +111,9 @@ def send_to_staff(association, template, lead, **context):
     for user in staff:
         emails.send(template, user.email, kind=template, lead=lead, **common)
     if not staff and (inbox := emails.unread_inbox(association)):
-        # Nobody has an account: the association's own address, with the claim link.
-        emails.send(
-            template, inbox["to"], kind=template, lead=lead, rejoindre=inbox["rejoindre"], **common
-        )
+        # Nobody has an account: the association's own address, with the claim link (not
+        # linked to the lead, as emails.notify_new_lead says).
+        emails.send(template, inbox["to"], kind=template, rejoindre=inbox["rejoindre"], **common)
         return 1
     return len(staff)
 

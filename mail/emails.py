@@ -119,7 +119,9 @@ def notify_new_lead(lead, association_id=None, base_url=None):
             link=f"{base}/espace/demandes/{lead.reference}",
             rejoindre=inbox["rejoindre"],
         )
-        outbox.queue(inbox["to"], subject, body, kind="nouvelle_demande", lead=lead)
+        # Not linked to the lead (lead=None): mail to an address of the catalogue, with no
+        # personal data, is no part of the person's export or erasure (suivi).
+        outbox.queue(inbox["to"], subject, body, kind="nouvelle_demande", lead=None)
         return 1
     return len(recipients)
 

@@ -68,6 +68,7 @@ def test_the_new_lead_e_mail_goes_to_the_catalogue_address_with_a_claim_link(con
     lead = unread_lead(config)
     (mail,) = Message.select()
     assert mail.to == ADDRESS and lead.reference in mail.subject
+    assert mail.lead_id is None  # not the person's mail: out of their export and erasure
     assert not any(word in mail.subject + mail.body for word in PERSONAL)
     assert "n'a pas encore de compte actif" in mail.body
     assert "votre compte fait partie de l'équipe" not in mail.body  # it has none
