@@ -231,6 +231,8 @@ def register_error_pages(app):
             from views import suivi
 
             return private(suivi.not_found())
+        if request.path.startswith("/espace/"):  # inside the espace, its own layout
+            return render("espace/introuvable.html", status=404)
         return render("errors/404.html", status=404)
 
     @app.errorhandler(405)

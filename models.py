@@ -405,6 +405,14 @@ class LinkRequest(BaseModel):
     created_at = DateTimeField(default=now)
 
 
+class ResumeOperateur(BaseModel):
+    """The operator's daily digest (digest.send_operator_digest) for one French calendar
+    day: the claim (unique), so two ticks at once send it once (migration 0014)."""
+
+    jour = DateField(unique=True)
+    at = DateTimeField(default=now)
+
+
 MODELS = [
     Commune,
     Localite,
@@ -430,6 +438,7 @@ MODELS = [
     SecurityEvent,
     RecoveryCode,
     LinkRequest,
+    ResumeOperateur,
 ]
 
 

@@ -47,7 +47,7 @@ class Action:
 
 ACTIONS = (
     Action("contacter", "J'ai contacté cette personne", ("nouvelle",), "contactee"),
-    Action("mettre_en_attente", "En attente d'un binôme", ("contactee",), "en_attente"),
+    Action("mettre_en_attente", "Mettre en attente d'un binôme", ("contactee",), "en_attente"),
     Action("former_binome", "Former un binôme", ("contactee", "en_attente"), "binome_forme"),
     Action("terminer", "Terminer l'accompagnement", ("binome_forme",), "terminee"),
     Action(

@@ -2,7 +2,7 @@
 ranked by fit, each with its reasons in plain words.
 
 Pure: no Flask, no database. The lead page reads the association's candidates in one
-query (views.espace.actions) and asks `rank` for their order. The territory has no
+query (views.espace.lead) and asks `rank` for their order. The territory has no
 coordinates, so distance is the same commune, then département, then région.
 
 What counts, in WEIGHTS: the youth's besoin among the mentor's, how far apart they live

@@ -364,7 +364,8 @@ EVENEMENT = Vocab(
         T("rouvrir", "Rouverte"),
         T("transfert", "Confiée à une autre association"),
         T("relance_1", "Rappel envoyé à l'association (délai promis atteint)"),
-        T("relance_2", "Dernier rappel envoyé à l'association, copie à la plateforme"),
+        # Whether the platform got a copy is the event's note (OPERATOR_EMAIL may be empty).
+        T("relance_2", "Dernier rappel envoyé à l'association"),
         T(
             "relance_attente",
             "Rappel envoyé à l'association (en attente d'un binôme depuis longtemps)",

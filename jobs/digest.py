@@ -1,6 +1,7 @@
 """The daily digest (moved out of relances.py as is): staff who chose it
 (Utilisateur.notifications) get no e-mail per new lead (emails.notify_new_lead) but one a
-day (send_digests), claimed by a Resume row (user, day)."""
+day (send_digests), claimed by a Resume row (user, day); the operator one a day too
+(send_operator_digest), claimed by a ResumeOperateur row (day)."""
 
 import datetime as dt
 
@@ -10,7 +11,8 @@ import models
 from domain import lifecycle, workdays
 from jobs.relances import as_datetime, noun, staff_link
 from mail import emails
-from models import Association, Lead, Resume, Utilisateur
+from models import Association, Lead, Resume, ResumeOperateur, Utilisateur
+from services import accounts
 
 DIGEST = emails.DIGEST
 DIGEST_WINDOW = dt.timedelta(days=1)  # a first digest lists the last day's leads
@@ -81,3 +83,39 @@ def send_digest(user, day, now):
             ],
         )
     return 1
+
+
+# --- The operator's daily digest -------------------------------------------------------------
+def send_operator_digest(app, now=None):
+    """Once a day, from DIGEST_HOUR, OPERATOR_EMAIL gets what needs the platform: the
+    associations receiving leads that nobody can read (accounts.unread_associations) and
+    the waiting list. Nothing to say, no e-mail (the day is claimed all the same)."""
+    now = now or models.now()
+    operator = (app.config.get("OPERATOR_EMAIL") or "").strip()
+    if not operator:
+        return "Résumé de l'opérateur : OPERATOR_EMAIL est vide."
+    local = workdays.to_paris(now)
+    if local.hour < app.config.get("DIGEST_HOUR", 7):
+        return "Résumé de l'opérateur : pas avant l'heure."
+    with models.write_transaction(durable=True):
+        try:
+            with models.db.atomic():
+                ResumeOperateur.create(jour=local.date(), at=now)
+        except IntegrityError:
+            return "Résumé de l'opérateur : déjà envoyé aujourd'hui."
+        unread = accounts.unread_associations()
+        waiting = Lead.select().where(Lead.waiting_list).count()
+        if not unread and not waiting:
+            return "Résumé de l'opérateur : rien à signaler."
+        emails.send(
+            "resume_operateur",
+            operator,
+            kind="resume_operateur",
+            sans_lecteur=[
+                {"nom": row.nom, "demandes": count, "adresse": bool(row.email)}
+                for row, count in unread
+            ],
+            en_attente=waiting,
+            admin=f"{emails.public_url()}/admin/",
+        )
+    return "Résumé de l'opérateur : envoyé."

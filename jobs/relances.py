@@ -101,18 +101,20 @@ def send_to_staff(association, template, lead, **context):
     """The same e-mail to each active staff member of the association (whatever their
     choice of new-lead e-mails: a reminder is no new lead); returns how many."""
     staff = emails.staff_of(association.id)
+    common = {
+        "noun": noun(lead),
+        "reference": lead.reference,
+        "association": association.nom,
+        "link": staff_link(lead),
+        **context,
+    }
     for user in staff:
-        emails.send(
-            template,
-            user.email,
-            kind=template,
-            lead=lead,
-            noun=noun(lead),
-            reference=lead.reference,
-            association=association.nom,
-            link=staff_link(lead),
-            **context,
-        )
+        emails.send(template, user.email, kind=template, lead=lead, **common)
+    if not staff and (inbox := emails.unread_inbox(association)):
+        # Nobody has an account: the association's own address, with the claim link (not
+        # linked to the lead, as emails.notify_new_lead says).
+        emails.send(template, inbox["to"], kind=template, rejoindre=inbox["rejoindre"], **common)
+        return 1
     return len(staff)
 
 
@@ -188,6 +190,7 @@ def remind(lead, association, kind, factor, operator, now, report):
         "jours": days,
         "dernier": kind == LAST,
         "jours_restants": (factor - 2) * delai if factor else 0,
+        "copie": bool(operator),  # the e-mail says a copy goes only when one does
     }
     with models.write_transaction(durable=True):
         row = lock_if(lead.id, lifecycle.INITIAL, Lead.routed_at, lead.routed_at)
@@ -217,7 +220,10 @@ def remind(lead, association, kind, factor, operator, now, report):
                 note += ", pas de copie à la plateforme (OPERATOR_EMAIL vide)"
                 report.notes.append("Copie à l'opérateur non envoyée : OPERATOR_EMAIL est vide.")
         if not sent:
-            report.notes.append("Une association sans compte actif n'a reçu aucun rappel.")
+            report.notes.append(
+                "Une association sans compte actif ni adresse dans le catalogue "
+                "n'a reçu aucun rappel."
+            )
         event(row, kind, now, note=note + ".")
     if kind == LAST:
         report.last += 1

@@ -50,6 +50,7 @@ DUTIES = [
     relances.nudge_waiting_leads,
     digest.send_digests,
     link_requests.answer_link_requests,
+    digest.send_operator_digest,
     send_outbox,
     send_sms,
     refresh_statistics,

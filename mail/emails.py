@@ -77,6 +77,19 @@ def staff_of(association_id, new_lead=False):
     )
 
 
+def unread_inbox(association, base=None):
+    """For an association with no active staff account: {"to": its catalogue address,
+    "rejoindre": its claim link} (accounts.claim_url), so its e-mails about leads reach
+    someone; None when it has staff (or no address: nobody can be told, the operator's
+    list says so)."""
+    if not association.email or not flask.has_app_context() or staff_of(association.id):
+        return None  # (the claim link is signed with the app's SECRET_KEY)
+    return {
+        "to": association.email,
+        "rejoindre": accounts.claim_url(association, base or public_url()),
+    }
+
+
 def notify_new_lead(lead, association_id=None, base_url=None):
     """« Nouvelle demande J-… » (or candidature) to the staff of `association_id` (default:
     the lead's association); call inside the write transaction that routed the lead there.
@@ -97,6 +110,20 @@ def notify_new_lead(lead, association_id=None, base_url=None):
     recipients = staff_of(association.id, new_lead=True)
     for user in recipients:
         outbox.queue(user.email, subject, body, kind="nouvelle_demande", lead=lead)
+    if not recipients and (inbox := unread_inbox(association, base)):
+        subject, body = render(
+            "nouvelle_demande",
+            jeune=lead.kind == "jeune",
+            reference=lead.reference,
+            association=association.nom,
+            delai=association.delai_recontact,
+            link=f"{base}/espace/demandes/{lead.reference}",
+            rejoindre=inbox["rejoindre"],
+        )
+        # Not linked to the lead (lead=None): mail to an address of the catalogue, with no
+        # personal data, is no part of the person's export or erasure (suivi).
+        outbox.queue(inbox["to"], subject, body, kind="nouvelle_demande", lead=None)
+        return 1
     return len(recipients)
 
 

@@ -23,10 +23,11 @@ import argon2
 from email_validator import EmailNotValidError, validate_email
 from flask import abort, current_app
 from flask_login import LoginManager, UserMixin, current_user
-from peewee import IntegrityError
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from peewee import IntegrityError, fn
 
 import models
-from domain import ecriture
+from domain import ecriture, lifecycle
 from mail import outbox
 from services import journal
 
@@ -666,3 +667,94 @@ def reactivate(target, actor=None):
     with models.write_transaction(durable=True):
         models.Utilisateur.update(actif=True).where(models.Utilisateur.id == target.id).execute()
         journal.record("activation", actor, target)
+
+
+# --- An association with nobody to read its leads -------------------------------------
+# The catalogue lists associations before their staff have accounts. Their e-mails about
+# leads then go to the association's own catalogue address, with a claim link: a link
+# signed for that association and that address (itsdangerous, no row stored), valid
+# CLAIM_MAX_AGE. Opening it and confirming sends an ordinary invitation (responsable) to
+# that same address: only whoever reads the association's mailbox gets an account, and
+# the link dies when the catalogue address changes or once the association has staff.
+CLAIM_SALT = "rejoindre-association"
+CLAIM_MAX_AGE = dt.timedelta(days=30)
+
+
+def claim_serializer():
+    return URLSafeTimedSerializer(current_app.secret_key, salt=CLAIM_SALT)
+
+
+def claim_token(association):
+    return claim_serializer().dumps([association.id, association.email])
+
+
+CLAIM_PATH = "/espace/rejoindre/"  # views.espace.account.rejoindre
+
+
+def claim_url(association, base):
+    """The claim link's full URL (for an e-mail; `base`: the site's address)."""
+    return f"{base}{CLAIM_PATH}{claim_token(association)}"
+
+
+def association_of_claim(token):
+    """(Association, None) for a claim link that can still be used, or (None, why) with
+    why "inconnu", "expire" or "pourvue" (the association has staff now)."""
+    if not token or len(token) > TOKEN_MAX_LENGTH * 2:
+        return None, "inconnu"
+    try:
+        association_id, address = claim_serializer().loads(
+            token, max_age=int(CLAIM_MAX_AGE.total_seconds())
+        )
+    except SignatureExpired:
+        return None, "expire"
+    except (BadSignature, ValueError, TypeError):
+        return None, "inconnu"
+    association = models.Association.get_or_none(
+        (models.Association.id == association_id) & models.Association.actif
+    )
+    if association is None or not address or association.email != address:
+        return None, "expire"
+    if readers_of(association.id):
+        return None, "pourvue"
+    return association, None
+
+
+def claim(association, now, link):
+    """Invite the association's catalogue address as its responsable (AccountError)."""
+    return create_account(
+        association.email, "responsable", association, now, invited_by=None, link=link
+    )
+
+
+def readers_condition():
+    """Accounts that can read leads: active staff who chose a password."""
+    Utilisateur = models.Utilisateur
+    return Utilisateur.actif & Utilisateur.role.in_(STAFF_ROLES) & (Utilisateur.password_hash != "")
+
+
+def readers_of(association_id):
+    Utilisateur = models.Utilisateur
+    return (
+        Utilisateur.select(Utilisateur.id)
+        .where((Utilisateur.association == association_id) & readers_condition())
+        .exists()
+    )
+
+
+def unread_associations():
+    """[(Association, open leads)]: associations that have leads in an open status and
+    nobody able to read them (no active staff account with a password), most leads
+    first. One query."""
+    Association, Lead, Utilisateur = models.Association, models.Lead, models.Utilisateur
+    readers = Utilisateur.select(Utilisateur.association).where(
+        readers_condition() & Utilisateur.association.is_null(False)
+    )
+    count = fn.COUNT(Lead.id)
+    rows = (
+        Association.select(Association, count.alias("open_leads"))
+        .join(Lead, on=(Lead.association == Association.id))
+        .where(Lead.status.in_(lifecycle.OPEN) & Association.id.not_in(readers))
+        .group_by(Association.id)
+        .order_by(count.desc(), Association.nom)
+    )
+    return [(row, row.open_leads) for row in rows]

@@ -12,7 +12,7 @@ import dataclasses
 import datetime as dt
 import re
 
-from peewee import JOIN, Value, fn
+from peewee import JOIN, Case, Value, fn
 
 import models
 from domain import lifecycle, phones, workdays
@@ -34,6 +34,17 @@ DEFAULT_STATUS = lifecycle.INITIAL
 TABS = (ALL, *STATUS_LABELS)
 PAGE_SIZES = (25, 50)
 SEARCH_MAX = 100
+# The desktop table's sortable columns (?tri=, "-" first for the other way): the column's
+# label and what it orders by; arrival, oldest first, by default.
+SORTS = {"arrivee": "Arrivée", "echeance": "À rappeler au plus tard", "statut": "Statut"}
+DEFAULT_SORT = "arrivee"
+MINOR_AGE = 18
+
+
+def default_status(q):
+    """The tab a URL without `statut` shows: a search looks in every status (a person who
+    calls is found whatever became of their demande); otherwise the new leads."""
+    return ALL if q else DEFAULT_STATUS
 
 
 def status_label(code):
@@ -50,7 +61,7 @@ def besoin_labels(codes):
 
 @dataclasses.dataclass(frozen=True)
 class Filters:
-    """What the staff asked for, already validated (see views.espace.demandes)."""
+    """What the staff asked for, already validated (see views.espace.inbox)."""
 
     status: str = DEFAULT_STATUS  # a code of STATUS_LABELS, or ALL
     kind: str = ""  # "" | "jeune" | "mentor"
@@ -58,6 +69,7 @@ class Filters:
     departement: str = ""
     late: bool = False
     q: str = ""
+    sort: str = DEFAULT_SORT  # a key of SORTS, "-" before it for the other way
     page: int = 1
     per_page: int = PAGE_SIZES[0]
 
@@ -67,7 +79,7 @@ class Filters:
         return {
             field.name: getattr(self, field.name)
             for field in dataclasses.fields(self)
-            if field.name not in ("page", "per_page")
+            if field.name not in ("page", "per_page", "sort")
             and getattr(self, field.name) != getattr(defaults, field.name)
         }
 
@@ -138,6 +150,16 @@ class Row:
     due_on: dt.date | None
     waiting_days: int
     late: bool
+    age: int | None = None
+    contact_pref: str = ""
+
+    @property
+    def minor(self):
+        return self.age is not None and self.age < MINOR_AGE
+
+    @property
+    def contact_pref_label(self):
+        return CONTACT_PREF_LABELS.get(self.contact_pref, "")
 
     @property
     def status_label(self):
@@ -228,8 +250,24 @@ def rows_query(association_id, filters, today):
         )
         .join(Commune, JOIN.LEFT_OUTER, on=(Lead.commune == Commune.insee))
         .where(where_clause(association_id, filters, today))
-        .order_by(Lead.created_at, Lead.id)
+        .order_by(*order_of(filters.sort))
     )
+
+
+def order_of(sort):
+    """ORDER BY for a key of SORTS ("-" first: descending); the id breaks ties."""
+    Lead = models.Lead
+    descending = sort.startswith("-")
+    key = sort.lstrip("-")
+    if key == "statut":  # the lifecycle's order, not the alphabet's
+        column = Case(Lead.status, [(code, i) for i, code in enumerate(STATUS_LABELS)], 99)
+        columns = [column, Lead.created_at]
+    elif key == "echeance":  # the promised day (Lead.due_on), none last
+        columns = [Lead.due_on.is_null(), Lead.due_on, Lead.created_at]
+    else:
+        columns = [Lead.created_at]
+    columns.append(Lead.id)
+    return [c.desc() for c in columns] if descending else columns
 
 
 def waiting_days(routed_at, today):
@@ -259,6 +297,8 @@ def to_row(record, today):
         due_on=record["due_on"],
         waiting_days=waiting_days(record["routed_at"] or created, today),
         late=is_late(record["status"], record["due_on"], today),
+        age=record["age"],
+        contact_pref=record["contact_pref"] or "",
     )
 
 
@@ -288,3 +328,86 @@ def by_references(association_id, references):
         .where((Lead.association == association_id) & Lead.reference.in_(list(references)))
         .order_by(Lead.created_at, Lead.id)
     )
+
+
+# --- Leads handed over ("Transmises") --------------------------------------------------------
+
+
+@dataclasses.dataclass
+class HandedOver:
+    """A read-only trace of a lead the association handed over: the reference only, no
+    personal data (the lead is another association's now)."""
+
+    reference: str
+    kind: str
+    at: dt.datetime
+    to: str  # the association it went to, "" for the waiting list
+    motif: str  # vocabulary.MOTIF_TRANSFERT's label
+
+
+HANDED_OVER_SHOWN = 200
+
+
+def handed_over(association_id):
+    """The leads this association handed over, the latest first: three queries."""
+    Orientation, Programme, Lead = models.Orientation, models.Programme, models.Lead
+    mine = list(
+        Orientation.select(
+            Orientation.lead,
+            Orientation.created_at,
+            Orientation.outcome_reason,
+            Lead.reference,
+            Lead.kind,
+        )
+        .join(Programme)
+        .switch(Orientation)
+        .join(Lead)
+        .where((Programme.association == association_id) & (Orientation.outcome == "transferee"))
+        .order_by(Orientation.created_at.desc(), Orientation.id.desc())
+        .limit(HANDED_OVER_SHOWN)
+        .objects()
+    )
+    if not mine:
+        return []
+    lead_ids = [row.lead_id for row in mine]
+    later = list(
+        Orientation.select(
+            Orientation.lead,
+            Orientation.created_at,
+            Orientation.rank,
+            Orientation.outcome,
+            models.Association.nom,
+        )
+        .join(Programme)
+        .join(models.Association)
+        .where(Orientation.lead.in_(lead_ids))
+        .order_by(Orientation.created_at, Orientation.id)
+        .objects()
+    )
+    Evenement = models.Evenement
+    transfers = list(
+        Evenement.select(Evenement.lead, Evenement.at)
+        .where(Evenement.lead.in_(lead_ids) & (Evenement.kind == lifecycle.HAND_OVER.code))
+        .order_by(Evenement.at, Evenement.id)
+        .tuples()
+    )
+    traces = []
+    for row in mine:
+        at = next(
+            (t for lead, t in transfers if lead == row.lead_id and t >= row.created_at),
+            row.created_at,
+        )
+        after = [o for o in later if o.lead_id == row.lead_id and o.created_at >= at]
+        after.sort(key=lambda o: (o.created_at, o.outcome != "acceptee", o.rank))
+        traces.append(
+            HandedOver(
+                reference=row.reference,
+                kind=row.kind,
+                at=at,
+                to=after[0].nom if after else "",
+                motif=V.MOTIF_TRANSFERT.label(row.outcome_reason)
+                if row.outcome_reason in V.MOTIF_TRANSFERT
+                else row.outcome_reason,
+            )
+        )
+    return traces

@@ -14,7 +14,7 @@ from helpers import CSRF_RE, answer_link_requests, counted_queries, csrf_token, 
 import models
 from app import create_app
 from services import accounts
-from views.espace import connexion
+from views.espace import account as connexion
 
 PASSWORD = "une phrase de passe solide"
 LOGIN = "/espace/connexion"
@@ -68,7 +68,7 @@ def post(client, url, data=None, page="/espace/compte"):
 
 def home(app, role):
     """Where `role` lands: the inbox or the operator's pages once they exist, else the
-    account page (views.espace.connexion.home_url)."""
+    account page (views.espace.account.home_url)."""
     with app.test_request_context():
         url = connexion.home_url(role)
     rules = {rule.rule for rule in app.url_map.iter_rules()}

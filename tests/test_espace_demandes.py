@@ -375,6 +375,9 @@ def test_inbox_runs_a_fixed_number_of_queries_with_10000_leads(client, people):
         "retard=1&type=jeune",
         "q=Prénom42",
         "besoin=emploi&departement=69",
+        "tri=-statut&statut=toutes",
+        "q=Lefèvre&tri=-arrivee",
+        "tri=echeance",
     ):
         with counted_queries() as statements:
             response = client.get("/espace/?" + query)
@@ -614,7 +617,8 @@ def test_an_export_record_keeps_no_search_text(client, people):
     for search in ("06 12 34 56 78", "Martin", "jeune@exemple.fr"):
         assert export_filtered(client, q=search).status_code == 200
     recorded = [e.filters for e in models.Export.select().order_by(models.Export.id)]
-    assert recorded == [{"q": "[recherche]"}] * 3
+    # A search looks in every status (inbox.default_status): the record says so.
+    assert recorded == [{"q": "[recherche]", "status": "toutes"}] * 3
 
 
 def test_a_get_or_head_exports_and_records_nothing(client, people):

@@ -251,6 +251,9 @@ def espace_demandes_pages(app, pages):
     pages.fetch(client, "espace-demandes-filtrees", "/espace/?statut=toutes&type=jeune&retard=1")
     pages.fetch(client, "espace-demandes-recherche-vide", "/espace/?q=personne")
     pages.fetch(client, "espace-demandes-400", "/espace/?statut=perdu&page=x", status=400)
+    pages.fetch(client, "espace-demandes-tri", "/espace/?statut=toutes&tri=-statut")
+    pages.fetch(client, "espace-transmises", "/espace/transmises")
+    pages.fetch(client, "espace-404", "/espace/nulle-part", status=404)
     url = f"/espace/demandes/{lead.reference}"
     pages.fetch(client, "espace-demande", url)
     pages.post(client, "espace-demande-note-422", url + "/notes", {"text": ""})
@@ -452,6 +455,15 @@ def espace_pages(app, pages):
         pages.fetch(client, f"espace-{name}", url)
         pages.post(client, f"espace-{name}-422", url, {"nouveau": "court"})
         pages.fetch(client, f"espace-{name}-inconnu", url + "x", status=404)
+    # An association without accounts: its claim link (issue 16 §1).
+    with app.app_context(), models.db.connection_context():
+        unread = models.Association.get(models.Association.id != association.id)
+        unread.email = "contact@sans-compte.example.org"
+        unread.save()
+        claim = f"/espace/rejoindre/{accounts.claim_token(unread)}"
+    pages.fetch(client, "espace-rejoindre", claim)
+    pages.post(client, "espace-rejoindre-envoye", claim, {}, status=200)
+    pages.fetch(client, "espace-rejoindre-inconnu", "/espace/rejoindre/x", status=404)
 
     client = app.test_client()
     log_in(client, user)

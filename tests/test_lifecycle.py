@@ -78,7 +78,7 @@ def test_buttons_per_status_carry_content_md_labels():
         "Confier à une autre association",
     ]
     assert labels["contactee"] == [
-        "En attente d'un binôme",
+        "Mettre en attente d'un binôme",  # a verb: what the button does (issue 16 §3)
         "Former un binôme",
         "Classer sans suite",
         "Confier à une autre association",

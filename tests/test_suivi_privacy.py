@@ -172,7 +172,9 @@ def test_a_file_written_while_its_message_is_erased_is_removed(app, client):
     lead = send(app, youth_steps(VICTIM_EMAIL))
     settings = outbox.settings_from(app.config, app.instance_path)
     with app.app_context(), models.db.connection_context():
-        claimed = outbox.claim("sender-1", models.now())
+        # (The association's catalogue address, with no staff account, is told too:
+        # that mail is not the lead's, issue 16 §1.)
+        claimed = [m for m in outbox.claim("sender-1", models.now()) if m.lead_id is not None]
         assert [m.lead_id for m in claimed] == [lead.id]
         # The erasure commits between the claim and the file's writing.
         assert suivi.erase(lead, settings.mail_dir)

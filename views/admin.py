@@ -42,7 +42,7 @@ def accueil():
         associations=Association.select().count(),
         programmes=Programme.select().count(),
     )
-    return render("admin/accueil.html", counts=counts)
+    return render("admin/accueil.html", counts=counts, unread=accounts.unread_associations())
 
 
 # --- Associations ---------------------------------------------------------------------------

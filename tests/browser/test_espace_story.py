@@ -101,7 +101,7 @@ def test_a_demande_from_the_questionnaire_to_a_binome_and_the_csv(
     log_in(page, "claire@example.org")
     assert_accessible(page)
     page.get_by_label("Rechercher").fill(reference)
-    page.get_by_role("button", name="Filtrer").click()
+    page.get_by_role("button", name="Rechercher").click()
     expect(page.locator(".inbox-item")).to_have_count(1)
     assert_accessible(page)
     page.get_by_role("link", name="Inès Martin").click()

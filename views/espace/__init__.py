@@ -7,4 +7,4 @@ from flask import Blueprint
 
 bp = Blueprint("espace", __name__, url_prefix="/espace")
 
-from views.espace import actions, connexion, demandes, double_auth  # noqa: E402, F401
+from views.espace import account, double_auth, inbox, lead, settings  # noqa: E402, F401

@@ -9,8 +9,8 @@ from flask_login import current_user, login_user
 import models
 from forms.espace import CodeForm, DisableSecondFactorForm, EnrolForm, SecondFactorRuleForm
 from services import accounts, second_factor
-from views.espace import bp, connexion
-from views.rendering import render
+from views.espace import account, bp
+from views.rendering import page_title, render
 from web import staff_session
 
 PENDING = "mfa_pending"  # the login waiting for its code: {"id", "epoch", "at", "next"}
@@ -39,7 +39,7 @@ def finish_login(row, next_url):
         session[staff_session.MUST_ENROL] = True
         flash("Configurez la double authentification pour continuer.", "info")
         return redirect(url_for(ACCOUNT_PAGE), 303)
-    return redirect(next_url or connexion.home_url(row.role), 303)
+    return redirect(next_url or account.home_url(row.role), 303)
 
 
 def pending_user():
@@ -68,12 +68,12 @@ def connexion_code():
         return render_code(form, status=422)
     now = models.now()
     try:
-        accounts.claim_attempt(f"totp:{row.id}", connexion.client_ip(), now, user_id=row.id)
+        accounts.claim_attempt(f"totp:{row.id}", account.client_ip(), now, user_id=row.id)
     except accounts.Throttled as error:
-        response = render_code(form, problem=connexion.throttled_error(error), status=429)
+        response = render_code(form, problem=account.throttled_error(error), status=429)
         response.headers["Retry-After"] = str(error.wait)
         return response
-    if not second_factor.check(row, form.code.data, now, ip=connexion.client_ip()):
+    if not second_factor.check(row, form.code.data, now, ip=account.client_ip()):
         form.code.errors = [CODE_ERROR]
         return render_code(form, status=422)
     session.pop(PENDING, None)
@@ -87,7 +87,7 @@ def render_code(form, problem=None, status=200):
         status=status,
         form=form,
         problem=problem,
-        title=f"{prefix}Code de vérification — 1 jeune, 1 mentor",
+        title=page_title("Code de vérification", errors=bool(prefix)),
     )
 
 
@@ -95,13 +95,13 @@ def render_code(form, problem=None, status=200):
 
 
 @bp.get("/compte/double-authentification")
-@connexion.any_account
+@account.any_account
 def double_authentification():
     return render_account_factor()
 
 
 @bp.post("/compte/double-authentification/commencer")
-@connexion.any_account
+@account.any_account
 def double_authentification_commencer():
     # (Its CSRF token is checked app-wide, as every POST's.)
     session[SECRET] = second_factor.new_secret()
@@ -109,7 +109,7 @@ def double_authentification_commencer():
 
 
 @bp.post("/compte/double-authentification/activer")
-@connexion.any_account
+@account.any_account
 def double_authentification_activer():
     secret = session.get(SECRET)
     if not isinstance(secret, str):
@@ -128,7 +128,7 @@ def double_authentification_activer():
 
 
 @bp.post("/compte/double-authentification/desactiver")
-@connexion.any_account
+@account.any_account
 def double_authentification_desactiver():
     row = current_user.row
     form = DisableSecondFactorForm()
@@ -162,7 +162,7 @@ def render_account_factor(enrol=None, disable=None, recovery_codes=None, status=
         recovery_codes=recovery_codes,
         codes_left=second_factor.recovery_codes_left(row) if second_factor.enrolled(row) else 0,
         failed=failed,
-        title=f"{prefix}Double authentification — 1 jeune, 1 mentor",
+        title=page_title("Double authentification", errors=bool(prefix)),
     )
 
 
@@ -175,7 +175,7 @@ def reglages_double_authentification():
     form = SecondFactorRuleForm()
     if not form.validate():
         abort(400)
-    association = connexion.own_association()
+    association = account.own_association()
     second_factor.set_association_rule(association, form.obligatoire.data, current_user.row)
     flash(
         "La double authentification est désormais obligatoire pour l'équipe."
