@@ -4,7 +4,7 @@ fragment, static file through WhiteNoise, JSON export, CSV export, 404, 429."""
 import re
 
 import pytest
-from helpers import HX, YOUTH_STEPS, log_in, make_app, submit, walk
+from helpers import HX, YOUTH_STEPS, csrf_token, log_in, make_app, submit, walk
 
 import models
 from web.headers import CSP
@@ -37,7 +37,8 @@ def responses(app):
         )
     yield "json", client.get(f"/suivi/{lead.suivi_token}/mes-donnees.json")
     log_in(client, staff)
-    export = client.get("/espace/export.csv")
+    token = csrf_token(client, "/espace/")
+    export = client.post("/espace/export.csv", data={"csrf_token": token, "portee": "filtre"})
     assert export.mimetype == "text/csv"
     yield "csv", export
     walk(client, "jeune", YOUTH_STEPS)

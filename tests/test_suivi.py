@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from peewee import CharField, TextField
 
 import models
-from domain import phones
+from domain import dates, phones
 from mail import outbox
 from models import Evenement, Lead, Message, Note, Utilisateur
 from services import catalogue, demandes, suivi
@@ -365,12 +365,12 @@ def test_the_promised_date_speaks_to_the_person_and_turns_past(client):
         assert suivi.status_sentence(lead) == before
         on_time = suivi.arrival_sentence(lead, name, "demande", on=due)
         late = suivi.arrival_sentence(lead, name, "demande", on=due + dt.timedelta(days=1))
-    arrived = suivi.date_fr(lead.routed_at)
+    arrived = dates.day(lead.routed_at)
     assert on_time == (
         f"Votre demande est arrivée chez {name} le {arrived}. {name} doit vous recontacter "
-        f"au plus tard le {suivi.date_fr(due)}."
+        f"au plus tard le {dates.day(due)}."
     )
-    assert late.endswith(f"{name} devait vous recontacter au plus tard le {suivi.date_fr(due)}.")
+    assert late.endswith(f"{name} devait vous recontacter au plus tard le {dates.day(due)}.")
     body = text(client.get(page_url(lead)))
     assert before in body and "Statut :" not in body
 

@@ -9,7 +9,7 @@ from flask_login import current_user, login_user
 import models
 from forms.espace import CodeForm, DisableSecondFactorForm, EnrolForm, SecondFactorRuleForm
 from services import accounts, second_factor
-from views.espace import account, bp
+from views.espace import account, bp, settings
 from views.rendering import page_title, render
 from web import staff_session
 
@@ -175,7 +175,7 @@ def reglages_double_authentification():
     form = SecondFactorRuleForm()
     if not form.validate():
         abort(400)
-    association = account.own_association()
+    association = settings.own_association()
     second_factor.set_association_rule(association, form.obligatoire.data, current_user.row)
     flash(
         "La double authentification est désormais obligatoire pour l'équipe."
