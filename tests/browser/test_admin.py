@@ -3,6 +3,7 @@ JavaScript on and off; axe-core clean on the main pages."""
 
 import re
 
+import pyotp
 from playwright.sync_api import expect
 
 import models
@@ -13,11 +14,13 @@ PASSWORD = "une phrase de passe solide"
 
 def test_operator_runs_the_catalogue(phone_page, live_server, console_errors, assert_accessible):
     page = phone_page
+    secret = pyotp.random_base32()  # an operator's second factor is required: enrolled
     models.Utilisateur.create(
         email="admin@example.org",
         role="admin",
         association=None,
         password_hash=accounts.hash_password(PASSWORD),
+        totp_secret=secret,
     )
     programme = models.Programme.select().order_by(models.Programme.id).first()
     console_errors.allow_http_error(422, f"/admin/programmes/{programme.slug}")
@@ -27,6 +30,8 @@ def test_operator_runs_the_catalogue(phone_page, live_server, console_errors, as
     page.get_by_label("Adresse e-mail").fill("admin@example.org")
     page.get_by_label("Mot de passe", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Se connecter").click()
+    page.get_by_label("Code de vérification").fill(pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="Valider").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Administration")
     assert_accessible(page)
 

@@ -219,7 +219,8 @@ def test_classer_sans_suite_then_rouvrir_then_hand_over(
     with models.db.connection_context():
         moved = models.Lead.get_by_id(lead.id)
         assert moved.association_id not in (None, lead.association_id)
-        assert models.Message.select().where(models.Message.kind == "transfert").count() == 1
+        transfert = (models.Message.kind == "transfert") & (models.Message.channel == "email")
+        assert models.Message.select().where(transfert).count() == 1
     console_errors.allow_http_error(404)
     assert page.goto(f"/espace/demandes/{lead.reference}").status == 404
 
