@@ -32,12 +32,15 @@ def free_port():
 
 
 def app_module(database_url, directory, **config):
-    """The environment that makes `instance_wsgi:app`, in `directory`, this test's app."""
+    """The environment that makes `instance_wsgi:app`, in `directory`, this test's app
+    (no time trap, no link to a first demande, as conftest's `app`)."""
     config = {
         "SECRET_KEY": "test-secret-key",
         "DATABASE_URL": database_url,
         "SMTP_URL": "",
         "MAIL_DIR": str(Path(directory) / "mail"),
+        "MIN_FILL_SECONDS": 0,
+        "SENT_AGAIN_HOURS": 0,
         **config,
     }
     (Path(directory) / "instance_wsgi.py").write_text(WSGI + "\n")

@@ -57,7 +57,9 @@ def wait_port(port, process, deadline=TIMEOUT):
 
 
 def app_env(database_url, **extra):
-    """The environment of a production server behind one proxy (deploy/*.env.example)."""
+    """The environment of a production server behind one proxy (deploy/*.env.example),
+    without the time trap nor the link to a first demande, as conftest's `app`: these
+    tests answer in milliseconds and send one person many times."""
     env = dict(os.environ)
     env.update(
         SECRET_KEY="deploy-test-secret",
@@ -65,6 +67,8 @@ def app_env(database_url, **extra):
         SESSION_COOKIE_SECURE="1",
         TRUSTED_PROXIES="1",
         PUBLIC_URL="https://localhost",
+        MIN_FILL_SECONDS="0",
+        SENT_AGAIN_HOURS="0",
     )
     env.update(extra)
     return env
@@ -130,6 +134,9 @@ class Caddy:
             UPSTREAMS=" ".join(f"127.0.0.1:{port}" for port in upstreams),
             CADDY_ACCESS_LOG=str(self.access_log),
             CADDY_ERROR_ROOT=str(ROOT / "deploy"),
+            # A loaded test machine (two suites on two cores) may answer a probe late:
+            # a slow probe must not take a healthy server out of the rotation here.
+            HEALTH_TIMEOUT="10s",
         )
         self.log_path = directory / "caddy.log"
         self.log = open(self.log_path, "ab")  # noqa: SIM115 (closed in stop)

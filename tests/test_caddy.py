@@ -56,9 +56,14 @@ def test_both_instances_serve(front):
 
 
 def failures(database_url):
+    """The client addresses of the failed logins: in the security journal, and in the
+    throttle's (account, address) counters (services/accounts.py: "p:ACCOUNT:ADDRESS")."""
     models.init_db(database_url)
     with models.db.connection_context():
-        return [row.ip for row in models.LoginFailure.select()]
+        SecurityEvent, LoginCounter = models.SecurityEvent, models.LoginCounter
+        events = SecurityEvent.select().where(SecurityEvent.kind == "echec_connexion")
+        pairs = LoginCounter.select().where(LoginCounter.key.startswith("p:"))
+        return [row.ip for row in events], [row.key.split(":", 2)[2] for row in pairs]
 
 
 def test_client_address_seen_by_the_app(front, database_url):
@@ -73,7 +78,7 @@ def test_client_address_seen_by_the_app(front, database_url):
         headers={"X-Forwarded-For": "203.0.113.7"},
     )
     assert status == 422
-    assert failures(database_url) == ["127.0.0.2"]
+    assert failures(database_url) == (["127.0.0.2"], ["127.0.0.2"])
 
 
 def submitted_lead(browser):

@@ -7,11 +7,12 @@ send each e-mail once. PostgreSQL only (scripts/test-postgres.sh): several serve
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
 from helpers import MENTOR_STEPS, YOUTH_STEPS
-from servers import ROOT, Browser, Caddy, Gunicorn, app_env
+from servers import ROOT, TIMEOUT, Browser, Caddy, Gunicorn, app_env
 from testdb import ON_POSTGRES
 
 import models
@@ -45,6 +46,15 @@ def direct(server):
 
 def count(server, line):
     return server.text().count(line)
+
+
+def logged(server, line, times=1):
+    """Whether `line` is in the server's log `times` times, once gunicorn has written it:
+    its access line comes after the response, so a fast client may read the log first."""
+    end = time.monotonic() + TIMEOUT
+    while count(server, line) < times and time.monotonic() < end:
+        time.sleep(0.05)
+    return count(server, line) == times
 
 
 def youth(number):
@@ -95,7 +105,7 @@ def test_staff_log_in_on_one_server_and_act_on_the_other(cluster):
     assert status == 200 and lead.reference in body.decode()
     status, _, _ = staff.post(f"{page}/notes", {"text": "Appel prévu jeudi."})
     assert status == 303
-    assert count(other, f'"POST {page}/notes" 303') == 1
+    assert logged(other, f'"POST {page}/notes" 303'), other.text()[-2000:]
     with models.db.connection_context():
         assert [note.text for note in models.Note.select()] == ["Appel prévu jeudi."]
 
@@ -135,7 +145,8 @@ def test_sigterm_of_one_server_under_load_loses_nothing(cluster):
         thread.join(300)
     assert not failures, (failures, caddy.errors())
     assert len(done) == CLIENTS * JOURNEYS_PER_CLIENT
-    assert count(kept, '"POST /jeune/verifier" 303') > count(stopped, '"POST /jeune/verifier" 303')
+    # The other server went on serving (how many each served depends on the timing).
+    assert count(kept, '"POST /jeune/verifier" 303') > 0
     with models.db.connection_context():
         emails = [lead.email for lead in models.Lead.select().where(models.Lead.kind == "jeune")]
     assert sorted(emails) == sorted(done)  # none lost, none twice
@@ -155,7 +166,8 @@ def test_two_ticks_at_once_send_each_email_once(cluster, database_url, smtp_serv
         browser.walk("jeune", youth(number))
         assert browser.submit("jeune")[0] == 303
     with models.db.connection_context():
-        queued = models.Message.select().count()
+        # E-mails only: the outbox holds the SMS too (their own sender, mail/sms.py).
+        queued = models.Message.select().where(models.Message.channel == "email").count()
     assert queued >= 4  # the confirmations, at least
     smtp_server.start()
     env = app_env(database_url, SMTP_URL=smtp_server.url())
